@@ -1,0 +1,255 @@
+"""The adapter contract: what a helpdesk adapter implements and what it is given.
+
+An adapter translates the neutral hitl operations (create a user, open a session, send a message,
+close it) into one helpdesk's API, and that helpdesk's webhooks into neutral events
+(:mod:`external_adapters.events`). It knows nothing of aiohttp, of the Botpress transport, or of
+other adapters. The integration builds one adapter instance per incoming request, from the
+installation's configuration, and shares process-wide resources through :class:`AdapterEnvironment`.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar, Generic, Protocol, TypeVar
+
+import httpx
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError
+
+from bp_modules.hitl import HistoryMessage, HitlMessage
+
+from .errors import AdapterConfigError, SessionOptionsError
+from .events import InboundEvent
+
+ConfigT = TypeVar("ConfigT", bound=BaseModel)
+SessionT = TypeVar("SessionT", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class Installation:
+    """Which bot installation a request belongs to (from the ``x-bot-*`` / ``x-integration-*`` headers)."""
+
+    bot_id: str
+    bot_user_id: str
+    integration_id: str
+    integration_alias: str
+    webhook_id: str
+
+
+class StateStore(Protocol):
+    """Per-installation storage for the adapter's declared states (Botpress integration state)."""
+
+    async def get(self, name: str) -> dict[str, JsonValue] | None:
+        """Return the payload stored under ``name``, or ``None`` when there is none."""
+        ...
+
+    async def set(self, name: str, payload: dict[str, JsonValue] | None) -> None:
+        """Store ``payload`` under ``name``; ``None`` clears it."""
+        ...
+
+
+@dataclass(frozen=True)
+class AdapterEnvironment:
+    """Process-wide resources, created once at start-up and shared by every request."""
+
+    http: httpx.AsyncClient
+    data_dir: Path
+    options: Mapping[str, Any] = field(default_factory=dict)
+    public_url: str | None = None
+
+
+@dataclass(frozen=True)
+class AdapterContext:
+    """What one adapter instance is given for the request it serves."""
+
+    installation: Installation
+    state: StateStore
+    env: AdapterEnvironment
+    backend: object | None = None
+
+
+class _Request(BaseModel):
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+
+class ExternalUserRequest(_Request):
+    """Create or update the helpdesk user that stands for a Botpress user."""
+
+    bp_user_id: str
+    name: str
+    email: str | None = None
+    picture_url: str | None = None
+
+
+class Transcript(_Request):
+    """The condensed ``messageHistory``, rendered three ways, plus the messages it was made from."""
+
+    text: str
+    markdown: str
+    html: str
+    messages: list[HistoryMessage] = Field(default_factory=list)
+    omitted: int = 0
+
+
+class EndUser(_Request):
+    """The end user a session is opened for."""
+
+    bp_user_id: str
+    external_user_id: str
+    name: str | None = None
+    email: str | None = None
+    picture_url: str | None = None
+
+
+class OpenSessionRequest(_Request, Generic[SessionT]):
+    """Open a helpdesk session (ticket, conversation...) for an end user."""
+
+    end_user: EndUser
+    title: str | None = None
+    description: str | None = None
+    options: SessionT
+    transcript: Transcript
+    idempotency_key: str = Field(description="Same for a retried startHitl: open at most one session per key")
+
+
+class OutboundMessage(_Request):
+    """A hitl channel message to deliver into a session."""
+
+    external_session_id: str
+    author_external_id: str | None = Field(description="Helpdesk id of the author, or None for a system message")
+    message: HitlMessage
+    bp_message_id: str = Field(description="Idempotency key: a redelivered message carries the same id")
+
+
+class WebhookRequest(_Request):
+    """A request a helpdesk made to our webhook URL, as the Botpress runtime relays it."""
+
+    method: str
+    path: str
+    query: str = ""
+    headers: Mapping[str, str] = Field(default_factory=dict)
+    body: str | None = None
+
+
+class WebhookReply(_Request):
+    """What goes back to the helpdesk."""
+
+    status: int = 200
+    headers: Mapping[str, str] = Field(default_factory=dict)
+    body: str | None = None
+
+
+class WebhookResult(_Request):
+    """The neutral events a webhook carried, and the reply the helpdesk expects."""
+
+    events: list[InboundEvent] = Field(default_factory=list)
+    reply: WebhookReply = Field(default_factory=WebhookReply)
+
+
+class HelpdeskAdapter(ABC, Generic[ConfigT, SessionT]):
+    """Base class of every helpdesk adapter.
+
+    Subclasses set the class variables, implement the abstract methods, and register themselves
+    under the ``hitl_bridge.adapters`` entry-point group.
+    """
+
+    name: ClassVar[str]
+    """Registry name, e.g. ``"zendesk"``."""
+    title: ClassVar[str]
+    """Human title, shown in the definition."""
+    config_model: ClassVar[type[BaseModel]]
+    """Per-installation configuration (decoded from ``x-bp-configuration``)."""
+    session_model: ClassVar[type[BaseModel]]
+    """The ``hitlSession`` entity: the Studio card parameters."""
+    entity_name: ClassVar[str] = "hitlSession"
+    """The name under which the entity is declared, e.g. ``"hitlTicket"``."""
+    states: ClassVar[Mapping[str, type[BaseModel]]] = {}
+    """Integration states the adapter reads and writes through :attr:`AdapterContext.state`."""
+
+    def __init__(self, config: ConfigT, context: AdapterContext) -> None:
+        self.config = config
+        self.context = context
+
+    @classmethod
+    def parse_config(cls, raw: Mapping[str, Any]) -> ConfigT:
+        """Validate the installation's configuration.
+
+        Raises:
+            AdapterConfigError: naming the first invalid field.
+        """
+        try:
+            return cls.config_model.model_validate(dict(raw))  # type: ignore[return-value]
+        except ValidationError as exc:
+            field_name, message = _first_error(exc)
+            raise AdapterConfigError(field_name, message) from None
+
+    @classmethod
+    def parse_session_options(cls, raw: Mapping[str, Any] | None) -> SessionT:
+        """Validate a ``hitlSession`` card.
+
+        Raises:
+            SessionOptionsError: naming the first invalid field.
+        """
+        try:
+            return cls.session_model.model_validate(dict(raw or {}))  # type: ignore[return-value]
+        except ValidationError as exc:
+            field_name, message = _first_error(exc)
+            raise SessionOptionsError(field_name, message) from None
+
+    @classmethod
+    @asynccontextmanager
+    async def lifespan(cls, env: AdapterEnvironment) -> AsyncIterator[object | None]:
+        """Run process-wide resources (a database, a worker...); yield what requests get as ``backend``."""
+        yield None
+
+    @abstractmethod
+    async def subscribe(self, webhook_url: str) -> None:
+        """Set the helpdesk up to call ``webhook_url`` (Botpress ``register``). Must be idempotent."""
+
+    @abstractmethod
+    async def unsubscribe(self, webhook_url: str) -> None:
+        """Remove what :meth:`subscribe` created, tolerating what is already gone (``unregister``)."""
+
+    @abstractmethod
+    async def create_user(self, request: ExternalUserRequest) -> str:
+        """Create or update the helpdesk user for a Botpress user; return its helpdesk id. Idempotent."""
+
+    @abstractmethod
+    async def open_session(self, request: OpenSessionRequest[SessionT]) -> str:
+        """Open a session and return its helpdesk id. At most one session per ``idempotency_key``."""
+
+    @abstractmethod
+    async def link_session(self, external_session_id: str, bp_conversation_id: str) -> None:
+        """Record the Botpress conversation id on the helpdesk side (e.g. a ticket's external_id)."""
+
+    @abstractmethod
+    async def close_session(self, external_session_id: str) -> None:
+        """Close the session. Closing a closed or missing session is a no-op."""
+
+    @abstractmethod
+    async def send_message(self, request: OutboundMessage) -> str:
+        """Deliver a message into the session; return the helpdesk's message id."""
+
+    @abstractmethod
+    async def verify_webhook(self, request: WebhookRequest) -> None:
+        """Check the webhook's authenticity.
+
+        Raises:
+            InvalidSignatureError: the request is not from the helpdesk.
+        """
+
+    @abstractmethod
+    async def parse_webhook(self, request: WebhookRequest) -> WebhookResult:
+        """Turn a verified webhook into neutral events. Unknown or foreign payloads give no events."""
+
+    async def aclose(self) -> None:  # noqa: B027 - optional hook
+        """Release per-instance resources."""
+
+
+def _first_error(exc: ValidationError) -> tuple[str, str]:
+    error = exc.errors()[0]
+    location = ".".join(str(part) for part in error["loc"]) or "(root)"
+    return location, error["msg"]
