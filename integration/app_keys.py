@@ -1,0 +1,19 @@
+"""Typed application state keys."""
+
+from __future__ import annotations
+
+import httpx
+from aiohttp import web
+
+from external_adapters import AdapterEnvironment
+
+from .settings import Settings
+
+SETTINGS = web.AppKey("settings", Settings)
+BOTPRESS_HTTP = web.AppKey("botpress_http", httpx.AsyncClient)
+"""One pooled client for every Runtime API call of this process."""
+VENDOR_HTTP = web.AppKey("vendor_http", httpx.AsyncClient)
+"""One pooled client for helpdesk APIs and media downloads."""
+ADAPTER_ENV = web.AppKey("adapter_env", AdapterEnvironment)
+ADAPTER_BACKENDS = web.AppKey("adapter_backends", dict[str, object | None])
+"""What each enabled adapter's ``lifespan`` yielded, by adapter name."""

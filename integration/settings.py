@@ -1,0 +1,95 @@
+"""Process settings: how this server runs. Per-installation configuration comes from Botpress instead.
+
+Every variable takes the ``HITL_BRIDGE_`` prefix (nested fields use ``__``), except the two the
+Botpress SDK itself uses, ``BP_API_URL`` and ``BP_TOKEN``, which are read as they are.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from definition.renames import Renames
+
+DEFAULT_BP_API_URL = "https://api.botpress.cloud"
+
+
+class Settings(BaseSettings):
+    """Settings of one hitl-bridge process."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="HITL_BRIDGE_", env_nested_delimiter="__", env_file=None, extra="ignore", populate_by_name=True
+    )
+
+    host: str = Field(default="127.0.0.1", description="Interface to listen on")
+    port: int = Field(default=8000, ge=0, le=65535, description="Port to listen on (0 picks a free one)")
+    public_url: str | None = Field(default=None, description="Public base URL of this server, for printed links")
+    bp_api_url: str = Field(
+        default=DEFAULT_BP_API_URL,
+        validation_alias=AliasChoices("BP_API_URL", "HITL_BRIDGE_BP_API_URL"),
+        description="Botpress Runtime API base URL",
+    )
+    bp_token: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("BP_TOKEN", "HITL_BRIDGE_BP_TOKEN"),
+        description="Botpress token (a workspace PAT) used for every Runtime API call",
+    )
+    bp_timeout_seconds: float = Field(default=60.0, gt=0, description="Timeout of one Runtime API call")
+    retry_attempts: int = Field(default=4, ge=1, le=10, description="Tries per outgoing call (first one included)")
+    retry_max_wait_seconds: float = Field(default=30.0, ge=0, description="Longest wait between two tries")
+    adapter: str = Field(default="inbox", description="Adapter used when the configuration names none")
+    adapter_options: dict[str, dict[str, Any]] = Field(
+        default_factory=dict, description="Process options per adapter, e.g. HITL_BRIDGE_ADAPTER_OPTIONS__INBOX__..."
+    )
+    data_dir: Path = Field(default=Path(".hitl-bridge"), description="Where adapters and the sandbox keep files")
+    secret_path: SecretStr | None = Field(
+        default=None, description="If set, Botpress operations are served only under /<secret_path>/"
+    )
+    allowed_bot_ids: list[str] = Field(
+        default_factory=list, description="If set, operations from other x-bot-id values get a 403"
+    )
+    renames: Renames = Field(default_factory=Renames, description="Renamed actions, events and channel")
+    transcript_budget_bytes: int = Field(default=65536, ge=1024, description="Size budget of the condensed history")
+    author_cache_seconds: float = Field(default=300.0, ge=0, description="How long an author's external id is cached")
+    sandbox: bool | None = Field(
+        default=None, description="Serve the Botpress emulator; unset means on exactly when BP_TOKEN is unset"
+    )
+    sandbox_persist: bool = Field(default=False, description="Keep the sandbox's emulated Botpress in SQLite")
+    sandbox_configuration: dict[str, Any] = Field(
+        default_factory=dict, description="Configuration the sandbox's runtime sends (x-bp-configuration)"
+    )
+    console: bool = Field(default=True, description="Serve the inbox agent console at /console")
+    log_level: str = Field(default="INFO", description="Python log level")
+    log_format: Literal["text", "json"] = Field(default="text", description="Log line format")
+
+    @property
+    def sandbox_enabled(self) -> bool:
+        """Whether the Botpress emulator runs in this process."""
+        return self.sandbox if self.sandbox is not None else self.bp_token is None
+
+    @property
+    def self_url(self) -> str:
+        """Base URL at which this server reaches itself."""
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    @property
+    def effective_bp_api_url(self) -> str:
+        """Where Runtime API calls go: the sandbox's emulator when it runs and no URL was set."""
+        if self.sandbox_enabled and "bp_api_url" not in self.model_fields_set:
+            return f"{self.self_url}/sandbox/api"
+        return self.bp_api_url.rstrip("/")
+
+    @property
+    def enabled_adapters(self) -> list[str]:
+        """Adapters whose process-wide resources start with the server."""
+        names = [self.adapter]
+        if self.console and "inbox" not in names:
+            names.append("inbox")
+        return names
+
+    def options_for(self, adapter_name: str) -> dict[str, Any]:
+        """Process options of one adapter (empty when none are set)."""
+        return dict(self.adapter_options.get(adapter_name, {}))
