@@ -1,0 +1,202 @@
+"""The behaviour every adapter must show, as a reusable pytest suite.
+
+Subclass :class:`AdapterContract` in your adapter's tests and provide an async fixture named
+``harness`` that returns an object satisfying :class:`AdapterHarness`::
+
+    class TestMyDeskContract(AdapterContract):
+        @pytest.fixture
+        async def harness(self) -> AdapterHarness:
+            return await build_my_harness()
+
+The harness stands in for the helpdesk: it gives a ready adapter and produces the webhooks the
+helpdesk would send when an agent acts. This module needs pytest, so import it from tests only.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+import pytest
+
+from bp_modules.hitl import HitlMessage, parse_hitl_payload
+
+from .base import (
+    EndUser,
+    ExternalUserRequest,
+    HelpdeskAdapter,
+    OpenSessionRequest,
+    OutboundMessage,
+    Transcript,
+    WebhookRequest,
+)
+from .errors import AdapterConfigError, InvalidSignatureError, SessionOptionsError
+from .events import AgentAssigned, AgentMessage, InboundEvent, SessionClosed
+from .registry import get_adapter_class
+
+
+class AdapterHarness(Protocol):
+    """A helpdesk stand-in: a ready adapter plus the webhooks its agents would cause."""
+
+    adapter: HelpdeskAdapter[Any, Any]
+    webhook_url: str
+    media_base_url: str
+    """Media under this URL (``/cat.png``, ``/song.mp3``, ``/clip.mp4``, ``/doc.pdf``) must be served."""
+    bad_config: tuple[dict[str, Any], str]
+    """An invalid configuration, and the field its error must name."""
+    bad_session_options: tuple[dict[str, Any], str]
+    """An invalid ``hitlSession`` card, and the field its error must name."""
+
+    async def agent_reply(self, external_session_id: str, text: str) -> WebhookRequest:
+        """The signed webhook sent when an agent replies ``text`` in the session."""
+        ...
+
+    async def assign(self, external_session_id: str) -> WebhookRequest:
+        """The signed webhook sent when an agent takes the session."""
+        ...
+
+    async def close(self, external_session_id: str) -> WebhookRequest:
+        """The signed webhook sent when the session is solved or closed by an agent."""
+        ...
+
+    def tamper(self, request: WebhookRequest) -> WebhookRequest:
+        """The same request with its signature broken."""
+        ...
+
+
+def _messages(media: str) -> list[HitlMessage]:
+    raw: list[tuple[str, dict[str, Any]]] = [
+        ("text", {"text": "Hello from the contract suite"}),
+        ("image", {"imageUrl": f"{media}/cat.png", "title": "A cat"}),
+        ("audio", {"audioUrl": f"{media}/song.mp3"}),
+        ("video", {"videoUrl": f"{media}/clip.mp4", "title": "Clip"}),
+        ("file", {"fileUrl": f"{media}/doc.pdf", "title": "Invoice"}),
+        (
+            "bloc",
+            {
+                "items": [
+                    {"type": "text", "payload": {"text": "see"}},
+                    {"type": "markdown", "payload": {"markdown": "**this**"}},
+                ]
+            },
+        ),
+    ]
+    return [parse_hitl_payload(kind, payload) for kind, payload in raw]
+
+
+def _transcript() -> Transcript:
+    return Transcript(text="User: I need help", markdown="**User:** I need help", html="<p>User: I need help</p>")
+
+
+class AdapterContract:
+    """Behaviour every :class:`HelpdeskAdapter` must show. Subclass it and provide ``harness``."""
+
+    async def _user(self, harness: AdapterHarness, suffix: str = "1") -> str:
+        request = ExternalUserRequest(
+            bp_user_id=f"user_contract_{suffix}".ljust(28, "0"), name="Jane Doe", email=f"jane{suffix}@example.com"
+        )
+        return await harness.adapter.create_user(request)
+
+    async def _session(self, harness: AdapterHarness, key: str = "key-1") -> str:
+        external_user_id = await self._user(harness)
+        request = OpenSessionRequest[Any](
+            end_user=EndUser(bp_user_id="user_contract_1".ljust(28, "0"), external_user_id=external_user_id),
+            title="Contract session",
+            description="Opened by the contract suite",
+            options=harness.adapter.parse_session_options({}),
+            transcript=_transcript(),
+            idempotency_key=key,
+        )
+        session_id = await harness.adapter.open_session(request)
+        await harness.adapter.link_session(session_id, "conv_contract".ljust(28, "0"))
+        return session_id
+
+    async def _events(self, harness: AdapterHarness, request: WebhookRequest) -> list[InboundEvent]:
+        await harness.adapter.verify_webhook(request)
+        return (await harness.adapter.parse_webhook(request)).events
+
+    def test_declares_its_identity(self, harness: AdapterHarness) -> None:
+        cls = type(harness.adapter)
+        assert cls.name and cls.title and cls.entity_name
+        assert get_adapter_class(cls.name) is cls
+
+    def test_bad_config_names_the_field(self, harness: AdapterHarness) -> None:
+        raw, field = harness.bad_config
+        with pytest.raises(AdapterConfigError) as caught:
+            type(harness.adapter).parse_config(raw)
+        assert field in caught.value.field
+
+    def test_bad_session_options_name_the_field(self, harness: AdapterHarness) -> None:
+        raw, field = harness.bad_session_options
+        with pytest.raises(SessionOptionsError) as caught:
+            type(harness.adapter).parse_session_options(raw)
+        assert field in caught.value.field
+
+    async def test_subscribe_and_unsubscribe_are_repeatable(self, harness: AdapterHarness) -> None:
+        await harness.adapter.subscribe(harness.webhook_url)
+        await harness.adapter.subscribe(harness.webhook_url)
+        await harness.adapter.unsubscribe(harness.webhook_url)
+        await harness.adapter.unsubscribe(harness.webhook_url)
+        await harness.adapter.subscribe(harness.webhook_url)
+
+    async def test_create_user_is_idempotent(self, harness: AdapterHarness) -> None:
+        first = await self._user(harness, "same")
+        assert first
+        assert await self._user(harness, "same") == first
+        assert await self._user(harness, "other") != first
+
+    async def test_open_session_is_idempotent_per_key(self, harness: AdapterHarness) -> None:
+        first = await self._session(harness, "key-a")
+        assert await self._session(harness, "key-a") == first
+        assert await self._session(harness, "key-b") != first
+
+    async def test_sends_every_hitl_message_type(self, harness: AdapterHarness) -> None:
+        session_id = await self._session(harness)
+        author = await self._user(harness)
+        for index, message in enumerate(_messages(harness.media_base_url)):
+            request = OutboundMessage(
+                external_session_id=session_id,
+                author_external_id=author,
+                message=message,
+                bp_message_id=f"msg_contract_{index}".ljust(28, "0"),
+            )
+            assert await harness.adapter.send_message(request)
+
+    async def test_agent_reply_becomes_an_agent_message(self, harness: AdapterHarness) -> None:
+        session_id = await self._session(harness)
+        events = await self._events(harness, await harness.agent_reply(session_id, "Hi, I am Bob"))
+        replies = [e for e in events if isinstance(e, AgentMessage)]
+        assert len(replies) == 1
+        assert replies[0].external_session_id == session_id
+        assert "Hi, I am Bob" in replies[0].message.model_dump_json()
+        assert replies[0].external_message_id and replies[0].agent.external_user_id
+
+    async def test_redelivery_carries_the_same_keys(self, harness: AdapterHarness) -> None:
+        session_id = await self._session(harness)
+        request = await harness.agent_reply(session_id, "Once only")
+        first = await self._events(harness, request)
+        again = await self._events(harness, request)
+        assert [e.dedupe_key for e in first] == [e.dedupe_key for e in again]
+        assert all(e.dedupe_key for e in first)
+
+    async def test_assignment_becomes_agent_assigned(self, harness: AdapterHarness) -> None:
+        session_id = await self._session(harness)
+        events = await self._events(harness, await harness.assign(session_id))
+        assigned = [e for e in events if isinstance(e, AgentAssigned)]
+        assert len(assigned) == 1
+        assert assigned[0].external_session_id == session_id and assigned[0].agent.external_user_id
+
+    async def test_close_becomes_session_closed(self, harness: AdapterHarness) -> None:
+        session_id = await self._session(harness)
+        events = await self._events(harness, await harness.close(session_id))
+        assert [e.external_session_id for e in events if isinstance(e, SessionClosed)] == [session_id]
+
+    async def test_tampered_webhook_is_rejected(self, harness: AdapterHarness) -> None:
+        session_id = await self._session(harness)
+        request = harness.tamper(await harness.agent_reply(session_id, "forged"))
+        with pytest.raises(InvalidSignatureError):
+            await harness.adapter.verify_webhook(request)
+
+    async def test_close_session_is_idempotent(self, harness: AdapterHarness) -> None:
+        session_id = await self._session(harness)
+        await harness.adapter.close_session(session_id)
+        await harness.adapter.close_session(session_id)
