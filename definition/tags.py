@@ -1,0 +1,21 @@
+"""Tag keys this integration declares. Botpress shows them to bots as ``<integration>:<key>``."""
+
+from __future__ import annotations
+
+from typing import Final
+
+USER_ID_TAG: Final = "id"
+"""On a user: the helpdesk's id of the person (end user or agent)."""
+USER_EMAIL_TAG: Final = "email"
+"""On a user: the email it was linked with; one Botpress user per email."""
+CONVERSATION_ID_TAG: Final = "id"
+"""On a hitl conversation: the helpdesk's id of the session (ticket, thread...)."""
+MESSAGE_ID_TAG: Final = "id"
+"""On a message: the helpdesk's id of the message, for acks and de-duplication."""
+
+USER_TAGS: Final = {
+    USER_ID_TAG: ("Helpdesk user id", "The helpdesk's id of this person"),
+    USER_EMAIL_TAG: ("Email", "The email this user was linked with"),
+}
+CONVERSATION_TAGS: Final = {CONVERSATION_ID_TAG: ("Helpdesk session id", "The helpdesk's id of the session")}
+MESSAGE_TAGS: Final = {MESSAGE_ID_TAG: ("Helpdesk message id", "The helpdesk's id of the message")}
