@@ -1,0 +1,489 @@
+"""Contract checks for the Botpress Runtime API: every mocked request is validated against the real OpenAPI.
+
+Load it as a pytest plugin (``pytest_plugins = ["tests.contracts.botpress"]``) and use the ``bp_api`` fixture,
+a :class:`respx.MockRouter` on :data:`BP_TEST_API_URL` that validates each Botpress request when it is sent and
+again at teardown; a violation fails the test. Outside pytest, :func:`validate_botpress_request` checks one
+recorded :class:`httpx.Request` (the sandbox emulator's tests use it on real traffic).
+
+What is checked (``tests/specs/botpress/runtime-openapi-1.70.2.json``, api 1.70.2, with openapi-core):
+method and path, path parameters, headers (``x-bot-id``; ``Authorization: Bearer``), query parameters, and the
+JSON body, strictly (every schema is ``additionalProperties: false``). The spec does not model tag filters, so
+``tags.<name>=<value>`` query keys are checked here: only on operations declaring ``tags``, values <= 500 chars.
+Undeclared query keys, a body on GET/DELETE and a body without ``content-type: application/json`` are rejected too.
+Mocked 2xx responses are validated loosely (unknown fields allowed: the live API adds some); error bodies must be
+``{id, code, type, message, metadata?}`` with ``type`` from the catalogue and ``code`` its status.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import itertools
+import json
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+import jsonschema
+import pytest
+import respx
+from openapi_core import OpenAPI
+from openapi_core.datatypes import RequestParameters
+from openapi_core.exceptions import OpenAPIError
+from openapi_core.testing import MockResponse
+from werkzeug.datastructures import Headers, ImmutableMultiDict
+
+BP_TEST_API_URL = "https://api.botpress.cloud"
+SPEC_DIR = Path(__file__).resolve().parent.parent / "specs" / "botpress"
+OPENAPI_PATH = SPEC_DIR / "runtime-openapi-1.70.2.json"
+METADATA_PATH = SPEC_DIR / "runtime-metadata-1.70.2.json"
+TAG_VALUE_MAX = 500
+INTEGRATION_HEADERS = ("x-integration-id", "x-integration-alias")
+_BODYLESS_METHODS = frozenset({"GET", "HEAD", "DELETE", "OPTIONS"})
+_BEARER = re.compile(r"^Bearer \S+$")
+_MAX_DETAIL = 240
+
+
+# --- the specs, loaded once per process -------------------------------------------------------------------------
+
+
+@functools.cache
+def _spec_dict() -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads(OPENAPI_PATH.read_text())
+    return loaded
+
+
+@functools.cache
+def _strict_openapi() -> OpenAPI:
+    return OpenAPI.from_dict(copy.deepcopy(_spec_dict()))
+
+
+@functools.cache
+def _loose_openapi() -> OpenAPI:
+    """The same spec with ``additionalProperties: false`` lifted, for responses of a newer live API."""
+    return OpenAPI.from_dict(_without_closed_objects(copy.deepcopy(_spec_dict())))
+
+
+def _without_closed_objects(node: Any) -> Any:
+    if isinstance(node, dict):
+        if node.get("additionalProperties") is False:
+            del node["additionalProperties"]
+        for value in node.values():
+            _without_closed_objects(value)
+    elif isinstance(node, list):
+        for value in node:
+            _without_closed_objects(value)
+    return node
+
+
+@functools.cache
+def error_catalogue() -> dict[str, int]:
+    """Error type -> HTTP status, from the runtime metadata."""
+    metadata = json.loads(METADATA_PATH.read_text())
+    return {entry["type"]: entry["status"] for entry in metadata["errors"]}
+
+
+@dataclass(frozen=True)
+class _Operation:
+    method: str
+    template: str
+    pattern: re.Pattern[str]
+    query_params: frozenset[str]
+
+
+@functools.cache
+def _operations() -> tuple[_Operation, ...]:
+    found = []
+    for template, item in _spec_dict()["paths"].items():
+        shared = item.get("parameters", [])
+        for method, operation in item.items():
+            if method == "parameters":
+                continue
+            params = [*shared, *operation.get("parameters", [])]
+            query = frozenset(p["name"] for p in params if p["in"] == "query")
+            regex = re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template))
+            found.append(_Operation(method.upper(), template, re.compile(f"^{regex}$"), query))
+    # Literal segments win over templated ones (``/users/get-or-create`` before ``/users/{id}``).
+    return tuple(sorted(found, key=lambda op: op.template.count("{")))
+
+
+def _find_operation(method: str, path: str) -> _Operation | None:
+    return next((op for op in _operations() if op.method == method and op.pattern.match(path)), None)
+
+
+# --- request validation -----------------------------------------------------------------------------------------
+
+
+@dataclass
+class _OpenApiRequest:
+    """An httpx request seen through openapi-core's ``Request`` protocol."""
+
+    host_url: str
+    path: str
+    method: str
+    body: bytes | None
+    content_type: str
+    parameters: RequestParameters
+
+
+def _path_of(request: httpx.Request, base_url: str | None) -> str:
+    path = request.url.path
+    prefix = urlsplit(base_url).path.rstrip("/") if base_url else ""
+    if prefix and path.startswith(prefix + "/"):
+        path = path[len(prefix) :]
+    return path
+
+
+def _as_openapi_request(request: httpx.Request, path: str) -> _OpenApiRequest:
+    query = [(key, value) for key, value in request.url.params.multi_items() if not key.startswith("tags.")]
+    return _OpenApiRequest(
+        host_url=_spec_dict()["servers"][0]["url"],
+        path=path,
+        method=request.method.lower(),
+        body=request.content or None,
+        content_type=request.headers.get("content-type", "").lower(),
+        parameters=RequestParameters(
+            query=ImmutableMultiDict(query), header=Headers(list(request.headers.items())), cookie=ImmutableMultiDict()
+        ),
+    )
+
+
+def validate_botpress_request(
+    request: httpx.Request, *, base_url: str | None = None, require_integration_headers: bool = True
+) -> None:
+    """Raise :class:`AssertionError` naming every way ``request`` breaks the Runtime API contract.
+
+    ``base_url`` is the API root the request was sent to; its path prefix (e.g. an emulator mounted under
+    ``/sandbox/bp``) is stripped before matching. ``require_integration_headers`` demands the integration's
+    identity headers, which the SDK always sends and the spec leaves optional.
+    """
+    path = _path_of(request, base_url)
+    problems = _openapi_problems(request, path)
+    operation = _find_operation(request.method.upper(), path)
+    if operation is not None:
+        problems += _query_problems(request, operation)
+    problems += _header_problems(request, require_integration_headers)
+    if problems:
+        listing = "\n  - ".join(problems)
+        raise AssertionError(f"Botpress contract violated by {request.method} {request.url}:\n  - {listing}")
+
+
+def _openapi_problems(request: httpx.Request, path: str) -> list[str]:
+    try:
+        _strict_openapi().validate_request(_as_openapi_request(request, path))
+    except OpenAPIError as exc:
+        return [_describe(exc)]
+    return []
+
+
+def _describe(exc: BaseException) -> str:
+    schema_errors = getattr(exc.__cause__, "schema_errors", None) or getattr(exc, "schema_errors", None)
+    if not schema_errors:
+        return _short(f"{type(exc).__name__}: {exc}")
+    details = [_short(f"at {'/'.join(map(str, e.absolute_path)) or '(root)'}: {e.message}") for e in schema_errors]
+    return f"{type(exc).__name__}: " + "; ".join(details)
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= _MAX_DETAIL else text[: _MAX_DETAIL - 3] + "..."
+
+
+def _query_problems(request: httpx.Request, operation: _Operation) -> list[str]:
+    problems = []
+    for key, value in request.url.params.multi_items():
+        if key.startswith("tags."):
+            problems += _tag_filter_problems(key, value, operation)
+        elif key == "tags" or key not in operation.query_params:
+            hint = " (send tag filters as tags.<name>=<value>)" if key.startswith("tags") else ""
+            problems.append(f"query parameter {key!r} is not declared by {operation.template}{hint}")
+    return problems
+
+
+def _tag_filter_problems(key: str, value: str, operation: _Operation) -> list[str]:
+    if "tags" not in operation.query_params:
+        return [f"tag filter {key!r}: {operation.method} {operation.template} does not filter by tags"]
+    if not key[len("tags.") :]:
+        return [f"tag filter {key!r} has no tag name"]
+    if len(value) > TAG_VALUE_MAX:
+        return [f"tag filter {key!r}: value is {len(value)} chars, more than {TAG_VALUE_MAX}"]
+    return []
+
+
+def _header_problems(request: httpx.Request, require_integration_headers: bool) -> list[str]:
+    problems = []
+    if not _BEARER.match(request.headers.get("authorization", "")):
+        problems.append("Authorization must be 'Bearer <token>'")
+    if require_integration_headers:
+        problems += [f"missing header {name}" for name in INTEGRATION_HEADERS if not request.headers.get(name)]
+    has_body = bool(request.content)
+    if has_body and request.method.upper() in _BODYLESS_METHODS:
+        problems.append(f"{request.method} must not carry a body")
+    content_type = request.headers.get("content-type")
+    if has_body and (content_type or "").split(";")[0].strip().lower() != "application/json":
+        problems.append(f"a body needs content-type application/json, got {content_type!r}")
+    if content_type and not has_body:
+        problems.append("content-type sent without a body")
+    return problems
+
+
+# --- response validation ----------------------------------------------------------------------------------------
+
+_ERROR_BODY_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["id", "code", "type", "message"],
+    "properties": {
+        "id": {"type": "string", "minLength": 1},
+        "code": {"type": "integer"},
+        "type": {"type": "string"},
+        "message": {"type": "string"},
+        "metadata": {"type": "object"},
+    },
+    "additionalProperties": False,
+}
+
+
+def validate_botpress_error_body(body: Any, *, status: int | None = None) -> None:
+    """Raise :class:`AssertionError` unless ``body`` is a catalogue error ``{id, code, type, message, metadata?}``."""
+    errors = [_short(e.message) for e in jsonschema.Draft7Validator(_ERROR_BODY_SCHEMA).iter_errors(body)]
+    if not errors:
+        expected = error_catalogue().get(body["type"])
+        if expected is None:
+            errors.append(f"type {body['type']!r} is not in the error catalogue")
+        elif body["code"] != expected:
+            errors.append(f"code {body['code']} does not match {body['type']}'s status {expected}")
+        if status is not None and body["code"] != status:
+            errors.append(f"code {body['code']} differs from the HTTP status {status}")
+    if errors:
+        raise AssertionError("not a Botpress error body: " + "; ".join(errors))
+
+
+def validate_botpress_response(
+    request: httpx.Request, response: httpx.Response, *, base_url: str | None = None
+) -> None:
+    """Check a (mocked) answer: 2xx bodies loosely against the spec, others as catalogue error bodies."""
+    if not response.is_success:
+        try:
+            body = json.loads(response.content)
+        except ValueError:
+            raise AssertionError(f"Botpress error response is not JSON: {response.content[:100]!r}") from None
+        validate_botpress_error_body(body, status=response.status_code)
+        return
+    openapi_request = _as_openapi_request(request, _path_of(request, base_url))
+    mock = MockResponse(response.content, status_code=response.status_code, content_type="application/json")
+    try:
+        _loose_openapi().validate_response(openapi_request, mock)
+    except OpenAPIError as exc:
+        raise AssertionError(f"mocked {request.method} {request.url.path} response: {_describe(exc)}") from None
+
+
+# --- the respx router and fixture -------------------------------------------------------------------------------
+
+
+class BotpressMockRouter(respx.MockRouter):
+    """A respx router that refuses (and remembers) any request or mocked response breaking the contract.
+
+    Set ``check_responses = False`` in a test that deliberately mocks a malformed Botpress answer.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.violations: list[str] = []
+        self.check_responses = True
+
+    def _is_botpress(self, request: httpx.Request) -> bool:
+        return str(request.url).startswith(BP_TEST_API_URL + "/")
+
+    def _check(self, request: httpx.Request, response: httpx.Response | None) -> None:
+        try:
+            validate_botpress_request(request)
+            if response is not None and self.check_responses:
+                validate_botpress_response(request, response)
+        except AssertionError as exc:
+            self.violations.append(str(exc))
+            raise
+
+    def resolve(self, request: httpx.Request) -> Any:
+        if self._is_botpress(request):
+            self._check(request, None)
+        resolved = super().resolve(request)
+        if self._is_botpress(request) and isinstance(resolved.response, httpx.Response):
+            self._check(request, resolved.response)
+        return resolved
+
+    async def aresolve(self, request: httpx.Request) -> Any:
+        if self._is_botpress(request):
+            self._check(request, None)
+        resolved = await super().aresolve(request)
+        if self._is_botpress(request) and isinstance(resolved.response, httpx.Response):
+            self._check(request, resolved.response)
+        return resolved
+
+    def recheck_calls(self) -> list[str]:
+        """Validate every recorded call again; return the violations seen so far (empty when all is well)."""
+        for call in self.calls:
+            if self._is_botpress(call.request):
+                try:
+                    validate_botpress_request(call.request)
+                except AssertionError as exc:
+                    if str(exc) not in self.violations:
+                        self.violations.append(str(exc))
+        return self.violations
+
+
+@pytest.fixture
+def bp_api() -> Iterator[BotpressMockRouter]:
+    """A respx router for the Botpress Runtime API; any request breaking the contract fails the test."""
+    router = BotpressMockRouter(base_url=BP_TEST_API_URL, assert_all_mocked=True, assert_all_called=False)
+    with router:
+        yield router
+        violations = router.recheck_calls()
+    if violations:
+        pytest.fail("Botpress contract violations:\n" + "\n".join(violations), pytrace=False)
+
+
+# --- response builders ------------------------------------------------------------------------------------------
+
+_counter = itertools.count(1)
+FIXED_TIME = "2025-01-01T12:00:00.000Z"
+
+
+def bp_id(prefix: str) -> str:
+    """A fresh Botpress-looking id (``user_01J...``), 28 to 36 chars as the API's ids are."""
+    return f"{prefix}_01J{next(_counter):023d}"
+
+
+def bp_now() -> str:
+    """The current time as the API writes it (ISO 8601, milliseconds, ``Z``)."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def bp_json(body: Mapping[str, Any], status: int = 200, headers: Mapping[str, str] | None = None) -> httpx.Response:
+    """A JSON response as the API sends it."""
+    return httpx.Response(status, json=dict(body), headers=dict(headers or {}))
+
+
+def bp_error(error_type: str, message: str = "", *, status: int | None = None, **extra: Any) -> httpx.Response:
+    """A catalogue error response, e.g. ``bp_error("ResourceNotFound")`` (404)."""
+    code = status if status is not None else error_catalogue()[error_type]
+    body = {"id": bp_id("err"), "code": code, "type": error_type, "message": message or f"{error_type} error"}
+    return httpx.Response(code, json={**body, **extra})
+
+
+def bp_page(key: str, items: list[dict[str, Any]], next_token: str | None = None) -> httpx.Response:
+    """One page of a list operation: ``{<key>: [...], meta: {nextToken?}}``."""
+    meta = {"nextToken": next_token} if next_token else {}
+    return bp_json({key: items, "meta": meta})
+
+
+def _times(created_at: str | None) -> dict[str, str]:
+    return {"createdAt": created_at or FIXED_TIME, "updatedAt": created_at or FIXED_TIME}
+
+
+def bp_user(
+    id: str | None = None,
+    *,
+    tags: Mapping[str, str] | None = None,
+    name: str | None = None,
+    picture_url: str | None = None,
+    created_at: str | None = None,
+) -> dict[str, Any]:
+    """A ``User`` object valid against the spec."""
+    user: dict[str, Any] = {"id": id or bp_id("user"), **_times(created_at), "tags": dict(tags or {})}
+    user.update({k: v for k, v in (("name", name), ("pictureUrl", picture_url)) if v is not None})
+    return user
+
+
+def bp_conversation(
+    id: str | None = None,
+    *,
+    channel: str = "hitl",
+    tags: Mapping[str, str] | None = None,
+    integration: str = "hitl-bridge",
+    created_at: str | None = None,
+) -> dict[str, Any]:
+    """A ``Conversation`` object valid against the spec."""
+    return {
+        "id": id or bp_id("conv"),
+        **_times(created_at),
+        "channel": channel,
+        "integration": integration,
+        "tags": dict(tags or {}),
+    }
+
+
+def bp_message(
+    id: str | None = None,
+    *,
+    conversation_id: str | None = None,
+    user_id: str | None = None,
+    type: str = "text",
+    payload: Mapping[str, Any] | None = None,
+    tags: Mapping[str, str] | None = None,
+    direction: str = "incoming",
+    created_at: str | None = None,
+) -> dict[str, Any]:
+    """A ``Message`` object valid against the spec."""
+    return {
+        "id": id or bp_id("msg"),
+        **_times(created_at),
+        "type": type,
+        "payload": dict(payload if payload is not None else {"text": "hello"}),
+        "direction": direction,
+        "userId": user_id or bp_id("user"),
+        "conversationId": conversation_id or bp_id("conv"),
+        "tags": dict(tags or {}),
+    }
+
+
+def bp_event(
+    id: str | None = None,
+    *,
+    type: str = "hitlAssigned",
+    payload: Mapping[str, Any] | None = None,
+    conversation_id: str | None = None,
+    user_id: str | None = None,
+    message_id: str | None = None,
+    status: str = "pending",
+    created_at: str | None = None,
+) -> dict[str, Any]:
+    """An ``Event`` object valid against the spec."""
+    event: dict[str, Any] = {
+        "id": id or bp_id("evt"),
+        "createdAt": created_at or FIXED_TIME,
+        "type": type,
+        "payload": dict(payload or {}),
+        "status": status,
+        "failureReason": None,
+    }
+    links = (("conversationId", conversation_id), ("userId", user_id), ("messageId", message_id))
+    event.update({k: v for k, v in links if v is not None})
+    return event
+
+
+def bp_state(
+    type: str = "integration",
+    id: str | None = None,
+    name: str = "state",
+    payload: Mapping[str, Any] | None = None,
+    *,
+    bot_id: str | None = None,
+    created_at: str | None = None,
+) -> dict[str, Any]:
+    """A ``State`` object valid against the spec (``id`` is the owner's id; ``conversationId``/``userId`` follow it)."""
+    owner_id = id or bp_id(type[:4])
+    state: dict[str, Any] = {
+        "id": bp_id("state"),
+        **_times(created_at),
+        "botId": bot_id or bp_id("bot"),
+        "name": name,
+        "type": type,
+        "payload": dict(payload or {}),
+    }
+    if type in ("conversation", "user"):
+        state[f"{type}Id"] = owner_id
+    return state
