@@ -1,0 +1,185 @@
+"""Pydantic models of the Zendesk resources the adapter reads, and of the state it keeps.
+
+Responses ignore unknown keys (Zendesk adds fields freely); ids are integers on the Zendesk side.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Response(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class Photo(_Response):
+    content_url: str | None = None
+
+
+class User(_Response):
+    """A Zendesk user (end-user, agent or admin)."""
+
+    id: int
+    name: str | None = None
+    email: str | None = None
+    role: str | None = None
+    external_id: str | None = None
+    photo: Photo | None = None
+
+
+class Via(_Response):
+    channel: str | int | None = None
+
+
+class Attachment(_Response):
+    id: int
+    file_name: str | None = None
+    content_url: str | None = None
+    content_type: str | None = None
+    size: int | None = None
+
+
+class Comment(_Response):
+    """A ticket comment."""
+
+    id: int
+    author_id: int | None = None
+    body: str | None = None
+    html_body: str | None = None
+    public: bool = True
+    via: Via | None = None
+    attachments: list[Attachment] = Field(default_factory=list)
+    created_at: str | None = None
+
+
+class Ticket(_Response):
+    """A ticket, as ``GET /api/v2/tickets/{id}`` shows it."""
+
+    id: int
+    status: str | None = None
+    external_id: str | None = None
+    assignee_id: int | None = None
+    requester_id: int | None = None
+    tags: list[str] = Field(default_factory=list)
+    updated_at: str | None = None
+
+
+class Audit(_Response):
+    id: int | None = None
+    events: list[dict[str, Any]] = Field(default_factory=list)
+
+    def comment_id(self) -> int | None:
+        """The id of the comment this audit added, if it added one."""
+        for event in self.events:
+            if event.get("type") == "Comment" and isinstance(event.get("id"), int):
+                return int(event["id"])
+        return None
+
+
+class TicketWithAudit(_Response):
+    ticket: Ticket
+    audit: Audit | None = None
+
+
+class Comments(_Response):
+    comments: list[Comment] = Field(default_factory=list)
+    users: list[User] = Field(default_factory=list)
+
+
+class Upload(_Response):
+    token: str
+
+
+class Webhook(_Response):
+    id: str
+
+
+class SigningSecret(_Response):
+    secret: str
+    algorithm: str | None = None
+
+
+class Trigger(_Response):
+    id: int
+    title: str | None = None
+
+
+class ZendeskSubscription(BaseModel):
+    """What :meth:`ZendeskAdapter.subscribe` created, kept in the ``zendeskSubscription`` state."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    webhook_id: str | None = None
+    signing_secret: str | None = None
+    trigger_ids: list[int] = Field(default_factory=list)
+    bot_zendesk_user_id: int | None = None
+    marker_tag: str
+
+
+class _Input(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    def to_json(self) -> dict[str, Any]:
+        """The request body fragment, without unset fields."""
+        return self.model_dump(mode="json", exclude_none=True)
+
+
+class UserInput(_Input):
+    name: str
+    email: str | None = None
+    external_id: str | None = None
+    role: str = "end-user"
+    remote_photo_url: str | None = None
+    skip_verify_email: bool | None = None
+
+
+class CommentInput(_Input):
+    body: str | None = None
+    html_body: str | None = None
+    public: bool = True
+    author_id: int | None = None
+    uploads: list[str] | None = None
+
+
+class Requester(_Input):
+    name: str
+    email: str | None = None
+
+
+class TicketInput(_Input):
+    """A ticket create or update body (``{"ticket": ...}``)."""
+
+    subject: str | None = None
+    comment: CommentInput | None = None
+    requester_id: int | None = None
+    requester: Requester | None = None
+    priority: str | None = None
+    type: str | None = None
+    status: str | None = None
+    tags: list[str] | None = None
+    group_id: int | None = None
+    assignee_email: str | None = None
+    ticket_form_id: int | None = None
+    custom_fields: list[dict[str, Any]] | None = None
+    external_id: str | None = None
+    metadata: dict[str, Any] | None = None
+
+
+class WebhookInput(_Input):
+    name: str
+    endpoint: str
+    status: str = "active"
+    http_method: str = "POST"
+    request_format: str = "json"
+    subscriptions: list[str] = Field(default_factory=lambda: ["conditional_ticket_events"])
+    description: str | None = None
+
+
+class TriggerInput(_Input):
+    title: str
+    active: bool = True
+    description: str | None = None
+    conditions: dict[str, list[dict[str, Any]]]
+    actions: list[dict[str, Any]]

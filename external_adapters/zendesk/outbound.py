@@ -1,0 +1,191 @@
+"""hitl channel messages as Zendesk comments, and the per-ticket outbox that coalesces bursts.
+
+Zendesk allows about 30 updates per 10 minutes per ticket and user. While one update waits on a
+429, the messages queued behind it for the same ticket are merged into one comment instead of
+each spending an update; media comments are never merged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from bp_modules.hitl import (
+    AudioItem,
+    FileItem,
+    HitlAudio,
+    HitlBloc,
+    HitlFile,
+    HitlImage,
+    HitlMessage,
+    HitlText,
+    HitlVideo,
+    ImageItem,
+    LocationItem,
+    MarkdownItem,
+    TextItem,
+    VideoItem,
+)
+
+MAX_COALESCED_CHARS = 30_000
+Uploader = Callable[[str, str, str | None], Awaitable[str | None]]
+"""``(kind, url, title) -> upload token``, or ``None`` when the media could not be attached."""
+
+
+@dataclass(frozen=True)
+class OutgoingComment:
+    """What one Zendesk comment will carry."""
+
+    author_id: int
+    body: str
+    uploads: tuple[str, ...] = ()
+
+    def merges_with(self, other: OutgoingComment) -> bool:
+        """Whether ``other`` can be appended to this comment (same author, text only, size bound)."""
+        return (
+            not self.uploads
+            and not other.uploads
+            and self.author_id == other.author_id
+            and len(self.body) + len(other.body) < MAX_COALESCED_CHARS
+        )
+
+
+async def compose(message: HitlMessage, author_id: int, upload: Uploader) -> OutgoingComment:
+    """Turn one hitl message (a bloc included) into one comment: texts joined, media uploaded."""
+    lines: list[str] = []
+    tokens: list[str] = []
+    for kind, value, title in _parts(message):
+        if kind == "text":
+            lines.append(value)
+            continue
+        token = await upload(kind, value, title)
+        if token is None:
+            lines.append(f"[{kind.capitalize()}{f': {title}' if title else ''}] {value}")
+        else:
+            tokens.append(token)
+            lines.append(f"[{kind.capitalize()} attached{f': {title}' if title else ''}]")
+    return OutgoingComment(author_id=author_id, body="\n\n".join(lines) or "(empty message)", uploads=tuple(tokens))
+
+
+def _parts(message: HitlMessage) -> list[tuple[str, str, str | None]]:
+    """``(kind, text or url, title)`` triples; kind is text, image, audio, video or file."""
+    if isinstance(message, HitlText):
+        return [("text", message.text, None)]
+    if isinstance(message, HitlImage):
+        return [("image", message.image_url, message.title)]
+    if isinstance(message, HitlAudio):
+        return [("audio", message.audio_url, message.title)]
+    if isinstance(message, HitlVideo):
+        return [("video", message.video_url, message.title)]
+    if isinstance(message, HitlFile):
+        return [("file", message.file_url, message.title)]
+    assert isinstance(message, HitlBloc)
+    return [_bloc_part(item) for item in message.items]
+
+
+def _bloc_part(item: object) -> tuple[str, str, str | None]:
+    if isinstance(item, TextItem):
+        return ("text", item.payload.text, None)
+    if isinstance(item, MarkdownItem):
+        return ("text", item.payload.markdown, None)
+    if isinstance(item, ImageItem):
+        return ("image", item.payload.image_url, item.payload.title)
+    if isinstance(item, AudioItem):
+        return ("audio", item.payload.audio_url, item.payload.title)
+    if isinstance(item, VideoItem):
+        return ("video", item.payload.video_url, item.payload.title)
+    if isinstance(item, FileItem):
+        return ("file", item.payload.file_url, item.payload.title)
+    assert isinstance(item, LocationItem)
+    where = ", ".join(part for part in (item.payload.title, item.payload.address) if part)
+    coordinates = f"{item.payload.latitude}, {item.payload.longitude}"
+    return ("text", f"Location: {where} ({coordinates})" if where else f"Location: {coordinates}", None)
+
+
+Deliver = Callable[[int, OutgoingComment], Awaitable[str]]
+
+
+@dataclass(eq=False)
+class _Pending:
+    comment: OutgoingComment
+    future: asyncio.Future[str]
+
+
+@dataclass(eq=False)
+class _TicketQueue:
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    pending: list[_Pending] = field(default_factory=list)
+    users: int = 0
+
+
+class Outbox:
+    """Serialises updates per ticket; text comments queued behind a slow update are sent as one."""
+
+    def __init__(self) -> None:
+        self._queues: dict[int, _TicketQueue] = {}
+
+    async def submit(self, ticket_id: int, comment: OutgoingComment, deliver: Deliver) -> str:
+        """Deliver ``comment`` (maybe merged with its neighbours) and return the Zendesk comment id."""
+        queue = self._queues.setdefault(ticket_id, _TicketQueue())
+        item = _Pending(comment, asyncio.get_running_loop().create_future())
+        queue.pending.append(item)
+        queue.users += 1
+        try:
+            async with queue.lock:
+                while not item.future.done():
+                    await _deliver_batch(ticket_id, _take_batch(queue.pending), deliver)
+        finally:
+            queue.users -= 1
+            if item in queue.pending:
+                queue.pending.remove(item)
+            if queue.users == 0:
+                self._queues.pop(ticket_id, None)
+        return await item.future
+
+
+def _take_batch(pending: list[_Pending]) -> list[_Pending]:
+    batch = [pending.pop(0)]
+    merged = batch[0].comment
+    while pending and merged.merges_with(pending[0].comment):
+        merged = _merge(merged, pending[0].comment)
+        batch.append(pending.pop(0))
+    return batch
+
+
+def _merge(first: OutgoingComment, second: OutgoingComment) -> OutgoingComment:
+    return OutgoingComment(author_id=first.author_id, body=f"{first.body}\n\n{second.body}")
+
+
+async def _deliver_batch(ticket_id: int, batch: list[_Pending], deliver: Deliver) -> None:
+    merged = batch[0].comment
+    for item in batch[1:]:
+        merged = _merge(merged, item.comment)
+    try:
+        comment_id = await deliver(ticket_id, merged)
+    except Exception as exc:
+        for item in batch:
+            item.future.set_exception(exc)
+        return
+    for item in batch:
+        item.future.set_result(comment_id)
+
+
+class SentCache:
+    """Botpress message id -> Zendesk comment id, so a redelivered message is not posted twice."""
+
+    def __init__(self, size: int = 2048) -> None:
+        self._size = size
+        self._items: OrderedDict[str, str] = OrderedDict()
+
+    def get(self, bp_message_id: str) -> str | None:
+        """The comment id already posted for this message, if this process posted it."""
+        return self._items.get(bp_message_id)
+
+    def put(self, bp_message_id: str, comment_id: str) -> None:
+        """Remember a delivery, forgetting the oldest beyond the size bound."""
+        self._items[bp_message_id] = comment_id
+        self._items.move_to_end(bp_message_id)
+        while len(self._items) > self._size:
+            self._items.popitem(last=False)

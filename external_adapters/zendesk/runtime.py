@@ -1,0 +1,33 @@
+"""Process-wide state of the Zendesk adapter: the per-ticket outbox, the sent-message cache, clocks."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from ..http_retry import RetryPolicy
+from .outbound import Outbox, SentCache
+
+# Ticket updates are rate limited per ticket and user: wait longer for them than for other calls.
+COMMENT_POLICY = RetryPolicy(attempts=6, max_wait=60.0)
+
+
+@dataclass
+class ZendeskRuntime:
+    """Shared by every request of the process (the adapter's ``lifespan`` backend).
+
+    Tests swap ``sleep`` for a no-op and ``clock`` for a fixed time.
+    """
+
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+    clock: Callable[[], float] = time.time
+    policy: RetryPolicy = field(default_factory=RetryPolicy)
+    comment_policy: RetryPolicy = COMMENT_POLICY
+    outbox: Outbox = field(default_factory=Outbox)
+    sent: SentCache = field(default_factory=SentCache)
+
+
+DEFAULT_RUNTIME = ZendeskRuntime()
+"""Used when the integration built the adapter without running its lifespan (tools, scripts)."""
