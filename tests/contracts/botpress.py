@@ -190,7 +190,8 @@ def _describe(exc: BaseException) -> str:
     if not schema_errors:
         return _short(f"{type(exc).__name__}: {exc}")
     details = [_short(f"at {'/'.join(map(str, e.absolute_path)) or '(root)'}: {e.message}") for e in schema_errors]
-    return f"{type(exc).__name__}: " + "; ".join(details)
+    summary = str(exc) if len(str(exc)) <= 80 else type(exc).__name__  # body errors repeat the whole body
+    return f"{summary}: " + "; ".join(details)
 
 
 def _short(text: str) -> str:
