@@ -1,0 +1,220 @@
+"""What agents do in the console: claim, reject, reply, transfer, resolve, label, note, reach out."""
+
+from __future__ import annotations
+
+import aiosqlite
+
+from .errors import Conflict, Forbidden, InvalidInput, NotFound
+from .intake import Intake
+from .models import Agent, Message, Note, Outcome, Session, SessionState
+from .realtime import LiveEvent
+from .repo import find_agent, get_agent, get_contact, to_message, update_session
+from .routing import can_see, claim_refusal
+from .store import dumps, new_id, one_row
+
+MAX_TEXT = 20000
+
+
+def _text(value: str, field: str = "text") -> str:
+    value = value.strip()
+    if not value:
+        raise InvalidInput(field, "must not be empty")
+    if len(value) > MAX_TEXT:
+        raise InvalidInput(field, f"must be at most {MAX_TEXT} characters")
+    return value
+
+
+class Actions(Intake):
+    """Agent actions. Each runs in one transaction, with its events to Botpress queued in it."""
+
+    async def claim(self, agent: Agent, session_id: str) -> Session:
+        """Take a waiting session: it becomes ASSIGNED and Botpress is told (``hitlAssigned``)."""
+        async with self._tx() as db:
+            session = await self._visible_session(db, agent, session_id)
+            refusal = claim_refusal(agent, session, await get_contact(db, session.contact_id))
+            if refusal:
+                raise Conflict(refusal)
+            await self._assign(db, session, agent, "assigned")
+            return await self._session(db, session_id)
+
+    async def _assign(self, db: aiosqlite.Connection, session: Session, agent: Agent, text_key: str) -> None:
+        await update_session(
+            db,
+            session.id,
+            self.clock(),
+            state=SessionState.ASSIGNED.value,
+            assigned_agent_id=agent.id,
+            claim_deadline=None,
+        )
+        await self._emit(db, session, "agent_assigned", agent=self._agent_body(agent))
+        await self._say(db, session, text_key, agent)
+        await self._live_session(db, session.id)
+        self._later(LiveEvent("offer_withdrawn", {"sessionId": session.id}))
+
+    async def reject(self, agent: Agent, session_id: str) -> Session:
+        """Decline an offer. A targeted session, or one every eligible agent declined, ends as REJECTED."""
+        async with self._tx() as db:
+            session = await self._visible_session(db, agent, session_id)
+            if session.state is not SessionState.NEEDS_ACTION:
+                raise Conflict(f"the session is {session.state.value}")
+            await db.execute(
+                "INSERT OR IGNORE INTO session_rejections (session_id, agent_id) VALUES (?, ?)", (session_id, agent.id)
+            )
+            self._later(LiveEvent("offer_withdrawn", {"sessionId": session_id}, frozenset({agent.id})))
+            await self._route(db, session_id)
+            return await self._session(db, session_id)
+
+    async def expire_claims(self) -> list[str]:
+        """End every waiting session whose claim window has passed (outcome TIMEOUT); return their ids."""
+        async with self._tx() as db:
+            rows = await db.execute_fetchall(
+                "SELECT id FROM sessions WHERE state = ? AND claim_deadline <= ?",
+                (SessionState.NEEDS_ACTION.value, self.clock()),
+            )
+            expired = [str(row[0]) for row in rows]
+            for session_id in expired:
+                await self._end_with_outcome(db, session_id, Outcome.TIMEOUT.value)
+        return expired
+
+    async def reply(self, agent: Agent, session_id: str, text: str) -> Message:
+        """Write to the end user. The session must be assigned to this agent (admins may always write)."""
+        text = _text(text)
+        async with self._tx() as db:
+            session = await self._owned(db, agent, session_id)
+            message_id = await self._send_agent_message(db, session, agent, {"text": text})
+            row = await one_row(db, "SELECT * FROM messages WHERE id = ?", (message_id,))
+        assert row is not None
+        return to_message(row)
+
+    async def _owned(self, db: aiosqlite.Connection, agent: Agent, session_id: str) -> Session:
+        session = await self._visible_session(db, agent, session_id)
+        if session.state is not SessionState.ASSIGNED:
+            raise Conflict(f"the session is {session.state.value}; claim it first")
+        if session.assigned_agent_id != agent.id and not agent.is_admin:
+            raise Forbidden("the session is assigned to another agent")
+        return session
+
+    async def transfer(self, agent: Agent, session_id: str, to_agent: str) -> Session:
+        """Hand an assigned session to another agent who may see it; the end user is told."""
+        async with self._tx() as db:
+            session = await self._owned(db, agent, session_id)
+            target = await find_agent(db, to_agent)
+            if target is None or not can_see(target, session, await get_contact(db, session.contact_id)):
+                raise InvalidInput("agent", "no such agent may see this session")
+            if target.id == session.assigned_agent_id:
+                raise Conflict("the session is already assigned to that agent")
+            await self._assign(db, session, target, "transferred")
+            return await self._session(db, session_id)
+
+    async def resolve(self, agent: Agent, session_id: str) -> Session:
+        """Close the session as resolved; Botpress is told (``hitlStopped``)."""
+        async with self._tx() as db:
+            session = await self._visible_session(db, agent, session_id)
+            if session.state is SessionState.CLOSED:
+                return session
+            if session.assigned_agent_id not in (None, agent.id) and not agent.is_admin:
+                raise Forbidden("the session is assigned to another agent")
+            await self._close(db, session, "resolved", tell_botpress=True)
+            return await self._session(db, session_id)
+
+    async def set_labels(self, agent: Agent, session_id: str, labels: list[str]) -> Session:
+        """Replace the session's labels (each from the configured list)."""
+        unknown = sorted(set(labels) - set(self.options.labels))
+        if unknown:
+            raise InvalidInput("labels", f"not configured: {', '.join(unknown)}")
+        return await self._set_list(agent, session_id, labels=sorted(set(labels)))
+
+    async def set_rule_tags(self, agent: Agent, session_id: str, tags: list[str]) -> Session:
+        """Replace the session's rule tags (admins only: tags decide who sees it)."""
+        if not agent.is_admin:
+            raise Forbidden("only admins change rule tags")
+        return await self._set_list(agent, session_id, rule_tags=sorted({t.strip() for t in tags if t.strip()}))
+
+    async def _set_list(self, agent: Agent, session_id: str, **columns: list[str]) -> Session:
+        async with self._tx() as db:
+            await self._visible_session(db, agent, session_id)
+            await update_session(db, session_id, self.clock(), **{k: dumps(v) for k, v in columns.items()})
+            await self._live_session(db, session_id)
+            return await self._session(db, session_id)
+
+    async def add_note(self, agent: Agent, contact_id: str, text: str) -> Note:
+        """Write a note on a contact; every agent who may see the contact sees it, in every session."""
+        text = _text(text)
+        note_id = new_id("not")
+        async with self._tx() as db:
+            await self._visible_contact(db, agent, contact_id)
+            await db.execute(
+                "INSERT INTO notes (id, contact_id, agent_id, text, created_at) VALUES (?,?,?,?,?)",
+                (note_id, contact_id, agent.id, self.redactor.text(text), self.clock()),
+            )
+        note = Note(
+            id=note_id,
+            contact_id=contact_id,
+            agent_id=agent.id,
+            agent_name=agent.name,
+            text=self.redactor.text(text) or "",
+            created_at=self.clock(),
+        )
+        self.hub.publish(LiveEvent("note", note.model_dump(mode="json")))
+        return note
+
+    async def _visible_contact(self, db: aiosqlite.Connection, agent: Agent, contact_id: str) -> None:
+        contact = await self._contact(db, contact_id)
+        groups = set(agent.groups)
+        if contact.visibility_tags and not groups.intersection(contact.visibility_tags):
+            raise NotFound(f"no contact {contact_id}")
+
+    async def set_contact_tags(self, agent: Agent, contact_id: str, tags: list[str]) -> None:
+        """Replace a contact's visibility tags (admins only)."""
+        if not agent.is_admin:
+            raise Forbidden("only admins change contact visibility")
+        async with self._tx() as db:
+            await self._contact(db, contact_id)
+            await db.execute(
+                "UPDATE contacts SET visibility_tags = ? WHERE id = ?",
+                (dumps(sorted({t.strip() for t in tags if t.strip()})), contact_id),
+            )
+
+    async def outbound(self, agent: Agent, contact_id: str, text: str) -> Message:
+        """Start a conversation: the message goes to the contact's last Botpress conversation."""
+        text = _text(text)
+        async with self._tx() as db:
+            await self._visible_contact(db, agent, contact_id)
+            row = await one_row(
+                db,
+                "SELECT id FROM sessions WHERE contact_id = ? AND bp_conversation_id IS NOT NULL "
+                "ORDER BY created_at DESC LIMIT 1",
+                (contact_id,),
+            )
+            if row is None:
+                raise Conflict("the contact has no conversation in Botpress to write to")
+            session = await self._session(db, str(row["id"]))
+            message_id = await self._send_agent_message(db, session, agent, {"text": text}, outbound=True)
+            message_row = await one_row(db, "SELECT * FROM messages WHERE id = ?", (message_id,))
+        assert message_row is not None
+        return to_message(message_row)
+
+    async def set_status(self, agent: Agent, status: str) -> Agent:
+        """Change the agent's own status; everyone sees it live."""
+        updated = await self.agents.set_status(agent.id, status)
+        self.hub.publish(LiveEvent("agent", updated.model_dump(mode="json")))
+        return updated
+
+    async def set_paused(self, session_id: str, paused: bool) -> Session:
+        """Pause (hold agent messages) or unpause (release what was held, in order) a session."""
+        async with self._tx() as db:
+            session = await self._session(db, session_id)
+            await update_session(db, session_id, self.clock(), paused=int(paused))
+            if not paused and session.state is not SessionState.CLOSED:
+                await self._release_held(db, await self._session(db, session_id))
+            await self._live_session(db, session_id)
+            return await self._session(db, session_id)
+
+    async def _release_held(self, db: aiosqlite.Connection, session: Session) -> None:
+        rows = await db.execute_fetchall(
+            "SELECT id, agent_id FROM messages WHERE session_id = ? AND held = 1 ORDER BY created_at, rowid",
+            (session.id,),
+        )
+        for message_id, agent_id in rows:
+            await db.execute("UPDATE messages SET held = 0 WHERE id = ?", (message_id,))
+            await self._emit_message(db, session, message_id, await get_agent(db, agent_id), outbound=False)

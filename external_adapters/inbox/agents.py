@@ -1,0 +1,161 @@
+"""Agent accounts: argon2 password hashes, roles, statuses, groups and console login tokens."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import secrets
+from collections.abc import Callable, Iterable
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from .config import AgentStatus
+from .errors import Conflict, InvalidInput, NotFound
+from .models import Agent, Role
+from .repo import find_agent, get_agent, list_agents
+from .store import Store, new_id, one_row
+
+MIN_PASSWORD_LENGTH = 8
+STATUSES: tuple[AgentStatus, ...] = ("available", "busy", "offline")
+_hasher = PasswordHasher()
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput("password", f"must be at least {MIN_PASSWORD_LENGTH} characters")
+
+
+def _check_email(email: str) -> str:
+    cleaned = email.strip().lower()
+    if "@" not in cleaned or len(cleaned) > 254:
+        raise InvalidInput("email", "must be an e-mail address")
+    return cleaned
+
+
+class AgentDirectory:
+    """Creates agents, checks their passwords and login tokens, and changes their status and groups."""
+
+    def __init__(self, store: Store, clock: Callable[[], float], login_seconds: float) -> None:
+        self._store = store
+        self._clock = clock
+        self._login_seconds = login_seconds
+
+    async def create(
+        self,
+        email: str,
+        password: str,
+        *,
+        name: str | None = None,
+        role: Role = "agent",
+        groups: Iterable[str] = (),
+        status: AgentStatus = "offline",
+    ) -> Agent:
+        """Create an agent. Raises :class:`Conflict` when the e-mail is taken."""
+        email = _check_email(email)
+        _check_password(password)
+        password_hash = await asyncio.to_thread(_hasher.hash, password)
+        agent_id = new_id("agt")
+        async with self._store.transaction() as db:
+            if await find_agent(db, email):
+                raise Conflict(f"an agent with e-mail {email} exists")
+            await db.execute(
+                "INSERT INTO agents (id, email, name, password_hash, role, status, created_at) VALUES (?,?,?,?,?,?,?)",
+                (agent_id, email, name or email.split("@")[0], password_hash, role, status, self._clock()),
+            )
+            await db.executemany(
+                "INSERT INTO agent_groups (agent_id, group_name) VALUES (?, ?)", [(agent_id, g) for g in set(groups)]
+            )
+        return await self.get(agent_id)
+
+    async def ensure_admin(self, email: str, password: str, *, reset: bool = False) -> Agent:
+        """Create the admin if missing; with ``reset``, also make an existing account admin with this password."""
+        existing = await self.find(email)
+        if existing is None:
+            return await self.create(email, password, role="admin", status="available")
+        if reset:
+            _check_password(password)
+            password_hash = await asyncio.to_thread(_hasher.hash, password)
+            async with self._store.transaction() as db:
+                await db.execute(
+                    "UPDATE agents SET role = 'admin', password_hash = ? WHERE id = ?", (password_hash, existing.id)
+                )
+        return await self.get(existing.id)
+
+    async def get(self, agent_id: str) -> Agent:
+        """The agent. Raises :class:`NotFound`."""
+        async with self._store.read() as db:
+            agent = await get_agent(db, agent_id)
+        if agent is None:
+            raise NotFound(f"no agent {agent_id}")
+        return agent
+
+    async def find(self, id_or_email: str) -> Agent | None:
+        """The agent by id or e-mail, or ``None``."""
+        async with self._store.read() as db:
+            return await find_agent(db, id_or_email)
+
+    async def all(self) -> list[Agent]:
+        """Every agent."""
+        async with self._store.read() as db:
+            return await list_agents(db)
+
+    async def authenticate(self, email: str, password: str) -> Agent | None:
+        """The agent whose password this is, or ``None`` (unknown e-mail and wrong password look alike)."""
+        row = await self._store.fetch_one("SELECT id, password_hash FROM agents WHERE email = ?", (email.lower(),))
+        if row is None:
+            await asyncio.to_thread(_hasher.hash, password)  # same cost as a real check
+            return None
+        try:
+            await asyncio.to_thread(_hasher.verify, row["password_hash"], password)
+        except (VerificationError, InvalidHashError):
+            return None
+        return await self.get(row["id"])
+
+    async def issue_token(self, agent_id: str) -> str:
+        """A new login token (only its hash is stored)."""
+        token = secrets.token_urlsafe(32)
+        async with self._store.transaction() as db:
+            await db.execute("DELETE FROM login_tokens WHERE expires_at < ?", (self._clock(),))
+            await db.execute(
+                "INSERT INTO login_tokens (token_hash, agent_id, expires_at) VALUES (?, ?, ?)",
+                (_token_hash(token), agent_id, self._clock() + self._login_seconds),
+            )
+        return token
+
+    async def from_token(self, token: str) -> Agent | None:
+        """The agent a live login token belongs to, or ``None``."""
+        async with self._store.read() as db:
+            row = await one_row(
+                db,
+                "SELECT agent_id FROM login_tokens WHERE token_hash = ? AND expires_at >= ?",
+                (_token_hash(token), self._clock()),
+            )
+            return await get_agent(db, row["agent_id"]) if row else None
+
+    async def revoke_token(self, token: str) -> None:
+        """Log a token out."""
+        async with self._store.transaction() as db:
+            await db.execute("DELETE FROM login_tokens WHERE token_hash = ?", (_token_hash(token),))
+
+    async def set_status(self, agent_id: str, status: str) -> Agent:
+        """Change the agent's status."""
+        if status not in STATUSES:
+            raise InvalidInput("status", f"must be one of {', '.join(STATUSES)}")
+        async with self._store.transaction() as db:
+            await db.execute("UPDATE agents SET status = ? WHERE id = ?", (status, agent_id))
+        return await self.get(agent_id)
+
+    async def set_groups(self, agent_id: str, groups: Iterable[str]) -> Agent:
+        """Replace the agent's groups."""
+        await self.get(agent_id)
+        async with self._store.transaction() as db:
+            await db.execute("DELETE FROM agent_groups WHERE agent_id = ?", (agent_id,))
+            await db.executemany(
+                "INSERT INTO agent_groups (agent_id, group_name) VALUES (?, ?)", [(agent_id, g) for g in set(groups)]
+            )
+        return await self.get(agent_id)

@@ -1,0 +1,203 @@
+"""Shared machinery of :class:`~.service.InboxService`: loading, events to Botpress, live events."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+import aiosqlite
+
+from .agents import AgentDirectory
+from .config import InboxOptions
+from .delivery import Outbox, enqueue
+from .errors import NotFound
+from .models import Agent, Contact, Session, SessionState
+from .realtime import Hub, LiveEvent
+from .redaction import Redactor, payload_text
+from .repo import get_contact, get_session, list_agents, to_message
+from .routing import can_see
+from .store import Store, dumps, loads, new_id, one_row
+
+SYSTEM_AGENT_ID = "inbox-system"
+
+
+class Core:
+    """State and helpers every part of the service uses."""
+
+    def __init__(self, store: Store, options: InboxOptions, clock: Callable[[], float]) -> None:
+        self.store = store
+        self.options = options
+        self.clock = clock
+        self.hub = Hub()
+        self.redactor = Redactor(options.redaction)
+        self.agents = AgentDirectory(store, clock, options.login_hours * 3600)
+        self.outbox: Outbox | None = None
+        self._pending_live: list[LiveEvent] = []
+
+    @asynccontextmanager
+    async def _tx(self) -> AsyncIterator[aiosqlite.Connection]:
+        """A transaction whose live events are published only if it commits."""
+        try:
+            async with self.store.transaction() as db:
+                yield db
+        except BaseException:
+            self._pending_live = []
+            raise
+        self._flush()
+
+    async def _session(self, db: aiosqlite.Connection, session_id: str) -> Session:
+        session = await get_session(db, session_id)
+        if session is None:
+            raise NotFound(f"no session {session_id}")
+        return session
+
+    async def _visible_session(self, db: aiosqlite.Connection, agent: Agent, session_id: str) -> Session:
+        session = await self._session(db, session_id)
+        if not can_see(agent, session, await get_contact(db, session.contact_id)):
+            raise NotFound(f"no session {session_id}")
+        return session
+
+    async def _audience(self, db: aiosqlite.Connection, session: Session) -> frozenset[str]:
+        contact = await get_contact(db, session.contact_id)
+        return frozenset(a.id for a in await list_agents(db) if can_see(a, session, contact))
+
+    def _agent_body(self, agent: Agent | None) -> dict[str, Any]:
+        if agent is None:
+            return {"id": SYSTEM_AGENT_ID, "name": self.options.system_name, "email": None}
+        return {"id": agent.id, "name": agent.name, "email": agent.email}
+
+    async def _emit(self, db: aiosqlite.Connection, session: Session, event_type: str, **fields: Any) -> str:
+        """Queue an event for Botpress in the current transaction; return its id."""
+        event_id = new_id("evt")
+        body = {"id": event_id, "type": event_type, "sessionId": session.id, "createdAt": self.clock(), **fields}
+        await enqueue(
+            db,
+            event_id=event_id,
+            installation_id=session.installation_id,
+            session_id=session.id,
+            body=body,
+            now=self.clock(),
+        )
+        return event_id
+
+    async def _store_message(
+        self,
+        db: aiosqlite.Connection,
+        session: Session,
+        *,
+        direction: str,
+        message_type: str,
+        payload: dict[str, Any],
+        author: Agent | None = None,
+        bp_message_id: str | None = None,
+        held: bool = False,
+    ) -> str:
+        """Redact and store a message; return its id (the existing one for a repeated ``bp_message_id``)."""
+        clean = self.redactor.payload(payload)
+        message_id = new_id("msg")
+        author_name = author.name if author else (self.options.system_name if direction == "system" else None)
+        cursor = await db.execute(
+            "INSERT OR IGNORE INTO messages (id, session_id, direction, author_name, agent_id, type, payload, text, "
+            "bp_message_id, held, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            (
+                message_id,
+                session.id,
+                direction,
+                author_name,
+                author.id if author else None,
+                message_type,
+                dumps(clean),
+                payload_text(message_type, clean),
+                bp_message_id,
+                int(held),
+                self.clock(),
+            ),
+        )
+        if cursor.rowcount == 0:
+            row = await one_row(
+                db, "SELECT id FROM messages WHERE session_id = ? AND bp_message_id = ?", (session.id, bp_message_id)
+            )
+            return str(row[0]) if row else message_id
+        await self._live_message(db, session, message_id)
+        return message_id
+
+    async def _live_message(self, db: aiosqlite.Connection, session: Session, message_id: str) -> None:
+        row = await one_row(db, "SELECT * FROM messages WHERE id = ?", (message_id,))
+        if row is not None:
+            data = to_message(row).model_dump(mode="json")
+            self._later(LiveEvent("message", data, await self._audience(db, session)))
+
+    async def _say(self, db: aiosqlite.Connection, session: Session, key: str, agent: Agent | None = None) -> None:
+        """Send the end user the configured text ``key`` (in the session's language), if there is one."""
+        template = getattr(self.options.texts_for(session.language), key)
+        if not template:
+            return
+        text = template.replace("{{agentName}}", agent.name if agent else self.options.system_name)
+        await self._send_agent_message(db, session, None, {"text": text})
+
+    async def _send_agent_message(
+        self,
+        db: aiosqlite.Connection,
+        session: Session,
+        agent: Agent | None,
+        payload: dict[str, Any],
+        *,
+        outbound: bool = False,
+    ) -> str:
+        """Store an agent (or system) text and queue it for Botpress, unless the session is paused."""
+        direction = "agent" if agent else "system"
+        held = session.paused and agent is not None
+        message_id = await self._store_message(
+            db, session, direction=direction, message_type="text", payload=payload, author=agent, held=held
+        )
+        if not held:
+            await self._emit_message(db, session, message_id, agent, outbound=outbound)
+        return message_id
+
+    async def _emit_message(
+        self, db: aiosqlite.Connection, session: Session, message_id: str, agent: Agent | None, *, outbound: bool
+    ) -> None:
+        row = await one_row(db, "SELECT type, payload FROM messages WHERE id = ?", (message_id,))
+        assert row is not None
+        await self._emit(
+            db,
+            session,
+            "agent_message",
+            messageId=message_id,
+            agent=self._agent_body(agent),
+            message={"type": row[0], "payload": loads(row[1])},
+            outbound=outbound,
+        )
+
+    async def _close(self, db: aiosqlite.Connection, session: Session, reason: str, *, tell_botpress: bool) -> None:
+        await db.execute(
+            "UPDATE sessions SET state = ?, close_reason = ?, claim_deadline = NULL, updated_at = ? WHERE id = ?",
+            (SessionState.CLOSED.value, reason, self.clock(), session.id),
+        )
+        if tell_botpress:
+            await self._emit(db, session, "session_closed", reason=reason)
+        await self._live_session(db, session.id)
+
+    async def _live_session(self, db: aiosqlite.Connection, session_id: str, event_type: str = "session") -> None:
+        session = await self._session(db, session_id)
+        data = {"session": session.model_dump(mode="json")}
+        self._later(LiveEvent(event_type, data, await self._audience(db, session)))
+
+    def _later(self, event: LiveEvent) -> None:
+        """Publish after the transaction commits (see :meth:`_flush`)."""
+        self._pending_live.append(event)
+
+    def _flush(self) -> None:
+        """Publish the live events of the transaction that just committed, and wake the outbox."""
+        events, self._pending_live = self._pending_live, []
+        for event in events:
+            self.hub.publish(event)
+        if self.outbox is not None:
+            self.outbox.wake()
+
+    async def _contact(self, db: aiosqlite.Connection, contact_id: str) -> Contact:
+        contact = await get_contact(db, contact_id)
+        if contact is None:
+            raise NotFound(f"no contact {contact_id}")
+        return contact

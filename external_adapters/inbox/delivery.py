@@ -1,0 +1,138 @@
+"""The durable outbox: events for Botpress are written in the same transaction as the change that
+caused them, then POSTed, signed, to the installation's webhook URL by a background worker.
+
+A failed delivery is retried with exponential backoff until it succeeds; rows survive restarts.
+Events of one session go out in order: a session's later events wait for its oldest undelivered one.
+A session's events also wait for :meth:`~.service.InboxService.link` (Botpress must know the
+conversation first), for at most ``LINK_GRACE_SECONDS``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import aiosqlite
+import httpx
+
+from external_adapters.http_retry import RetryPolicy, send_with_retries
+
+from .repo import get_installation
+from .signing import signed_headers
+from .store import Store, dumps
+
+logger = logging.getLogger(__name__)
+LINK_GRACE_SECONDS = 30.0
+BATCH_SIZE = 50
+DELIVERY_POLICY = RetryPolicy(attempts=2, max_wait=1.0, base_wait=0.2)
+
+_DUE = """
+SELECT o.* FROM outbox o JOIN sessions s ON s.id = o.session_id
+WHERE o.delivered_at IS NULL AND o.next_attempt_at <= :now
+  AND o.id = (SELECT min(id) FROM outbox p WHERE p.session_id = o.session_id AND p.delivered_at IS NULL)
+  AND (s.bp_conversation_id IS NOT NULL OR o.created_at <= :now - :grace)
+ORDER BY o.id LIMIT :limit
+"""
+
+
+async def enqueue(
+    db: aiosqlite.Connection, *, event_id: str, installation_id: str, session_id: str, body: dict[str, Any], now: float
+) -> None:
+    """Add an event to the outbox inside the caller's transaction (a repeated event id is ignored)."""
+    await db.execute(
+        "INSERT OR IGNORE INTO outbox (event_id, installation_id, session_id, body, next_attempt_at, created_at) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        (event_id, installation_id, session_id, dumps(body), now, now),
+    )
+
+
+class Outbox:
+    """Delivers outbox rows. :meth:`deliver_due` does one pass; :meth:`run` loops until stopped."""
+
+    def __init__(
+        self,
+        store: Store,
+        http: httpx.AsyncClient,
+        *,
+        clock: Callable[[], float],
+        base_seconds: float = 1.0,
+        max_seconds: float = 300.0,
+    ) -> None:
+        self._store = store
+        self._http = http
+        self._clock = clock
+        self._base = base_seconds
+        self._max = max_seconds
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        """Ask the worker to look for due rows now."""
+        self._wake.set()
+
+    async def deliver_due(self) -> int:
+        """Try every due row once; return how many were delivered."""
+        now = self._clock()
+        rows = await self._store.fetch_all(_DUE, {"now": now, "grace": LINK_GRACE_SECONDS, "limit": BATCH_SIZE})
+        delivered = 0
+        for row in rows:
+            delivered += await self._deliver(row)
+        return delivered
+
+    async def _deliver(self, row: aiosqlite.Row) -> int:
+        async with self._store.read() as db:
+            installation = await get_installation(db, row["installation_id"])
+        if installation is None or not installation.webhook_url:
+            await self._failed(row, "installation has no webhook URL (not subscribed)")
+            return 0
+        headers = signed_headers(installation.secret, int(self._clock()), row["body"], row["event_id"])
+        try:
+            response = await send_with_retries(
+                lambda: self._http.post(installation.webhook_url or "", content=row["body"], headers=headers),
+                DELIVERY_POLICY,
+            )
+        except httpx.HTTPError as exc:
+            await self._failed(row, f"network error: {type(exc).__name__}")
+            return 0
+        if response.is_success:
+            await self._mark(row["id"], "UPDATE outbox SET delivered_at = ?, attempts = attempts + 1 WHERE id = ?")
+            return 1
+        await self._failed(row, f"webhook answered {response.status_code}")
+        return 0
+
+    async def _mark(self, row_id: int, sql: str) -> None:
+        async with self._store.transaction() as db:
+            await db.execute(sql, (self._clock(), row_id))
+
+    async def _failed(self, row: aiosqlite.Row, reason: str) -> None:
+        delay = min(self._base * 2 ** row["attempts"], self._max)
+        logger.warning("inbox event %s not delivered (%s); next try in %.0fs", row["event_id"], reason, delay)
+        async with self._store.transaction() as db:
+            await db.execute(
+                "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE id = ?",
+                (self._clock() + delay, reason, row["id"]),
+            )
+
+    async def pending(self) -> list[dict[str, Any]]:
+        """Undelivered rows, oldest first (for diagnostics and tests)."""
+        rows = await self._store.fetch_all("SELECT * FROM outbox WHERE delivered_at IS NULL ORDER BY id")
+        return [dict(row) for row in rows]
+
+    async def run(self, idle_seconds: float = 1.0) -> None:
+        """Deliver forever; wake early when :meth:`wake` is called."""
+        while True:
+            try:
+                await self.deliver_due()
+            except Exception:  # a bad row must not kill the worker
+                logger.exception("inbox outbox pass failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), idle_seconds)
+            self._wake.clear()
+
+
+async def all_events(store: Store, session_id: str) -> list[dict[str, Any]]:
+    """Every outbox row of a session, oldest first."""
+    rows = await store.fetch_all("SELECT * FROM outbox WHERE session_id = ? ORDER BY id", (session_id,))
+    return [dict(row) for row in rows]

@@ -1,0 +1,170 @@
+"""Reads: the queue, a session with its transcript, a contact's profile, saved views, exports."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .actions import Actions
+from .errors import InvalidInput, NotFound
+from .models import Agent, Contact, Note, QueueFilter, QueueItem, Session, View
+from .repo import get_contact, list_agents, session_messages, to_contact, to_session
+from .routing import can_see
+from .store import dumps, loads, new_id
+
+
+def _matches(item: Session, contact: Contact, agent: Agent, flt: QueueFilter) -> bool:
+    checks = [
+        flt.state is None or item.state is flt.state,
+        flt.tag is None or flt.tag in item.rule_tags,
+        flt.label is None or flt.label in item.labels,
+        flt.assigned != "me" or item.assigned_agent_id == agent.id,
+        flt.assigned != "unassigned" or item.assigned_agent_id is None,
+    ]
+    if flt.search:
+        haystack = " ".join(filter(None, [item.title, contact.name, contact.email, contact.phone])).lower()
+        checks.append(flt.search.lower() in haystack)
+    return all(checks)
+
+
+class Queries(Actions):
+    """Read models for the console and the admin API."""
+
+    async def queue(self, agent: Agent, flt: QueueFilter) -> list[QueueItem]:
+        """The sessions the agent may see that match the filter; waiting ones first, then newest."""
+        async with self.store.read() as db:
+            rows = await db.execute_fetchall(
+                "SELECT s.*, (SELECT text FROM messages m WHERE m.session_id = s.id ORDER BY created_at DESC, "
+                "rowid DESC LIMIT 1) AS last_text FROM sessions s "
+                "ORDER BY s.state = 'NEEDS_ACTION' DESC, s.state = 'CLOSED', s.updated_at DESC"
+            )
+            contacts = {r["id"]: to_contact(r) for r in await db.execute_fetchall("SELECT * FROM contacts")}
+            names = {a.id: a.name for a in await list_agents(db)}
+        items: list[QueueItem] = []
+        for row in rows:
+            session, contact = to_session(row), contacts[row["contact_id"]]
+            if can_see(agent, session, contact) and _matches(session, contact, agent, flt):
+                items.append(
+                    QueueItem(
+                        session=session,
+                        contact=contact,
+                        assigned_agent_name=names.get(session.assigned_agent_id or ""),
+                        unclaimed=session.assigned_agent_id is None and session.state.value == "NEEDS_ACTION",
+                        last_text=row["last_text"],
+                    )
+                )
+        return items[: flt.limit]
+
+    async def detail(self, agent: Agent, session_id: str) -> dict[str, Any]:
+        """A session, its contact, its messages (transcript first, then live) and the contact's notes."""
+        async with self.store.read() as db:
+            session = await self._visible_session(db, agent, session_id)
+            contact = await self._contact(db, session.contact_id)
+            messages = await session_messages(db, session_id)
+        return {
+            "session": session.model_dump(mode="json"),
+            "contact": contact.model_dump(mode="json"),
+            "messages": [m.model_dump(mode="json") for m in messages],
+            "notes": [n.model_dump(mode="json") for n in await self.notes(agent, contact.id)],
+        }
+
+    async def contact_profile(self, agent: Agent, contact_id: str) -> dict[str, Any]:
+        """A contact, their notes and the sessions the agent may see."""
+        async with self.store.read() as db:
+            await self._visible_contact(db, agent, contact_id)
+            contact = await self._contact(db, contact_id)
+            rows = await db.execute_fetchall(
+                "SELECT * FROM sessions WHERE contact_id = ? ORDER BY created_at DESC", (contact_id,)
+            )
+        sessions = [s for s in map(to_session, rows) if can_see(agent, s, contact)]
+        return {
+            "contact": contact.model_dump(mode="json"),
+            "sessions": [s.model_dump(mode="json") for s in sessions],
+            "notes": [n.model_dump(mode="json") for n in await self.notes(agent, contact_id)],
+        }
+
+    async def contacts(self, agent: Agent, search: str | None = None) -> list[Contact]:
+        """Contacts the agent may see, matching ``search`` in name, e-mail or phone."""
+        rows = await self.store.fetch_all("SELECT * FROM contacts ORDER BY name, email")
+        groups, needle = set(agent.groups), (search or "").lower()
+        found = [to_contact(r) for r in rows]
+        return [
+            c
+            for c in found
+            if (not c.visibility_tags or groups.intersection(c.visibility_tags))
+            and needle in " ".join(filter(None, [c.name, c.email, c.phone, c.bp_user_id])).lower()
+        ]
+
+    async def notes(self, agent: Agent, contact_id: str) -> list[Note]:
+        """The contact's notes, oldest first."""
+        async with self.store.read() as db:
+            await self._visible_contact(db, agent, contact_id)
+            rows = await db.execute_fetchall(
+                "SELECT n.*, a.name AS agent_name FROM notes n JOIN agents a ON a.id = n.agent_id "
+                "WHERE n.contact_id = ? ORDER BY n.created_at, n.rowid",
+                (contact_id,),
+            )
+        return [Note(**{k: r[k] for k in Note.model_fields}) for r in rows]
+
+    def templates(self, agent: Agent, contact_name: str | None = None) -> list[dict[str, str]]:
+        """The configured templates, with ``{{agentName}}`` and ``{{contactName}}`` filled in."""
+        return [
+            {
+                "shortcut": t.shortcut,
+                "title": t.title or t.shortcut,
+                "text": t.text.replace("{{agentName}}", agent.name).replace("{{contactName}}", contact_name or ""),
+            }
+            for t in self.options.templates
+        ]
+
+    async def views(self, agent: Agent) -> list[View]:
+        """The configured views, then the agent's own saved views."""
+        shared = [
+            View(id=f"cfg_{i}", name=v.name, filters=v.model_dump(exclude={"name"}, exclude_none=True), shared=True)
+            for i, v in enumerate(self.options.views)
+        ]
+        rows = await self.store.fetch_all("SELECT * FROM views WHERE agent_id = ? ORDER BY name", (agent.id,))
+        return shared + [View(id=r["id"], name=r["name"], filters=loads(r["filters"]), shared=False) for r in rows]
+
+    async def save_view(self, agent: Agent, name: str, filters: dict[str, str]) -> View:
+        """Save a queue filter under a name, for this agent."""
+        if not name.strip():
+            raise InvalidInput("name", "must not be empty")
+        allowed = {"state", "tag", "label", "assigned", "search"}
+        clean = {k: str(v) for k, v in filters.items() if k in allowed and v}
+        QueueFilter.model_validate(clean)
+        view_id = new_id("vw")
+        async with self._tx() as db:
+            await db.execute(
+                "INSERT INTO views (id, agent_id, name, filters, created_at) VALUES (?,?,?,?,?)",
+                (view_id, agent.id, name.strip(), dumps(clean), self.clock()),
+            )
+        return View(id=view_id, name=name.strip(), filters=clean, shared=False)
+
+    async def delete_view(self, agent: Agent, view_id: str) -> None:
+        """Delete one of the agent's saved views."""
+        async with self._tx() as db:
+            await db.execute("DELETE FROM views WHERE id = ? AND agent_id = ?", (view_id, agent.id))
+
+    async def all_sessions(self, state: str | None = None, limit: int = 500) -> list[Session]:
+        """Every session (admin API), newest first."""
+        sql, params = "SELECT * FROM sessions", []
+        if state:
+            sql, params = sql + " WHERE state = ?", [state]
+        rows = await self.store.fetch_all(sql + " ORDER BY created_at DESC LIMIT ?", [*params, limit])
+        return [to_session(r) for r in rows]
+
+    async def export(self, session_id: str) -> dict[str, Any]:
+        """A session's full record: contact, messages (as stored, i.e. redacted) and a plain-text transcript."""
+        async with self.store.read() as db:
+            session = await self._session(db, session_id)
+            contact = await get_contact(db, session.contact_id)
+            messages = await session_messages(db, session_id)
+        if contact is None:
+            raise NotFound(f"no contact for session {session_id}")
+        lines = [f"[{m.direction}] {m.author_name or m.payload.get('source', m.direction)}: {m.text}" for m in messages]
+        return {
+            "session": session.model_dump(mode="json"),
+            "contact": contact.model_dump(mode="json"),
+            "messages": [m.model_dump(mode="json") for m in messages],
+            "text": "\n".join(lines),
+        }

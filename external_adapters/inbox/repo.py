@@ -1,0 +1,135 @@
+"""Row mapping and the queries the service shares. Functions take a connection the caller holds."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aiosqlite
+
+from .models import Agent, Contact, Installation, Message, Session, SessionState
+from .store import Row, all_rows, loads, one_row
+
+
+def to_session(row: Row) -> Session:
+    """A session row as a record."""
+    return Session(
+        id=row["id"],
+        installation_id=row["installation_id"],
+        contact_id=row["contact_id"],
+        bp_conversation_id=row["bp_conversation_id"],
+        state=SessionState(row["state"]),
+        close_reason=row["close_reason"],
+        assigned_agent_id=row["assigned_agent_id"],
+        target_agent_id=row["target_agent_id"],
+        claim_statuses=loads(row["claim_statuses"]),
+        claim_deadline=row["claim_deadline"],
+        rule_tags=loads(row["rule_tags"]),
+        labels=loads(row["labels"]),
+        title=row["title"],
+        description=row["description"],
+        language=row["language"],
+        paused=bool(row["paused"]),
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+    )
+
+
+def to_contact(row: Row) -> Contact:
+    """A contact row as a record."""
+    return Contact(
+        id=row["id"],
+        name=row["name"],
+        email=row["email"],
+        phone=row["phone"],
+        bp_user_id=row["bp_user_id"],
+        visibility_tags=loads(row["visibility_tags"]),
+        created_at=row["created_at"],
+    )
+
+
+def to_message(row: Row) -> Message:
+    """A message row as a record."""
+    return Message(
+        id=row["id"],
+        session_id=row["session_id"],
+        direction=row["direction"],
+        author_name=row["author_name"],
+        agent_id=row["agent_id"],
+        type=row["type"],
+        payload=loads(row["payload"]),
+        text=row["text"],
+        held=bool(row["held"]),
+        created_at=row["created_at"],
+    )
+
+
+def to_installation(row: Row) -> Installation:
+    """An installation row as a record."""
+    return Installation(**{key: row[key] for key in Installation.model_fields})
+
+
+async def get_session(db: aiosqlite.Connection, session_id: str) -> Session | None:
+    """The session, or ``None``."""
+    row = await one_row(db, "SELECT * FROM sessions WHERE id = ?", (session_id,))
+    return to_session(row) if row else None
+
+
+async def get_contact(db: aiosqlite.Connection, contact_id: str) -> Contact | None:
+    """The contact, or ``None``."""
+    row = await one_row(db, "SELECT * FROM contacts WHERE id = ?", (contact_id,))
+    return to_contact(row) if row else None
+
+
+async def get_agent(db: aiosqlite.Connection, agent_id: str) -> Agent | None:
+    """The agent with their groups, or ``None``."""
+    row = await one_row(db, "SELECT * FROM agents WHERE id = ?", (agent_id,))
+    return (await _with_groups(db, [row]))[0] if row else None
+
+
+async def find_agent(db: aiosqlite.Connection, id_or_email: str) -> Agent | None:
+    """The agent by id or e-mail (case-insensitive), or ``None``."""
+    row = await one_row(db, "SELECT * FROM agents WHERE id = ? OR lower(email) = lower(?)", (id_or_email, id_or_email))
+    return (await _with_groups(db, [row]))[0] if row else None
+
+
+async def list_agents(db: aiosqlite.Connection) -> list[Agent]:
+    """Every agent, by name."""
+    return await _with_groups(db, await all_rows(db, "SELECT * FROM agents ORDER BY name, email"))
+
+
+async def _with_groups(db: aiosqlite.Connection, rows: list[Row]) -> list[Agent]:
+    groups: dict[str, list[str]] = {}
+    for g in await all_rows(db, "SELECT agent_id, group_name FROM agent_groups ORDER BY group_name"):
+        groups.setdefault(g["agent_id"], []).append(g["group_name"])
+    return [
+        Agent(
+            id=r["id"],
+            email=r["email"],
+            name=r["name"],
+            role=r["role"],
+            status=r["status"],
+            groups=groups.get(r["id"], []),
+        )
+        for r in rows
+    ]
+
+
+async def get_installation(db: aiosqlite.Connection, installation_id: str) -> Installation | None:
+    """The installation, or ``None``."""
+    row = await one_row(db, "SELECT * FROM installations WHERE id = ?", (installation_id,))
+    return to_installation(row) if row else None
+
+
+async def session_messages(db: aiosqlite.Connection, session_id: str) -> list[Message]:
+    """The session's messages, oldest first."""
+    rows = await all_rows(db, "SELECT * FROM messages WHERE session_id = ? ORDER BY created_at, rowid", (session_id,))
+    return [to_message(r) for r in rows]
+
+
+async def update_session(db: aiosqlite.Connection, session_id: str, now: float, **columns: Any) -> None:
+    """Set columns of a session (names come from code, never from input) and touch ``updated_at``."""
+    names = ", ".join(f"{name} = ?" for name in columns)
+    await db.execute(
+        f"UPDATE sessions SET {names}, updated_at = ? WHERE id = ?",  # column names come from code, never from input
+        (*columns.values(), now, session_id),
+    )

@@ -1,0 +1,112 @@
+"""Fixtures of the inbox tests: a service on a temporary data dir, with a clock the test moves."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydantic import SecretStr
+
+from external_adapters.inbox.config import InboxOptions, InboxSession, Template
+from external_adapters.inbox.intake import ContactInfo, NewSession
+from external_adapters.inbox.models import Agent
+from external_adapters.inbox.service import InboxService
+
+INSTALLATION = "bot_1:intver_1"
+PASSWORD = "correct horse battery"
+
+
+class Clock:
+    """A clock that only moves when told to."""
+
+    def __init__(self, now: float = 1_700_000_000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def make_options(**overrides: Any) -> InboxOptions:
+    """Options with templates, labels and the e-mail preset on top of card numbers."""
+    values: dict[str, Any] = {
+        "admin_email": "admin@example.com",
+        "admin_password": SecretStr(PASSWORD),
+        "admin_token": SecretStr("admin-token-123"),
+        "templates": [Template(shortcut="hello", text="Hello {{contactName}}, I am {{agentName}}.")],
+        "redaction": ["card_number", "email"],
+        "messages": {"fr": {"assigned": "Vous parlez avec {{agentName}}."}},
+    }
+    values.update(overrides)
+    return InboxOptions.model_validate(values)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+async def service(tmp_path: Path, clock: Clock) -> AsyncIterator[InboxService]:
+    svc = await InboxService.open(tmp_path / "inbox", make_options(), clock)
+    await svc.subscribe("bot_1", "intver_1", "wh_1", "http://hooks.test/wh_1")
+    yield svc
+    await svc.store.close()
+
+
+async def add_agent(
+    service: InboxService, name: str, *, status: str = "available", groups: tuple[str, ...] = (), role: str = "agent"
+) -> Agent:
+    """Create an agent with a status and groups."""
+    agent = await service.agents.create(
+        f"{name}@example.com",
+        PASSWORD,
+        name=name.title(),
+        groups=groups,
+        role=role,  # type: ignore[arg-type]
+    )
+    return await service.agents.set_status(agent.id, status)
+
+
+async def open_session(
+    service: InboxService,
+    key: str = "key-1",
+    *,
+    email: str = "jane@example.com",
+    transcript: tuple[tuple[str, str, dict[str, Any]], ...] = (),
+    **options: Any,
+) -> str:
+    """A session for a contact, opened with the given card options."""
+    contact_id = await service.upsert_contact(ContactInfo(bp_user_id=f"user_{email}", name="Jane Doe", email=email))
+    return await service.open_session(
+        NewSession(
+            installation_id=INSTALLATION,
+            contact_id=contact_id,
+            idempotency_key=key,
+            options=InboxSession.model_validate(options),
+            title="Help with my order",
+            transcript=transcript,
+        )
+    )
+
+
+async def events(service: InboxService, session_id: str) -> list[dict[str, Any]]:
+    """The event bodies queued for Botpress for this session, oldest first."""
+    import json
+
+    rows = await service.store.fetch_all("SELECT body FROM outbox WHERE session_id = ? ORDER BY id", (session_id,))
+    return [json.loads(row["body"]) for row in rows]
+
+
+@pytest.fixture(autouse=True)
+def cheap_password_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Argon2 with test-sized costs: the scheme is the same, the waiting is not."""
+    from argon2 import PasswordHasher
+
+    from external_adapters.inbox import agents
+
+    monkeypatch.setattr(agents, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
