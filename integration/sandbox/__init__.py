@@ -1,0 +1,128 @@
+"""The sandbox: an emulator of the part of Botpress a hitl integration talks to, in the same server.
+
+``setup_sandbox(app)`` adds the chat page (``/sandbox``), the emulated Runtime API (``/sandbox/api/v1/chat/...``),
+the webhook relay (``/webhook/<webhookId>/...``) and the startup/cleanup of the parts. See docs/sandbox.md.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+from collections.abc import AsyncIterator
+from functools import partial
+from typing import Any
+
+from aiohttp import web
+
+from integration.app_keys import SETTINGS
+from integration.settings import Settings
+
+from .assembly import SANDBOX, Sandbox, SandboxOptions, start_sandbox
+from .chat import chat_routes
+from .plugin_config import PluginConfig
+from .runtime_api import Botpress, create_runtime_api
+from .runtime_api.errors import error_response
+from .slot import NotStartedError, Slot
+
+__all__ = ["SANDBOX", "Sandbox", "SandboxOptions", "options_from_settings", "sandbox_urls", "setup_sandbox"]
+
+log = logging.getLogger(__name__)
+
+API_PREFIX = "/sandbox/api"
+PLUGIN_CONFIG_ENV = "HITL_BRIDGE_SANDBOX_PLUGIN"
+_LOCAL_HOSTS = {"", "0.0.0.0", "::", "[::]"}
+
+
+def setup_sandbox(app: web.Application) -> None:
+    """Add the sandbox's routes and lifecycle to the server (call it before the catch-all operations route)."""
+    sandbox_slot: Slot[Sandbox] = Slot()
+    botpress_slot: Slot[Botpress] = Slot()
+    app[SANDBOX] = sandbox_slot
+    app.add_subapp(API_PREFIX, create_runtime_api(botpress_slot))
+    app.router.add_routes(chat_routes())
+    app.router.add_route("*", "/webhook/{webhook_id}{tail:.*}", _forward_webhook)
+    app.cleanup_ctx.append(partial(_lifespan, sandbox_slot, botpress_slot))
+    app.on_shutdown.append(_close_feeds)
+
+
+def options_from_settings(settings: Settings) -> SandboxOptions:
+    """The sandbox's options for this server: it calls the integration on its local address."""
+    persist = settings.data_dir / "sandbox.sqlite3" if settings.sandbox_persist else None
+    return SandboxOptions(
+        integration_url=_integration_url(settings),
+        public_url=_self_url(settings),
+        configuration=dict(settings.sandbox_configuration),
+        renames=settings.renames,
+        plugin=plugin_config(settings),
+        persist_path=persist,
+    )
+
+
+def plugin_config(settings: Settings) -> PluginConfig:
+    """The HITL plugin's configuration: ``settings.sandbox_plugin`` if the settings have it, else the
+    ``HITL_BRIDGE_SANDBOX_PLUGIN`` JSON variable, else the defaults."""
+    values: Any = getattr(settings, "sandbox_plugin", None) or json.loads(os.environ.get(PLUGIN_CONFIG_ENV) or "{}")
+    return PluginConfig.model_validate(values)
+
+
+def sandbox_urls(settings: Settings) -> dict[str, str]:
+    """What to print at start: the chat page, the agent console, the emulated API and the webhook base."""
+    base = _self_url(settings)
+    return {
+        "chat": f"{base}/sandbox",
+        "console": f"{base}/console",
+        "botpress_api": f"{base}{API_PREFIX}",
+        "webhooks": f"{base}/webhook/<webhookId>",
+    }
+
+
+def _self_url(settings: Settings) -> str:
+    self_url = getattr(settings, "self_url", None)
+    return str(self_url) if self_url else (settings.public_url or f"http://{settings.host}:{settings.port}").rstrip("/")
+
+
+def _local_base(settings: Settings) -> str:
+    host = "127.0.0.1" if settings.host in _LOCAL_HOSTS else settings.host
+    host = f"[{host}]" if ":" in host and not host.startswith("[") else host
+    return f"http://{host}:{settings.port}"
+
+
+def _integration_url(settings: Settings) -> str:
+    secret = settings.secret_path.get_secret_value().strip("/") if settings.secret_path else ""
+    return f"{_local_base(settings)}/" + (f"{secret}/" if secret else "")
+
+
+async def _lifespan(
+    sandbox_slot: Slot[Sandbox], botpress_slot: Slot[Botpress], app: web.Application
+) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    options = options_from_settings(settings)
+    sandbox = await start_sandbox(options)
+    sandbox_slot.fill(sandbox)
+    botpress_slot.fill(sandbox.botpress)
+    health_url = f"{_local_base(settings)}/health"
+    register = asyncio.create_task(sandbox.runtime.register_when_listening(health_url))
+    try:
+        yield
+    finally:
+        register.cancel()
+        await asyncio.gather(register, return_exceptions=True)
+        sandbox_slot.empty()
+        botpress_slot.empty()
+        await sandbox.close()
+
+
+async def _close_feeds(app: web.Application) -> None:
+    with contextlib.suppress(NotStartedError):
+        app[SANDBOX].value.feed.close_all()
+
+
+async def _forward_webhook(request: web.Request) -> web.StreamResponse:
+    try:
+        runtime = request.app[SANDBOX].value.runtime
+    except NotStartedError:
+        return error_response("Internal", "The sandbox is not running yet; try again in a moment")
+    return await runtime.forward_webhook(request)

@@ -1,0 +1,67 @@
+"""The bot side's queue: what reaches the bot is handled one item at a time, in arrival order, off the API call.
+
+Botpress answers the integration's API call first and runs the bot's hooks afterwards; this queue gives the
+sandbox the same shape, and keeps a session's messages and events in order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+
+log = logging.getLogger(__name__)
+
+Job = Callable[[], Awaitable[None]]
+
+
+class BotInbox:
+    """One worker task draining a FIFO of jobs; a failing job is logged and the next one runs."""
+
+    def __init__(self) -> None:
+        self._queue: asyncio.Queue[Job] = asyncio.Queue()
+        self._worker: asyncio.Task[None] | None = None
+        self._timers: set[asyncio.TimerHandle] = set()
+
+    def start(self) -> None:
+        """Start the worker (in the running loop)."""
+        if self._worker is None:
+            self._worker = asyncio.get_running_loop().create_task(self._run(), name="sandbox-bot-inbox")
+
+    async def stop(self) -> None:
+        """Stop the worker and forget pending timers."""
+        for timer in self._timers:
+            timer.cancel()
+        self._timers.clear()
+        if self._worker is not None:
+            self._worker.cancel()
+            await asyncio.gather(self._worker, return_exceptions=True)
+            self._worker = None
+
+    def submit(self, job: Job) -> None:
+        """Queue ``job``."""
+        self._queue.put_nowait(job)
+
+    def submit_later(self, delay_seconds: float, job: Job) -> None:
+        """Queue ``job`` after ``delay_seconds`` (lost if the process stops first)."""
+
+        def fire() -> None:
+            self._timers.discard(handle)
+            self.submit(job)
+
+        handle = asyncio.get_running_loop().call_later(delay_seconds, fire)
+        self._timers.add(handle)
+
+    async def idle(self) -> None:
+        """Wait until every queued job (including those queued meanwhile) has run."""
+        await self._queue.join()
+
+    async def _run(self) -> None:
+        while True:
+            job = await self._queue.get()
+            try:
+                await job()
+            except Exception:
+                log.exception("sandbox: a bot-side job failed")
+            finally:
+                self._queue.task_done()
