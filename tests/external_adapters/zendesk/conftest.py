@@ -1,0 +1,155 @@
+"""Fixtures for the Zendesk adapter tests: the fake account, a media host, and ready adapters."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import respx
+from pydantic import JsonValue
+
+from external_adapters import AdapterContext, AdapterEnvironment, Installation, WebhookRequest
+from external_adapters.zendesk import ZendeskAdapter, ZendeskRuntime
+from external_adapters.zendesk.webhooks import SIGNATURE_HEADER
+from tests.contracts.zendesk import ZD_TEST_URL, ZendeskMockRouter
+
+from .fake_zendesk import FakeZendesk
+
+MEDIA_URL = "https://files.example.com"
+WEBHOOK_URL = "https://bridge.example.com/webhooks/wh_01JTESTWEBHOOK"
+CONFIG: dict[str, Any] = {"subdomain": "acme", "email": "bot-admin@acme.test", "apiToken": "zd-secret-token-123"}
+INSTALLATION = Installation(
+    bot_id="bot_01JTEST",
+    bot_user_id="botuser_01JTEST",
+    integration_id="intver_01JTEST",
+    integration_alias="hitl",
+    webhook_id="wh_01JTESTWEBHOOK",
+)
+MEDIA = {
+    "/cat.png": ("image/png", b"\x89PNG fake cat"),
+    "/song.mp3": ("audio/mpeg", b"ID3 fake song"),
+    "/clip.mp4": ("video/mp4", b"fake clip"),
+    "/doc.pdf": ("application/pdf", b"%PDF fake"),
+}
+
+
+class MemoryState:
+    """An in-memory :class:`external_adapters.StateStore`."""
+
+    def __init__(self) -> None:
+        self.items: dict[str, dict[str, JsonValue]] = {}
+
+    async def get(self, name: str) -> dict[str, JsonValue] | None:
+        return self.items.get(name)
+
+    async def set(self, name: str, payload: dict[str, JsonValue] | None) -> None:
+        if payload is None:
+            self.items.pop(name, None)
+        else:
+            self.items[name] = json.loads(json.dumps(payload))
+
+
+class RecordedSleeps(list[float]):
+    """A ``sleep`` that records waits instead of sleeping."""
+
+    async def __call__(self, seconds: float) -> None:
+        self.append(seconds)
+
+
+@pytest.fixture
+def fake_zendesk(zendesk_api: ZendeskMockRouter) -> FakeZendesk:
+    """A stateful Zendesk account behind the contract-checked router."""
+    return FakeZendesk().install(zendesk_api)
+
+
+@pytest.fixture
+def media_host() -> Iterator[respx.MockRouter]:
+    """Serves :data:`MEDIA` under :data:`MEDIA_URL`."""
+    router = respx.MockRouter(base_url=MEDIA_URL, assert_all_mocked=True, assert_all_called=False)
+    for path, (content_type, content) in MEDIA.items():
+        router.get(path).mock(return_value=httpx.Response(200, content=content, headers={"content-type": content_type}))
+    with router:
+        yield router
+
+
+@dataclass
+class Built:
+    """An adapter with its collaborators, for tests that need to look inside."""
+
+    adapter: ZendeskAdapter
+    state: MemoryState
+    runtime: ZendeskRuntime
+    sleeps: RecordedSleeps = field(default_factory=RecordedSleeps)
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient() as client:
+        yield client
+
+
+@pytest.fixture
+def build(http: httpx.AsyncClient, tmp_path: Path) -> Any:
+    """``build(**config_overrides) -> Built``: a Zendesk adapter on the fake account, never really sleeping."""
+
+    def make(state: MemoryState | None = None, runtime: ZendeskRuntime | None = None, **overrides: Any) -> Built:
+        sleeps = RecordedSleeps()
+        runtime = runtime or ZendeskRuntime(sleep=sleeps)
+        state = state or MemoryState()
+        context = AdapterContext(
+            installation=INSTALLATION,
+            state=state,
+            env=AdapterEnvironment(http=http, data_dir=tmp_path),
+            backend=runtime,
+        )
+        adapter = ZendeskAdapter(ZendeskAdapter.parse_config({**CONFIG, **overrides}), context)
+        return Built(adapter, state, runtime, sleeps)
+
+    return make
+
+
+@dataclass
+class ZendeskHarness:
+    """The contract suite's helpdesk stand-in (see ``external_adapters.contract.AdapterHarness``)."""
+
+    adapter: ZendeskAdapter
+    zendesk: FakeZendesk
+    webhook_url: str = WEBHOOK_URL
+    media_base_url: str = MEDIA_URL
+    bad_config: tuple[dict[str, Any], str] = ({**CONFIG, "closeStatus": "deleted"}, "closeStatus")
+    bad_session_options: tuple[dict[str, Any], str] = ({"priority": "critical"}, "priority")
+
+    async def agent_reply(self, external_session_id: str, text: str) -> WebhookRequest:
+        return _only(self.zendesk.agent_comment(int(external_session_id), f"<p>{text}</p>"))
+
+    async def assign(self, external_session_id: str) -> WebhookRequest:
+        return _only(self.zendesk.assign(int(external_session_id)))
+
+    async def close(self, external_session_id: str) -> WebhookRequest:
+        return _only(self.zendesk.set_status(int(external_session_id), "solved"))
+
+    def tamper(self, request: WebhookRequest) -> WebhookRequest:
+        headers = dict(request.headers)
+        headers[SIGNATURE_HEADER] = "AAAA" + headers[SIGNATURE_HEADER][4:]
+        return request.model_copy(update={"headers": headers})
+
+
+def _only(requests: list[WebhookRequest]) -> WebhookRequest:
+    assert len(requests) == 1, f"expected one webhook delivery, the triggers sent {len(requests)}"
+    return requests[0]
+
+
+@pytest.fixture
+async def harness(build: Any, fake_zendesk: FakeZendesk, media_host: respx.MockRouter) -> ZendeskHarness:
+    """A registered adapter on the fake account, with media served."""
+    built: Built = build()
+    await built.adapter.subscribe(WEBHOOK_URL)
+    return ZendeskHarness(built.adapter, fake_zendesk)
+
+
+__all__ = ["CONFIG", "INSTALLATION", "MEDIA_URL", "WEBHOOK_URL", "ZD_TEST_URL"]
