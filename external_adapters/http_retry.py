@@ -90,15 +90,15 @@ async def send_with_retries(
     Returns the last response (which may still be an error status: mapping it is the caller's job).
     Re-raises the last network error when every attempt failed without a response.
     """
-    kwargs = {"sleep": sleep} if sleep is not None else {}
     retrying = AsyncRetrying(
         stop=stop_after_attempt(policy.attempts),
         wait=_wait(policy),
         retry=retry_if_exception(is_network_error) | retry_if_result(lambda r: should_retry_response(r, policy)),
         retry_error_callback=_last_outcome,
         reraise=True,
-        **kwargs,
     )
+    if sleep is not None:
+        retrying = retrying.copy(sleep=sleep)
     response: httpx.Response = await retrying(send)
     return response
 

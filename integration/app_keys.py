@@ -7,6 +7,8 @@ from aiohttp import web
 
 from external_adapters import AdapterEnvironment
 
+from .operations import Dispatcher
+from .services import Services
 from .settings import Settings
 
 SETTINGS = web.AppKey("settings", Settings)
@@ -17,3 +19,5 @@ VENDOR_HTTP = web.AppKey("vendor_http", httpx.AsyncClient)
 ADAPTER_ENV = web.AppKey("adapter_env", AdapterEnvironment)
 ADAPTER_BACKENDS = web.AppKey("adapter_backends", dict[str, object | None])
 """What each enabled adapter's ``lifespan`` yielded, by adapter name."""
+SERVICES = web.AppKey("services", Services)
+DISPATCHER = web.AppKey("dispatcher", Dispatcher)

@@ -1,0 +1,92 @@
+"""The application factory: routes, shared clients and adapter lifespans."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import AsyncExitStack
+
+import httpx
+from aiohttp import web
+
+from external_adapters import AdapterEnvironment
+from external_adapters.registry import get_adapter_class
+
+from .app_keys import ADAPTER_BACKENDS, ADAPTER_ENV, BOTPRESS_HTTP, DISPATCHER, SERVICES, SETTINGS, VENDOR_HTTP
+from .handlers import health, operation
+from .operations import Dispatcher
+from .services import Services, TtlCache, adapter_environment
+from .settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def create_app(
+    settings: Settings,
+    *,
+    botpress_transport: httpx.AsyncBaseTransport | None = None,
+    vendor_transport: httpx.AsyncBaseTransport | None = None,
+) -> web.Application:
+    """Build the server. Transports can be injected for tests; by default real networking is used."""
+    app = web.Application(client_max_size=32 * 1024 * 1024)
+    app[SETTINGS] = settings
+    app.cleanup_ctx.append(_clients(botpress_transport, vendor_transport))
+    app.cleanup_ctx.append(_adapters)
+    app.router.add_get("/health", health)
+    _mount_extras(app, settings)
+    # Last: every other POST is a Botpress operation, whatever its path.
+    app.router.add_post("/{tail:.*}", operation)
+    return app
+
+
+def _mount_extras(app: web.Application, settings: Settings) -> None:
+    if settings.console and "inbox" in settings.enabled_adapters:
+        from .console import setup_console
+
+        setup_console(app)
+    if settings.sandbox_enabled:
+        from .sandbox import setup_sandbox
+
+        setup_sandbox(app)
+
+
+def _clients(
+    botpress_transport: httpx.AsyncBaseTransport | None, vendor_transport: httpx.AsyncBaseTransport | None
+) -> Callable[[web.Application], AsyncIterator[None]]:
+    async def clients(app: web.Application) -> AsyncIterator[None]:
+        settings = app[SETTINGS]
+        timeout = httpx.Timeout(settings.bp_timeout_seconds)
+        limits = httpx.Limits(max_connections=100, max_keepalive_connections=20)
+        async with (
+            httpx.AsyncClient(timeout=timeout, limits=limits, transport=botpress_transport) as botpress_http,
+            httpx.AsyncClient(timeout=httpx.Timeout(30.0), limits=limits, transport=vendor_transport) as vendor_http,
+        ):
+            app[BOTPRESS_HTTP] = botpress_http
+            app[VENDOR_HTTP] = vendor_http
+            app[ADAPTER_ENV] = AdapterEnvironment(
+                http=vendor_http, data_dir=settings.data_dir, options={}, public_url=settings.self_url
+            )
+            yield
+
+    return clients
+
+
+async def _adapters(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    backends: dict[str, object | None] = {}
+    async with AsyncExitStack() as stack:
+        for name in settings.enabled_adapters:
+            env = adapter_environment(app[ADAPTER_ENV], settings, name)
+            backends[name] = await stack.enter_async_context(get_adapter_class(name).lifespan(env))
+        services = Services(
+            settings=settings,
+            botpress_http=app[BOTPRESS_HTTP],
+            adapter_env=app[ADAPTER_ENV],
+            backends=backends,
+            author_cache=TtlCache(settings.author_cache_seconds),
+        )
+        app[ADAPTER_BACKENDS] = backends
+        app[SERVICES] = services
+        app[DISPATCHER] = Dispatcher(services)
+        log.info("serving adapters %s", ", ".join(backends))
+        yield

@@ -1,0 +1,50 @@
+"""The HTTP edge: aiohttp requests in, framework-free operations out, aiohttp responses back."""
+
+from __future__ import annotations
+
+import hmac
+
+from aiohttp import web
+
+from .app_keys import DISPATCHER, SETTINGS
+from .context import context_trace_id
+from .logging_setup import trace_id_var
+from .operations import OperationRequest, OperationResponse
+
+
+async def to_operation_request(request: web.Request) -> OperationRequest:
+    """Translate an aiohttp request (headers lower-cased, a duplicate keeps its last value)."""
+    headers = {name.lower(): value for name, value in request.headers.items()}
+    body = await request.text() if request.method in ("POST", "PUT", "PATCH") else None
+    return OperationRequest(headers=headers, body=body)
+
+
+def to_web_response(response: OperationResponse) -> web.Response:
+    """Translate back; like the SDK, no content type is forced on the runtime."""
+    headers = {"Content-Type": "application/json", **response.headers}
+    return web.Response(status=response.status, text=response.body, headers=headers)
+
+
+async def operation(request: web.Request) -> web.StreamResponse:
+    """Any POST: one Botpress operation, dispatched on ``x-bp-operation``."""
+    if not _secret_matches(request):
+        raise web.HTTPNotFound()
+    translated = await to_operation_request(request)
+    token = trace_id_var.set(context_trace_id(translated.headers))
+    try:
+        return to_web_response(await request.app[DISPATCHER].dispatch(translated))
+    finally:
+        trace_id_var.reset(token)
+
+
+async def health(request: web.Request) -> web.Response:
+    """Liveness probe."""
+    return web.Response(text="ok")
+
+
+def _secret_matches(request: web.Request) -> bool:
+    secret = request.app[SETTINGS].secret_path
+    if secret is None:
+        return True
+    first = request.path.strip("/").split("/", 1)[0]
+    return hmac.compare_digest(first.encode(), secret.get_secret_value().encode())

@@ -1,0 +1,1 @@
+"""hitl orchestration: the interface implemented once, whatever the helpdesk."""

@@ -1,0 +1,127 @@
+"""Helpdesk webhooks: verified and parsed by the adapter, then turned into Botpress messages and events."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from definition.tags import CONVERSATION_ID_TAG, MESSAGE_ID_TAG, USER_EMAIL_TAG, USER_ID_TAG
+from external_adapters import (
+    AgentAssigned,
+    AgentMessage,
+    AgentProfile,
+    InboundEvent,
+    SessionClosed,
+    WebhookReply,
+    WebhookRequest,
+)
+
+from ..botpress import Conversation, User
+from ..services import Deps
+from .sessions import SessionRecord, load_session, save_session
+from .validation import validate
+
+log = logging.getLogger(__name__)
+
+
+class WebhookReceived(BaseModel):
+    """The ``webhook_received`` body."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    req: WebhookRequest
+
+
+async def webhook_received(deps: Deps, body: Any) -> WebhookReply:
+    """Verify, parse and apply a helpdesk webhook; answer what the adapter wants the helpdesk to get."""
+    request = validate(WebhookReceived, body, "body").req
+    await deps.adapter.verify_webhook(request)
+    result = await deps.adapter.parse_webhook(request)
+    for event in result.events:
+        await apply_event(deps, event)
+    return result.reply
+
+
+async def apply_event(deps: Deps, event: InboundEvent) -> None:
+    """Apply one neutral event to its Botpress conversation, at most once per dedupe key."""
+    conversation = await _conversation_of(deps, event.external_session_id)
+    if conversation is None:
+        log.info("ignoring %s for session %s: not one of ours", event.kind, event.external_session_id)
+        return
+    async with deps.services.locks.hold(f"conv:{conversation.id}"):
+        record = await load_session(deps.botpress, conversation.id)
+        record = record or SessionRecord(external_session_id=event.external_session_id)
+        if event.dedupe_key and event.dedupe_key in record.recent_event_keys:
+            log.info("ignoring redelivered %s %s", event.kind, event.dedupe_key)
+            return
+        changed = await _apply(deps, event, conversation, record)
+        record.remember(event.dedupe_key)
+        if changed or event.dedupe_key:
+            await save_session(deps.botpress, conversation.id, record)
+
+
+async def _apply(deps: Deps, event: InboundEvent, conversation: Conversation, record: SessionRecord) -> bool:
+    if isinstance(event, AgentMessage):
+        await _post_agent_message(deps, event, conversation)
+        return False
+    if isinstance(event, AgentAssigned):
+        return await _assign(deps, event.agent, conversation, record)
+    return await _close(deps, event, conversation, record)
+
+
+async def _conversation_of(deps: Deps, external_session_id: str) -> Conversation | None:
+    found = await deps.botpress.list_conversations(
+        channel=deps.services.settings.renames.channel, tags={CONVERSATION_ID_TAG: external_session_id}, max_pages=1
+    )
+    return found[0] if found else None
+
+
+async def agent_user(deps: Deps, agent: AgentProfile) -> User:
+    """The agent's Botpress user (tag ``id``), created on first sight and kept up to date."""
+    tags = {USER_ID_TAG: agent.external_user_id}
+    if agent.email:
+        tags[USER_EMAIL_TAG] = agent.email
+    user = await deps.botpress.get_or_create_user(
+        tags=tags, name=agent.name, picture_url=agent.picture_url, discriminate_by_tags=[USER_ID_TAG]
+    )
+    stale = (agent.name and user.name != agent.name) or (agent.picture_url and user.picture_url != agent.picture_url)
+    if stale:
+        user = await deps.botpress.update_user(user.id, name=agent.name, picture_url=agent.picture_url)
+    return user
+
+
+async def _post_agent_message(deps: Deps, event: AgentMessage, conversation: Conversation) -> None:
+    # get-or-create on the message tag: a redelivery, or an echo of a message we acked, creates nothing.
+    user = await agent_user(deps, event.agent)
+    message = event.message
+    await deps.botpress.get_or_create_message(
+        conversation_id=conversation.id,
+        user_id=user.id,
+        type=message.message_type,
+        payload=message.model_dump(by_alias=True, exclude_none=True),
+        tags={MESSAGE_ID_TAG: event.external_message_id},
+        discriminate_by_tags=[MESSAGE_ID_TAG],
+    )
+
+
+async def _assign(deps: Deps, agent: AgentProfile, conversation: Conversation, record: SessionRecord) -> bool:
+    user = await agent_user(deps, agent)
+    if record.assigned_agent_id == user.id or record.closed:
+        return False
+    payload = {"conversationId": conversation.id, "userId": user.id}
+    event_type = deps.services.settings.renames.event("hitlAssigned")
+    await deps.botpress.create_event(type=event_type, payload=payload, conversation_id=conversation.id)
+    record.assigned_agent_id = user.id
+    return True
+
+
+async def _close(deps: Deps, event: SessionClosed, conversation: Conversation, record: SessionRecord) -> bool:
+    if record.closed:
+        return False
+    event_type = deps.services.settings.renames.event("hitlStopped")
+    payload = {"conversationId": conversation.id}
+    await deps.botpress.create_event(type=event_type, payload=payload, conversation_id=conversation.id)
+    record.closed = True
+    return True

@@ -1,0 +1,150 @@
+"""Process-wide services shared by every operation, and the per-request bundle built from them."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+from pydantic import SecretStr
+
+from external_adapters import AdapterContext, AdapterEnvironment, HelpdeskAdapter
+from external_adapters.http_retry import RetryPolicy
+from external_adapters.registry import get_adapter_class
+
+from .botpress import BotpressClient
+from .context import OperationContext
+from .settings import Settings
+from .state_store import BotpressStateStore
+
+AdapterClass = type[HelpdeskAdapter[Any, Any]]
+SANDBOX_TOKEN = SecretStr("sandbox")
+"""The token sent to the sandbox's emulated Runtime API when no BP_TOKEN is set."""
+
+
+class TtlCache:
+    """A small LRU map whose entries expire; used so each message does not cost a user lookup."""
+
+    def __init__(self, ttl_seconds: float, max_entries: int = 10_000, clock: Callable[[], float] = time.monotonic):
+        self._ttl = ttl_seconds
+        self._max = max_entries
+        self._clock = clock
+        self._entries: OrderedDict[str, tuple[float, str | None]] = OrderedDict()
+
+    def get(self, key: str) -> tuple[bool, str | None]:
+        """``(found, value)``; an expired entry is not found."""
+        entry = self._entries.get(key)
+        if entry is None or entry[0] < self._clock():
+            self._entries.pop(key, None)
+            return False, None
+        self._entries.move_to_end(key)
+        return True, entry[1]
+
+    def put(self, key: str, value: str | None) -> None:
+        """Remember ``value`` for the TTL."""
+        self._entries[key] = (self._clock() + self._ttl, value)
+        self._entries.move_to_end(key)
+        while len(self._entries) > self._max:
+            self._entries.popitem(last=False)
+
+
+class KeyedLocks:
+    """One asyncio lock per key, so concurrent redeliveries of the same thing run one after the other."""
+
+    def __init__(self) -> None:
+        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
+
+    @asynccontextmanager
+    async def hold(self, key: str) -> AsyncIterator[None]:
+        """Hold the lock of ``key``; forgotten once nobody waits on it."""
+        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
+        self._locks[key] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[key]
+            if users <= 1:
+                del self._locks[key]
+            else:
+                self._locks[key] = (lock, users - 1)
+
+
+@dataclass(frozen=True)
+class Deps:
+    """What one operation works with: its context, a Botpress client and an adapter instance."""
+
+    ctx: OperationContext
+    botpress: BotpressClient
+    adapter: HelpdeskAdapter[Any, Any]
+    services: Services
+
+
+@dataclass
+class Services:
+    """Everything an operation needs beyond its request, created once per process."""
+
+    settings: Settings
+    botpress_http: httpx.AsyncClient
+    adapter_env: AdapterEnvironment
+    backends: dict[str, object | None] = field(default_factory=dict)
+    author_cache: TtlCache = field(default_factory=lambda: TtlCache(300.0))
+    locks: KeyedLocks = field(default_factory=KeyedLocks)
+    sleep: Callable[[float], Any] | None = None
+
+    def botpress_for(self, ctx: OperationContext) -> BotpressClient:
+        """A Runtime API client acting as this installation, forwarding the trace headers."""
+        token = self.settings.bp_token
+        return BotpressClient(
+            self.botpress_http,
+            base_url=self.settings.effective_bp_api_url,
+            token=token if token is not None or not self.settings.sandbox_enabled else SANDBOX_TOKEN,
+            bot_id=ctx.installation.bot_id,
+            integration_id=ctx.installation.integration_id,
+            integration_alias=ctx.installation.integration_alias,
+            trace_headers=ctx.trace_headers,
+            retry=RetryPolicy(attempts=self.settings.retry_attempts, max_wait=self.settings.retry_max_wait_seconds),
+            sleep=self.sleep,
+        )
+
+    def env_for(self, adapter_name: str) -> AdapterEnvironment:
+        """The environment of one adapter: shared clients, its own data folder and process options."""
+        return adapter_environment(self.adapter_env, self.settings, adapter_name)
+
+    def deps_for(self, ctx: OperationContext) -> Deps:
+        """Build the per-request bundle (validates the installation's configuration)."""
+        botpress = self.botpress_for(ctx)
+        return Deps(ctx, botpress, self.adapter_for(ctx, botpress), self)
+
+    def adapter_class_for(self, ctx: OperationContext) -> AdapterClass:
+        """The adapter the installation's configuration names, else the process default."""
+        name = ctx.configuration.get("adapter") or self.settings.adapter
+        return get_adapter_class(str(name))
+
+    def adapter_for(self, ctx: OperationContext, botpress: BotpressClient) -> HelpdeskAdapter[Any, Any]:
+        """An adapter instance for this request, its configuration validated.
+
+        Raises:
+            AdapterConfigError: the configuration is not valid for the adapter.
+            UnknownAdapterError: the configuration names an adapter nobody provides.
+        """
+        cls = self.adapter_class_for(ctx)
+        config = cls.parse_config({k: v for k, v in ctx.configuration.items() if k != "adapter"})
+        state = BotpressStateStore(botpress, ctx.installation.integration_id)
+        context = AdapterContext(ctx.installation, state, self.env_for(cls.name), self.backends.get(cls.name))
+        return cls(config, context)
+
+
+def adapter_environment(base: AdapterEnvironment, settings: Settings, adapter_name: str) -> AdapterEnvironment:
+    """Derive one adapter's environment from the shared one."""
+    return AdapterEnvironment(
+        http=base.http,
+        data_dir=settings.data_dir / adapter_name,
+        options=settings.options_for(adapter_name),
+        public_url=base.public_url,
+    )

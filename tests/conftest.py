@@ -1,0 +1,91 @@
+"""Shared fixtures: a clean environment, the contract-checked Botpress mock, and a server on the fake desk."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient
+from pydantic import SecretStr
+
+from external_adapters import register_adapter
+from integration.app import create_app
+from integration.app_keys import ADAPTER_BACKENDS
+from integration.settings import Settings
+from tests.fakes import FakeAdapter, FakeDesk, FakeHarness
+
+if TYPE_CHECKING:
+    from tests.contracts.botpress import BotpressMockRouter
+    from tests.fake_botpress import FakeBotpress
+
+# Imported as plugins (not at the top of this module) so that pytest rewrites their asserts.
+
+pytest_plugins = ["tests.contracts.botpress"]
+if importlib.util.find_spec("tests.contracts.zendesk") is not None:  # lands with the zendesk adapter
+    pytest_plugins.append("tests.contracts.zendesk")
+
+FAKE_CONFIG = {"adapter": "fake", "secret": FakeHarness.secret}
+
+
+@pytest.fixture(autouse=True)
+def clean_environ() -> Iterator[None]:
+    """Keep process settings from leaking into tests (or out of them)."""
+    saved = dict(os.environ)
+    for name in list(os.environ):
+        if name.startswith(("HITL_BRIDGE_", "BP_")):
+            del os.environ[name]
+    yield
+    os.environ.clear()
+    os.environ.update(saved)
+
+
+def test_settings(data_dir: Path, **overrides: object) -> Settings:
+    """Settings for an in-process server on the fake desk, talking to the mocked Botpress."""
+    from tests.contracts.botpress import BP_TEST_API_URL, TEST_TOKEN
+
+    values: dict[str, object] = {
+        "adapter": "fake",
+        "console": False,
+        "sandbox": False,
+        "bp_api_url": BP_TEST_API_URL,
+        "bp_token": SecretStr(TEST_TOKEN),
+        "data_dir": data_dir,
+        "retry_max_wait_seconds": 0,
+    }
+    values.update(overrides)
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def fake_botpress(bp_api: BotpressMockRouter) -> FakeBotpress:
+    """A stateful Botpress behind the contract-checked router."""
+    from tests.fake_botpress import FakeBotpress
+
+    return FakeBotpress().install(bp_api)
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """Default test settings."""
+    register_adapter(FakeAdapter, clobber=True)
+    return test_settings(tmp_path)
+
+
+@pytest.fixture
+async def client(aiohttp_client: object, settings: Settings, fake_botpress: FakeBotpress) -> TestClient:
+    """An aiohttp test client on the real app, serving the fake desk."""
+    app: web.Application = create_app(settings)
+    return await aiohttp_client(app)  # type: ignore[operator, no-any-return]
+
+
+@pytest.fixture
+def desk(client: TestClient) -> FakeDesk:
+    """The fake desk behind ``client``."""
+    backend = client.app[ADAPTER_BACKENDS]["fake"]
+    assert isinstance(backend, FakeDesk)
+    return backend
