@@ -13,6 +13,8 @@ from ..store import Record, Store
 from .errors import ApiError, invalid_payload, not_found
 
 PAGE_SIZE = 20
+KEEP_NULL = frozenset({"failureReason"})
+"""Fields the API always shows, ``null`` included (the others are left out when unset)."""
 
 
 def clean_tags(tags: Mapping[str, str]) -> dict[str, str]:
@@ -48,7 +50,11 @@ def discriminating_tags(tags: Mapping[str, str], discriminate_by: list[str] | No
 
 def public(record: Record) -> Record:
     """The record as the API shows it: internal ``_`` fields and unset optional fields left out."""
-    return {key: value for key, value in record.items() if not key.startswith("_") and value is not None}
+    return {
+        key: value
+        for key, value in record.items()
+        if not key.startswith("_") and (value is not None or key in KEEP_NULL)
+    }
 
 
 class Collection:
