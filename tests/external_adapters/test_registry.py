@@ -54,7 +54,7 @@ def test_entry_point_to_a_non_adapter_is_refused(monkeypatch: pytest.MonkeyPatch
 def test_unimportable_adapter_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
     point = EntryPoint(name="gone", value="no_such_module:Adapter", group=registry.ENTRY_POINT_GROUP)
     monkeypatch.setattr(registry, "entry_points", _entry_points(point))
-    with pytest.raises(ImportError, match="gone|no_such_module"):
+    with pytest.raises(ImportError, match=r"gone|no_such_module"):
         registry.get_adapter_class("gone")
 
 
