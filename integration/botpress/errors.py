@@ -47,19 +47,28 @@ class BotpressApiError(BotpressError):
 
     ``status`` is the HTTP status, ``code`` the body's ``code`` (or ``status``; the HTTP status when absent),
     ``type`` the body's error type (``"Unknown"`` when the body is not a Botpress error), ``error_id``
-    the body's ``id``.
+    the body's ``id`` and ``metadata`` its ``metadata`` object, if any.
     """
 
     error_type: ClassVar[str] = ""
 
     def __init__(
-        self, *, type: str, code: int, message: str, status: int, error_id: str | None = None, operation: str = ""
+        self,
+        *,
+        type: str,
+        code: int,
+        message: str,
+        status: int,
+        error_id: str | None = None,
+        metadata: dict[str, Any] | None = None,
+        operation: str = "",
     ) -> None:
         self.type = type
         self.code = code
         self.message = message
         self.status = status
         self.error_id = error_id
+        self.metadata = metadata
         self.operation = operation
         where = f"Botpress {operation} -> {status}" if operation else f"Botpress -> {status}"
         super().__init__(f"{where} {type}: {message}")
@@ -153,6 +162,7 @@ def error_from_body(status: int, body: bytes, *, operation: str = "", secrets: I
     message = parsed.get("message", parsed.get("description"))
     code = parsed.get("code", parsed.get("status"))
     error_id = parsed.get("id")
+    metadata = parsed.get("metadata")
     cls = _BY_TYPE.get(error_type, BotpressApiError)
     return cls(
         type=error_type,
@@ -160,6 +170,7 @@ def error_from_body(status: int, body: bytes, *, operation: str = "", secrets: I
         status=status,
         message=one_line(message if isinstance(message, str) else "(no message)", secrets),
         error_id=error_id if isinstance(error_id, str) else None,
+        metadata=metadata if isinstance(metadata, dict) else None,
         operation=operation,
     )
 

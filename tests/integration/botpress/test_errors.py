@@ -30,6 +30,7 @@ def test_catalogue_body_gives_the_typed_error_with_every_field() -> None:
     assert type(error) is InvalidPayloadError
     assert (error.type, error.code, error.status, error.error_id) == ("InvalidPayload", 400, 400, "err_123")
     assert error.message == "tags is required"
+    assert error.metadata == {"a": 1}
     assert str(error) == "Botpress POST /v1/chat/messages -> 400 InvalidPayload: tags is required"
 
 
