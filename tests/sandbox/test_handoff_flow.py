@@ -1,0 +1,195 @@
+"""The sandbox drives the real integration (on the fake desk) through the real protocol over real HTTP.
+
+One server on a real socket: the integration, the emulated Runtime API, the runtime side, the plugin and the bot.
+The end user talks through the chat page's JSON endpoints; the helpdesk talks through signed webhooks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from aiohttp import web
+
+from external_adapters import register_adapter
+from integration.app import create_app
+from integration.app_keys import ADAPTER_BACKENDS
+from integration.sandbox import SANDBOX, Sandbox
+from integration.sandbox.bot import WELCOME, WELCOME_BACK
+from integration.sandbox.plugin_config import DEFAULT_TEXTS
+from integration.settings import Settings
+from tests.fakes import SIGNATURE_HEADER, FakeAdapter, FakeDesk, FakeHarness, sign
+
+pytestmark = pytest.mark.e2e
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@dataclass
+class Running:
+    """A running server and what the test needs of it."""
+
+    http: httpx.AsyncClient
+    sandbox: Sandbox
+    desk: FakeDesk
+
+    async def chat(self, session: dict[str, str], text: str) -> None:
+        """The end user sends ``text``; wait until the bot side has dealt with it."""
+        response = await self.http.post("/sandbox/chat/messages", json={**session, "text": text})
+        assert response.status_code == 201, response.text
+        await self.sandbox.idle()
+
+    async def transcript(self, session: dict[str, str]) -> list[tuple[str, str]]:
+        """``(from, text)`` of every message of the user's conversation, oldest first."""
+        botpress = self.sandbox.botpress
+        messages = await botpress.messages.select({"conversationId": session["conversationId"]})
+        return [((await self.sandbox.feed.view(m))["from"], str(m["payload"].get("text"))) for m in messages]
+
+    async def desk_event(self, **event: Any) -> httpx.Response:
+        """The fake desk calls the webhook URL it was given at register."""
+        url = self.desk.subscriptions[self.sandbox.botpress.identity.bot_id] + "/events"
+        body = json.dumps({"events": [event]})
+        headers = {SIGNATURE_HEADER: sign(FakeHarness.secret, body), "content-type": "application/json"}
+        response = await self.http.post(url, content=body, headers=headers)
+        await self.sandbox.idle()
+        return response
+
+    def ticket(self) -> str:
+        """The one ticket the desk holds."""
+        (ticket,) = self.desk.sessions
+        return ticket
+
+
+async def _start(tmp_path: Path, plugin: dict[str, Any] | None = None) -> AsyncIterator[Running]:
+    register_adapter(FakeAdapter, clobber=True)
+    port = free_port()
+    settings = Settings(
+        host="127.0.0.1",
+        port=port,
+        adapter="fake",
+        console=False,
+        sandbox=True,
+        data_dir=tmp_path,
+        sandbox_configuration={"adapter": "fake", "secret": FakeHarness.secret},
+        retry_max_wait_seconds=0,
+    )
+    if plugin is not None:
+        import os
+
+        os.environ["HITL_BRIDGE_SANDBOX_PLUGIN"] = json.dumps(plugin)
+    app = create_app(settings)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    try:
+        sandbox = app[SANDBOX].value
+        for _ in range(200):
+            if sandbox.runtime.activity.registration != "pending":
+                break
+            await asyncio.sleep(0.05)
+        assert sandbox.runtime.activity.registration == "registered"
+        desk = app[ADAPTER_BACKENDS]["fake"]
+        assert isinstance(desk, FakeDesk)
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", trust_env=False, timeout=30) as http:
+            yield Running(http, sandbox, desk)
+    finally:
+        await runner.cleanup()
+
+
+@pytest.fixture
+async def running(tmp_path: Path) -> AsyncIterator[Running]:
+    """The server with the default plugin configuration."""
+    async for value in _start(tmp_path):
+        yield value
+
+
+async def _session(running: Running, name: str = "Ann") -> dict[str, str]:
+    started = (await running.http.post("/sandbox/chat/start", json={"name": name})).json()
+    return {"userId": started["userId"], "conversationId": started["conversationId"]}
+
+
+async def test_register_subscribes_the_desk_to_this_bots_webhook_url(running: Running) -> None:
+    url = running.desk.subscriptions[running.sandbox.botpress.identity.bot_id]
+    assert url.endswith(f"/webhook/{running.sandbox.botpress.identity.webhook_id}")
+
+
+async def test_complete_handoff_agent_joins_replies_and_closes(running: Running) -> None:
+    session = await _session(running)
+    await running.chat(session, "hello")
+    await running.chat(session, "I want to talk to a human please")
+    ticket = running.ticket()
+    opened = running.desk.sessions[ticket]["request"]
+    assert [(m.source.type, m.payload.text) for m in opened.transcript.messages][:2] == [
+        ("user", "hello"),
+        ("bot", WELCOME),
+    ]  # type: ignore[union-attr]
+    await running.chat(session, "my parcel is late")
+    assert [m.message.text for m in running.desk.sent] == ["my parcel is late"]
+
+    assert (await running.desk_event(kind="assign", session=ticket, agentName="Bob", key="a1")).status_code == 200
+    await running.desk_event(kind="reply", session=ticket, text="Hi Ann, checking", message="c1", key="r1")
+    await running.desk_event(kind="close", session=ticket, key="x1")
+    await running.chat(session, "thanks")
+
+    assert await running.transcript(session) == [
+        ("user", "hello"),
+        ("bot", WELCOME),
+        ("user", "I want to talk to a human please"),
+        ("bot", DEFAULT_TEXTS["on_hitl_handoff_message"]),
+        ("user", "my parcel is late"),
+        ("bot", DEFAULT_TEXTS["on_human_agent_assigned_message"]),
+        ("agent", "Hi Ann, checking"),
+        ("bot", DEFAULT_TEXTS["on_hitl_stopped_message"]),
+        ("bot", WELCOME_BACK),
+        ("user", "thanks"),
+        ("bot", "I am only a small scripted bot. Type 'human' (or /human) to talk to a person."),
+    ]
+    assert running.desk.sessions[ticket]["status"] == "open"  # the agent closed it on the desk; no stopHitl
+
+
+async def test_the_user_ends_the_session_with_the_close_command(running: Running) -> None:
+    session = await _session(running)
+    await running.chat(session, "/human")
+    ticket = running.ticket()
+    await running.chat(session, "  /END ")
+    texts = [m.message.text for m in running.desk.sent]
+    assert texts == [DEFAULT_TEXTS["on_user_hitl_cancelled_message"]]
+    assert running.desk.sessions[ticket]["status"] == "closed"
+    transcript = await running.transcript(session)
+    assert transcript[-2:] == [("bot", DEFAULT_TEXTS["on_user_hitl_close_message"]), ("bot", WELCOME_BACK)]
+
+
+async def test_messages_after_the_session_are_not_relayed(running: Running) -> None:
+    session = await _session(running)
+    await running.chat(session, "agent please")
+    ticket = running.ticket()
+    await running.desk_event(kind="close", session=ticket, key="x1")
+    await running.desk_event(kind="reply", session=ticket, text="late reply", message="c9", key="r9")
+    await running.chat(session, "hello again")
+    assert ("agent", "late reply") not in await running.transcript(session)
+    assert running.desk.sent == []
+
+
+async def test_webhooks_for_another_webhook_id_are_not_found(running: Running) -> None:
+    response = await running.http.post("/webhook/not-ours/events", content=b"{}")
+    assert response.status_code == 404
+    assert response.json()["type"] == "ResourceNotFound"
+
+
+async def test_a_bad_signature_is_relayed_as_the_integrations_answer(running: Running) -> None:
+    url = running.desk.subscriptions[running.sandbox.botpress.identity.bot_id] + "/events"
+    response = await running.http.post(url, content=b'{"events": []}', headers={SIGNATURE_HEADER: "0" * 64})
+    assert 400 <= response.status_code < 500
