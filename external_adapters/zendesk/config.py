@@ -45,6 +45,8 @@ Email = Annotated[str, AfterValidator(_check_email)]
 Url = Annotated[str, AfterValidator(_check_url)]
 Tags = Annotated[list[str], AfterValidator(_check_tags)]
 Blankable = BeforeValidator(_blank_to_none)
+PositiveId = Annotated[int, Field(gt=0)]
+Name = Annotated[str, Field(max_length=255)]
 
 
 class _Model(BaseModel):
@@ -89,7 +91,7 @@ class ZendeskConfig(_Model):
 class CustomField(_Model):
     """One ticket custom field value, as Zendesk takes it."""
 
-    id: Annotated[int, Field(gt=0)]
+    id: PositiveId
     value: str | int | float | bool | list[str] | None
 
 
@@ -99,12 +101,12 @@ class ZendeskSession(_Model):
     priority: Annotated[Literal["low", "normal", "high", "urgent"] | None, Blankable] = None
     type: Annotated[Literal["question", "incident", "problem", "task"] | None, Blankable] = None
     tags: Tags = Field(default_factory=list)
-    group_id: Annotated[int | None, Blankable, Field(gt=0)] = None
+    group_id: Annotated[PositiveId | None, Blankable] = None
     assignee_email: Annotated[Email | None, Blankable] = None
-    ticket_form_id: Annotated[int | None, Blankable, Field(gt=0)] = None
+    ticket_form_id: Annotated[PositiveId | None, Blankable] = None
     custom_fields: list[CustomField] = Field(default_factory=list)
-    requester_name: Annotated[str | None, Blankable, Field(max_length=255)] = None
+    requester_name: Annotated[Name | None, Blankable] = None
     requester_email: Annotated[Email | None, Blankable] = None
-    chatbot_name: Annotated[str | None, Blankable, Field(max_length=255)] = None
+    chatbot_name: Annotated[Name | None, Blankable] = None
     chatbot_photo_url: Annotated[Url | None, Blankable] = None
     transcript_visibility: Literal["public", "internal"] = "public"

@@ -95,7 +95,8 @@ class FakeZendesk:
         def respond(request: httpx.Request, **params: str) -> httpx.Response:
             if self.fail_next:
                 return self.fail_next.pop(0)
-            return handler(request, **params)  # type: ignore[no-any-return]
+            # Looked up at call time, so a test can patch one handler on the instance.
+            return getattr(self, handler.__name__)(request, **params)  # type: ignore[no-any-return]
 
         return respond
 
@@ -131,10 +132,23 @@ class FakeZendesk:
         requester = data.pop("requester", None)
         if requester is not None:
             data["requester_id"] = self._requester_id(requester)
-        ticket = FakeTicket(next(self._ids), {"status": "new", "tags": [], "assignee_id": None, **data})
+        ticket = FakeTicket(next(self._ids), {"status": "new", "tags": [], "assignee_id": None})
+        self._apply(ticket, data)
         self.tickets[ticket.id] = ticket
         comment_id = self._add_comment(ticket, comment, default_author=data.get("requester_id", API_USER_ID))
         return httpx.Response(201, json={"ticket": ticket.view(), "audit": _audit(ticket, comment_id)})
+
+    def _apply(self, ticket: FakeTicket, data: dict[str, Any]) -> None:
+        """Store the fields of a create/update; write-only ones are resolved, never shown back."""
+        for key in ("metadata", "safe_update", "updated_stamp"):
+            data.pop(key, None)
+        email = data.pop("assignee_email", None)
+        if email is not None:
+            found = [u["id"] for u in self.users.values() if u.get("email") == email and u["role"] != "end-user"]
+            if not found:
+                raise AssertionError(f"no agent {email} in the fake account")
+            data["assignee_id"] = found[0]
+        ticket.data.update(data)
 
     def _requester_id(self, requester: dict[str, Any]) -> int:
         for user in self.users.values():
@@ -160,9 +174,8 @@ class FakeZendesk:
                 },
             )
         data = dict(_json(request)["ticket"])
-        data.pop("metadata", None)
         comment = data.pop("comment", None)
-        ticket.data.update(data)
+        self._apply(ticket, data)
         ticket.version += 1
         comment_id = self._add_comment(ticket, comment, default_author=API_USER_ID) if comment else None
         return httpx.Response(200, json={"ticket": ticket.view(), "audit": _audit(ticket, comment_id)})
