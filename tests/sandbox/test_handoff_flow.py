@@ -193,3 +193,72 @@ async def test_a_bad_signature_is_relayed_as_the_integrations_answer(running: Ru
     url = running.desk.subscriptions[running.sandbox.botpress.identity.bot_id] + "/events"
     response = await running.http.post(url, content=b'{"events": []}', headers={SIGNATURE_HEADER: "0" * 64})
     assert 400 <= response.status_code < 500
+
+
+@pytest.fixture
+async def configured(tmp_path: Path) -> AsyncIterator[Running]:
+    """The server with texts changed (handoff suppressed by NULL) and a one-hour assignment timeout."""
+    plugin = {
+        "onHitlHandoffMessage": "NULL",
+        "onHumanAgentAssignedMessage": "Bob is here.",
+        "onAgentAssignedTimeoutMessage": "Nobody came, sorry.",
+        "agentAssignedTimeoutSeconds": 3600,
+    }
+    async for value in _start(tmp_path, plugin):
+        yield value
+
+
+async def test_configured_texts_and_null_suppression(configured: Running) -> None:
+    session = await _session(configured)
+    await configured.chat(session, "human")
+    await configured.desk_event(kind="assign", session=configured.ticket(), key="a1")
+    assert await configured.transcript(session) == [("user", "human"), ("bot", "Bob is here.")]
+
+
+async def test_assignment_timeout_closes_the_ticket_and_the_bot_takes_over(configured: Running) -> None:
+    session = await _session(configured)
+    await configured.chat(session, "human")
+    ticket, plugin = configured.ticket(), configured.sandbox.plugin
+    started = (await plugin.session(session["conversationId"]) or {})["startedAt"]
+    downstream = (await plugin.session(session["conversationId"]) or {})["downstreamConversationId"]
+    await plugin.assignment_timeout(session["conversationId"], downstream, started)  # too early: nothing happens
+    assert configured.desk.sessions[ticket]["status"] == "open"
+    plugin._clock = lambda: started + 3600
+    await plugin.assignment_timeout(session["conversationId"], downstream, started)
+    assert configured.desk.sessions[ticket]["status"] == "closed"
+    assert [m.message.text for m in configured.desk.sent] == [DEFAULT_TEXTS["on_user_hitl_cancelled_message"]]
+    assert (await configured.transcript(session))[-2:] == [("bot", "Nobody came, sorry."), ("bot", WELCOME_BACK)]
+
+
+async def test_a_second_handoff_reuses_the_linked_user_and_sends_the_history(running: Running) -> None:
+    session = await _session(running)
+    await running.chat(session, "human")
+    first = running.ticket()
+    await running.desk_event(kind="close", session=first, key="x1")
+    await running.chat(session, "human again")
+    assert len(running.desk.sessions) == 2
+    assert running.desk.calls.count("create_user") == 1
+    (second,) = set(running.desk.sessions) - {first}
+    history = running.desk.sessions[second]["request"].transcript.messages
+    texts = [(m.source.type, m.payload.text) for m in history]  # type: ignore[union-attr]
+    # As in Botpress, the history is taken after the handoff message, so it ends with it.
+    assert texts[-2:] == [("user", "human again"), ("bot", DEFAULT_TEXTS["on_hitl_handoff_message"])]
+    assert len(texts) == 6
+
+
+async def test_a_failing_start_is_told_to_the_user(running: Running) -> None:
+    session = await _session(running)
+    running.desk.sessions.clear()
+    original = FakeAdapter.open_session
+
+    async def refuse(self: FakeAdapter, request: Any) -> str:
+        raise RuntimeError("desk down")
+
+    FakeAdapter.open_session = refuse  # type: ignore[method-assign]
+    try:
+        await running.chat(session, "human")
+    finally:
+        FakeAdapter.open_session = original  # type: ignore[method-assign]
+    last = (await running.transcript(session))[-1]
+    assert last[0] == "bot" and last[1].startswith("Sorry, I could not reach a human agent")
+    assert await running.sandbox.plugin.session(session["conversationId"]) is None
