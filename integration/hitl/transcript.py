@@ -108,23 +108,50 @@ def _name(candidate: str | None, fallback: str) -> str:
     return name if len(name) <= MAX_NAME_CHARS else name[: MAX_NAME_CHARS - 1] + "…"
 
 
-def _items(history: Sequence[HistoryMessage], names: Mapping[str, str], bot: str, user: str) -> list[_Item]:
-    labels: dict[tuple[str, str], tuple[str, str, str]] = {}
-    items = []
-    for message in history:
+class _Items:
+    """The history's items, rendered on first access: messages that end up omitted are never rendered."""
+
+    def __init__(self, history: Sequence[HistoryMessage], names: Mapping[str, str], bot: str, user: str) -> None:
+        self._history, self._names, self._bot, self._user = history, names, bot, user
+        self._labels: dict[tuple[str, str], tuple[str, str, str]] = {}
+        self._cache: dict[int, _Item] = {}
+
+    def __len__(self) -> int:
+        return len(self._history)
+
+    def __getitem__(self, index: int) -> _Item:
+        if index not in self._cache:
+            self._cache[index] = self._render(self._history[index])
+        return self._cache[index]
+
+    def run(self, start: int, stop: int) -> list[_Item]:
+        """The items ``start`` to ``stop`` (exclusive)."""
+        return [self[index] for index in range(start, stop)]
+
+    def truncate_last(self, limit: Cost) -> _Item:
+        """Replace the last item by its truncation to ``limit`` (its label not included) and return it."""
+        last = len(self) - 1
+        self._cache[last] = _truncate(self[last], limit)
+        return self._cache[last]
+
+    def _label(self, author: tuple[str, str]) -> tuple[str, str, str]:
+        if author not in self._labels:
+            kind, user_id = author
+            name = _name(self._names.get(user_id), self._user) if kind == "user" else _name(self._bot, "Bot")
+            self._labels[author] = (_STYLES[0].label(name), _STYLES[1].label(name), _STYLES[2].label(name))
+        return self._labels[author]
+
+    def _render(self, message: HistoryMessage) -> _Item:
         source = message.source
         author = ("user", source.user_id) if isinstance(source, UserSource) else ("bot", "")
-        if author not in labels:
-            name = _name(names.get(author[1]), user) if author[0] == "user" else _name(bot, "Bot")
-            labels[author] = (_STYLES[0].label(name), _STYLES[1].label(name), _STYLES[2].label(name))
+        labels = self._label(author)
         rendering = render_message(message)
         bodies = (rendering.text, rendering.markdown, rendering.html)
-        start = _costs([s.sep + label + s.label_end for s, label in zip(_STYLES, labels[author], strict=True)])
-        items.append(_Item(message, author, labels[author], bodies, rendering.plain, _costs(bodies), start))
-    return items
+        start = _costs([s.sep + label + s.label_end for s, label in zip(_STYLES, labels, strict=True)])
+        return _Item(message, author, labels, bodies, rendering.plain, _costs(bodies), start)
 
 
-def _grow_head(items: Sequence[_Item], head_end: int, stop: int, cost: Cost, limit: Cost) -> tuple[int, Cost]:
+def _grow_head(items: _Items, head_end: int, stop: int, cost: Cost, limit: Cost) -> tuple[int, Cost]:
     while head_end < stop:
         grown = _plus(cost, items[head_end].step(items[head_end - 1] if head_end else None))
         if not _fits(grown, limit):
@@ -133,7 +160,7 @@ def _grow_head(items: Sequence[_Item], head_end: int, stop: int, cost: Cost, lim
     return head_end, cost
 
 
-def _grow_tail(items: Sequence[_Item], tail_start: int, stop: int, cost: Cost, limit: Cost) -> tuple[int, Cost]:
+def _grow_tail(items: _Items, tail_start: int, stop: int, cost: Cost, limit: Cost) -> tuple[int, Cost]:
     while tail_start > stop:
         neighbour = items[tail_start] if tail_start < len(items) else None
         grown = _plus(cost, items[tail_start - 1].step(neighbour))
@@ -160,26 +187,25 @@ def _marker(omitted: int) -> str:
     return f"… {omitted} message{'' if omitted == 1 else 's'} omitted …"
 
 
-def _select(items: list[_Item], budget: Cost) -> tuple[int, int, list[_Item]]:
-    """Return ``(head_end, tail_start, items)``: keep ``items[:head_end]`` and ``items[tail_start:]``.
+def _select(items: _Items, budget: Cost) -> tuple[int, int]:
+    """Return ``(head_end, tail_start)``: keep ``items[:head_end]`` and ``items[tail_start:]``.
 
-    The returned items are the given ones, except the last, which may have been truncated.
+    When not even the last message fits, it is truncated in ``items``.
     """
     count = len(items)
     # Every section pays a separator but the first one: runs may total the budget plus one separator.
     head_end, _ = _grow_head(items, 0, count, _ZERO, _plus(budget, _SEP))
     if head_end == count:
-        return count, count, items
+        return count, count
     marker = _costs([s.sep + s.note(_marker(count)) for s in _STYLES])  # upper bound: most digits, plural
     available = _minus(_plus(budget, _SEP), marker)
     head_end, head = _grow_head(items, 0, count, _ZERO, (available[0] // 4, available[1] // 4, available[2] // 4))
     tail_start, tail = _grow_tail(items, count, head_end, _ZERO, _minus(available, head))
     if tail_start == count:
-        last = items[-1]
-        items = [*items[:-1], _truncate(last, _minus(_minus(available, head), last.start_cost))]
-        tail_start, tail = count - 1, items[-1].step(None)
+        last = items.truncate_last(_minus(_minus(available, head), items[count - 1].start_cost))
+        tail_start, tail = count - 1, last.step(None)
     head_end, _ = _grow_head(items, head_end, tail_start, head, _minus(available, tail))
-    return head_end, tail_start, items
+    return head_end, tail_start
 
 
 def _render_run(run: Sequence[_Item], index: int) -> str:
@@ -223,9 +249,9 @@ def render_transcript(
     if not history:
         text, markdown, html_ = (style.note(NO_MESSAGES) for style in _STYLES)
         return Transcript(text=text, markdown=markdown, html=html_)
-    items = _items(history, user_names or {}, bot_name, user_label)
-    head_end, tail_start, items = _select(items, (budget_bytes, budget_bytes, budget_bytes))
-    head, tail, omitted = items[:head_end], items[tail_start:], tail_start - head_end
+    items = _Items(history, user_names or {}, bot_name, user_label)
+    head_end, tail_start = _select(items, (budget_bytes, budget_bytes, budget_bytes))
+    head, tail, omitted = items.run(0, head_end), items.run(tail_start, len(items)), tail_start - head_end
     text, markdown, html_ = (_render(index, head, omitted, tail) for index in range(3))
     kept = [item.message for item in (*head, *tail)]
     return Transcript(text=text, markdown=markdown, html=html_, messages=kept, omitted=omitted)
