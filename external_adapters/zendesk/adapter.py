@@ -199,7 +199,14 @@ class ZendeskAdapter(HelpdeskAdapter[ZendeskConfig, ZendeskSession]):
 
     async def _upload(self, kind: str, url: str, title: str | None) -> str | None:
         try:
-            media = await download(self.context.env.http, url, kind=kind, title=title)
+            media = await download(
+                self.context.env.http,
+                url,
+                kind=kind,
+                title=title,
+                max_bytes=self.runtime.max_media_bytes,
+                time_limit=self.runtime.media_time_limit,
+            )
         except MediaUnavailable as exc:
             log.warning("zendesk: sending a %s as a link: %s", kind, exc)
             return None

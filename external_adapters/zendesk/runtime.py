@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from ..http_retry import RetryPolicy
+from .media import MAX_MEDIA_BYTES, MEDIA_TIMEOUT_SECONDS
 from .outbound import Outbox, SentCache
 
 # Ticket updates are rate limited per ticket and user: wait longer for them than for other calls.
@@ -25,6 +26,8 @@ class ZendeskRuntime:
     clock: Callable[[], float] = time.time
     policy: RetryPolicy = field(default_factory=RetryPolicy)
     comment_policy: RetryPolicy = COMMENT_POLICY
+    max_media_bytes: int = MAX_MEDIA_BYTES
+    media_time_limit: float = MEDIA_TIMEOUT_SECONDS
     outbox: Outbox = field(default_factory=Outbox)
     sent: SentCache = field(default_factory=SentCache)
 

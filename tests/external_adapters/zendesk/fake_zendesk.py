@@ -60,7 +60,8 @@ class FakeZendesk:
         self.agent = self.add_user(
             "Bob Agent", "agent", email="bob@acme.test", photo="https://acme.zendesk.com/bob.png"
         )
-        self.fail_next: list[httpx.Response] = []
+        self.fail_next: list[httpx.Response | Exception] = []
+        """Answers (or network errors) served before the real handlers, in order."""
 
     def add_user(self, name: str, role: str, *, email: str | None = None, photo: str | None = None) -> int:
         user_id = next(self._ids)
@@ -94,7 +95,10 @@ class FakeZendesk:
     def _guard(self, handler: Any) -> Any:
         def respond(request: httpx.Request, **params: str) -> httpx.Response:
             if self.fail_next:
-                return self.fail_next.pop(0)
+                failure = self.fail_next.pop(0)
+                if isinstance(failure, Exception):
+                    raise failure
+                return failure
             # Looked up at call time, so a test can patch one handler on the instance.
             return getattr(self, handler.__name__)(request, **params)  # type: ignore[no-any-return]
 
