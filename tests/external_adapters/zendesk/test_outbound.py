@@ -135,7 +135,8 @@ async def test_a_bloc_is_one_comment_with_all_its_items(
     comments = fake_zendesk.tickets[int(ticket_id)].comments
     assert len(comments) == before + 1
     assert comments[-1]["body"] == (
-        "Here is my receipt\n\n[Image attached]\n\n**urgent**\n\n[File attached: Receipt]\n\nLocation: Shop (45.5, -73.6)"
+        "Here is my receipt\n\n[Image attached]\n\n**urgent**\n\n"
+        "[File attached: Receipt]\n\nLocation: Shop (45.5, -73.6)"
     )
     assert [a["file_name"] for a in comments[-1]["attachments"]] == ["cat.png", "doc.pdf"]
 
