@@ -13,6 +13,7 @@ plain text is cut (at a character, never inside a UTF-8 sequence) and marked as 
 
 Sizes are computed exactly and incrementally: a message appended to a run costs its body plus
 either the in-group separator (same author as its neighbour) or a section separator and a label.
+Messages are rendered on first use, so the omitted middle of a long history costs nothing.
 """
 
 from __future__ import annotations
