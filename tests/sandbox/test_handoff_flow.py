@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -87,8 +88,6 @@ async def _start(tmp_path: Path, plugin: dict[str, Any] | None = None) -> AsyncI
         retry_max_wait_seconds=0,
     )
     if plugin is not None:
-        import os
-
         os.environ["HITL_BRIDGE_SANDBOX_PLUGIN"] = json.dumps(plugin)
     app = create_app(settings)
     runner = web.AppRunner(app)
