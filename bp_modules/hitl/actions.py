@@ -4,69 +4,93 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, model_validator
+from pydantic import Field, GetJsonSchemaHandler, JsonValue, ValidationInfo, field_validator
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema, PydanticCustomError
 
+from ._base import WireModel, validate_nested
+from .events import BP_CONVERSATION_ID
 from .messages import PAYLOAD_MODELS, AnyPayload, MessageType
 
-
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+BP_END_USER_ID = "ID of the Botpress user representing the end user"
 
 
-class UserSource(_Model):
+class UserSource(WireModel):
     type: Literal["user"]
     user_id: str = Field(alias="userId")
 
 
-class BotSource(_Model):
+class BotSource(WireModel):
     type: Literal["bot"]
 
 
 MessageSource = Annotated[UserSource | BotSource, Field(discriminator="type")]
 
 
-class HistoryMessage(_Model):
+class HistoryMessage(WireModel):
     """One element of ``startHitl.input.messageHistory``: a message of any of the 12 types."""
 
     source: MessageSource
     type: MessageType
     payload: AnyPayload
 
-    @model_validator(mode="before")
+    @field_validator("payload", mode="before")
     @classmethod
-    def _payload_by_type(cls, data: Any) -> Any:
-        if isinstance(data, dict) and isinstance(data.get("type"), str) and data["type"] in PAYLOAD_MODELS:
-            payload = data.get("payload")
-            if isinstance(payload, dict):
-                return {**data, "payload": PAYLOAD_MODELS[data["type"]].model_validate(payload)}
-        return data
+    def _payload_by_type(cls, payload: Any, info: ValidationInfo) -> Any:
+        # The payload's schema is chosen by the sibling `type`, which is validated first.
+        message_type = info.data.get("type")
+        if message_type is None:
+            raise PydanticCustomError("payload_unchecked", "Not checked: the message type is invalid")
+        model = PAYLOAD_MODELS[message_type]
+        if type(payload) is model:
+            return payload
+        return validate_nested(model, payload, info)
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, schema: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        """One ``anyOf`` branch per message type, each tying ``type`` to its payload (as Botpress declares it)."""
+        plain = handler.resolve_ref_schema(handler(schema))
+        branches = [
+            {
+                **plain,
+                "properties": {
+                    **plain["properties"],
+                    "type": {"type": "string", "const": message_type},
+                    "payload": handler(model.__pydantic_core_schema__),
+                },
+            }
+            for message_type, model in PAYLOAD_MODELS.items()
+        ]
+        return {"anyOf": branches}
 
 
-class CreateUserInput(_Model):
-    name: str
-    picture_url: str | None = Field(default=None, alias="pictureUrl")
-    email: str | None = None
+class CreateUserInput(WireModel):
+    name: str = Field(description="Display name of the end user")
+    picture_url: str | None = Field(default=None, alias="pictureUrl", description="URL of the end user's avatar")
+    email: str | None = Field(default=None, description="Email address of the end user")
 
 
-class CreateUserOutput(_Model):
-    user_id: str = Field(alias="userId")
+class CreateUserOutput(WireModel):
+    user_id: str = Field(alias="userId", description=BP_END_USER_ID)
 
 
-class StartHitlInput(_Model):
-    user_id: str = Field(alias="userId", description="ID of the Botpress user representing the end user")
+class StartHitlInput(WireModel):
+    user_id: str = Field(alias="userId", description=BP_END_USER_ID)
     title: str | None = Field(default=None, description="Title of the HITL session.")
     description: str | None = Field(default=None, description="Description of the HITL session.")
     hitl_session: dict[str, JsonValue] | None = Field(default=None, alias="hitlSession")
-    message_history: list[HistoryMessage] = Field(alias="messageHistory")
+    message_history: list[HistoryMessage] = Field(
+        alias="messageHistory", description="History of all messages in the conversation up to this point."
+    )
 
 
-class StartHitlOutput(_Model):
-    conversation_id: str = Field(alias="conversationId")
+class StartHitlOutput(WireModel):
+    conversation_id: str = Field(alias="conversationId", description=BP_CONVERSATION_ID)
 
 
-class StopHitlInput(_Model):
-    conversation_id: str = Field(alias="conversationId")
+class StopHitlInput(WireModel):
+    conversation_id: str = Field(alias="conversationId", description=BP_CONVERSATION_ID)
 
 
-class StopHitlOutput(_Model):
+class StopHitlOutput(WireModel):
     pass

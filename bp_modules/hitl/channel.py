@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
+from ._base import WireModel
 from .messages import (
     MAX_ADDITIONAL_DATA_SIZE,
     AudioPayload,
@@ -18,9 +19,7 @@ from .messages import (
 )
 
 
-class _HitlSpecific(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-
+class _HitlSpecific(WireModel):
     user_id: str | None = Field(
         default=None, alias="userId", description="Allows sending a message pretending to be a certain user"
     )
@@ -28,7 +27,9 @@ class _HitlSpecific(BaseModel):
         default=None,
         alias="additionalData",
         max_length=MAX_ADDITIONAL_DATA_SIZE,
-        description="Additional data to send with the message, useful for custom integrations.",
+        description=(
+            "Additional data to send with the message, useful for custom integrations. Must be encoded in a string."
+        ),
     )
 
     message_type: ClassVar[HitlMessageType]
@@ -86,4 +87,4 @@ def parse_hitl_payload(message_type: str, payload: Any) -> HitlMessage:
         pydantic.ValidationError: the payload does not match the type's schema.
     """
     model = HITL_PAYLOAD_MODELS[message_type]  # type: ignore[index]
-    return model.model_validate(payload)  # type: ignore[return-value]
+    return model.model_validate(payload)

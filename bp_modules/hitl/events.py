@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+
+from ._base import WireModel
+
+BP_CONVERSATION_ID = "ID of the Botpress conversation representing the HITL session"
 
 
-class HitlAssigned(BaseModel):
+class HitlAssigned(WireModel):
     """A human agent was assigned to the session."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    conversation_id: str = Field(alias="conversationId", description=BP_CONVERSATION_ID)
+    user_id: str = Field(
+        alias="userId", description="ID of the Botpress user representing the human agent assigned to the HITL session"
+    )
 
-    conversation_id: str = Field(alias="conversationId")
-    user_id: str = Field(alias="userId", description="Botpress user representing the human agent")
 
-
-class HitlStopped(BaseModel):
+class HitlStopped(WireModel):
     """The session ended on the helpdesk side."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-
-    conversation_id: str = Field(alias="conversationId")
+    conversation_id: str = Field(alias="conversationId", description=BP_CONVERSATION_ID)

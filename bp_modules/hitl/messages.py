@@ -9,14 +9,18 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+
+from ._base import WireModel
 
 NonEmpty = Annotated[str, Field(min_length=1)]
+# JSON numbers only: no numeric strings, no booleans (lax float would take "1.5" and true).
+JsonNumber = Annotated[float, Field(strict=True)]
 MAX_ADDITIONAL_DATA_SIZE = 500
 
 
-class _Payload(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+class _Payload(WireModel):
+    pass
 
 
 class TextPayload(_Payload):
@@ -48,8 +52,8 @@ class FilePayload(_Payload):
 
 
 class LocationPayload(_Payload):
-    latitude: float
-    longitude: float
+    latitude: JsonNumber
+    longitude: JsonNumber
     address: str | None = None
     title: str | None = None
 
@@ -121,7 +125,7 @@ class LocationItem(_Payload):
 
 
 BlocItem = Annotated[
-    TextItem | MarkdownItem | ImageItem | AudioItem | VideoItem | FileItem | LocationItem,
+    TextItem | ImageItem | AudioItem | VideoItem | FileItem | LocationItem | MarkdownItem,
     Field(discriminator="type"),
 ]
 
@@ -140,17 +144,17 @@ HITL_MESSAGE_TYPES: tuple[HitlMessageType, ...] = ("text", "image", "audio", "vi
 
 PAYLOAD_MODELS: dict[str, type[_Payload]] = {
     "text": TextPayload,
-    "markdown": MarkdownPayload,
     "image": ImagePayload,
     "audio": AudioPayload,
     "video": VideoPayload,
     "file": FilePayload,
     "location": LocationPayload,
-    "card": CardPayload,
     "carousel": CarouselPayload,
-    "choice": ChoicePayload,
+    "card": CardPayload,
     "dropdown": DropdownPayload,
+    "choice": ChoicePayload,
     "bloc": BlocPayload,
+    "markdown": MarkdownPayload,
 }
 
 AnyPayload = (

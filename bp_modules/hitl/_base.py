@@ -1,0 +1,68 @@
+"""The base of every hitl model: strict on the wire, convenient in Python.
+
+Two ways in, two sets of rules:
+
+* ``Model.model_validate(data)`` / ``model_validate_json`` parse what Botpress sent. They follow the
+  generated JSON Schemas: camelCase keys only, and an optional field is omitted, never ``null``
+  (Zod's ``.optional()`` rejects ``null`` too).
+* ``Model(field_name=...)`` builds a model in Python: snake_case names work and ``None`` means "absent".
+
+Serialise back to the wire with ``model_dump(mode="json", by_alias=True, exclude_none=True)``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Self
+
+from pydantic import BaseModel, ConfigDict, ValidationError, ValidationInfo, model_validator
+from pydantic_core import InitErrorDetails, PydanticCustomError
+
+_WIRE = "bp_modules.hitl.wire"
+
+
+def _wire_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:
+    kwargs.setdefault("by_name", False)
+    if kwargs["by_name"] is False:
+        kwargs["context"] = {**(kwargs.get("context") or {}), _WIRE: True}
+    return kwargs
+
+
+def is_wire(info: ValidationInfo) -> bool:
+    """Whether the validation in progress parses wire data (see the module docstring)."""
+    return isinstance(info.context, dict) and info.context.get(_WIRE) is True
+
+
+class WireModel(BaseModel):
+    """A frozen model that forbids unknown keys and parses wire data by its camelCase aliases."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_by_name=True, validate_by_alias=True)
+
+    @classmethod
+    def model_validate(cls, obj: Any, **kwargs: Any) -> Self:
+        """Parse wire data: camelCase keys only, no ``null`` (pass ``by_name=True`` to relax)."""
+        return super().model_validate(obj, **_wire_kwargs(kwargs))
+
+    @classmethod
+    def model_validate_json(cls, json_data: str | bytes | bytearray, **kwargs: Any) -> Self:
+        """Parse wire JSON with the rules of :meth:`model_validate`."""
+        return super().model_validate_json(json_data, **_wire_kwargs(kwargs))
+
+    @model_validator(mode="before")
+    @classmethod
+    def _omitted_not_null(cls, data: Any, info: ValidationInfo) -> Any:
+        if is_wire(info) and isinstance(data, dict):
+            nulls = [key for key, value in data.items() if value is None]
+            if nulls:
+                raise ValidationError.from_exception_data(cls.__name__, [_null_error(key) for key in nulls])
+        return data
+
+
+def _null_error(key: Any) -> InitErrorDetails:
+    error = PydanticCustomError("null_not_allowed", "Input should be omitted rather than null")
+    return {"type": error, "loc": (str(key),), "input": None}
+
+
+def validate_nested(model: type[WireModel], value: Any, info: ValidationInfo) -> WireModel:
+    """Validate ``value`` as ``model`` with the rules (wire or Python) of the validation in progress."""
+    wire = is_wire(info)
+    return model.model_validate(value, by_name=not wire, context=info.context)
