@@ -23,6 +23,8 @@ import respx
 from external_adapters import WebhookRequest
 from external_adapters.zendesk.webhooks import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
 
+from .fake_triggers import matches
+
 API_USER_ID = 1
 CREATED_AT = "2025-01-01T12:00:00Z"
 
@@ -334,7 +336,7 @@ class FakeZendesk:
     def _fire(self, ticket: FakeTicket, change: dict[str, Any]) -> list[WebhookRequest]:
         fired = []
         for trigger in self.triggers.values():
-            if trigger.get("active", True) and _matches(trigger["conditions"], ticket, change, self.users):
+            if trigger.get("active", True) and matches(trigger["conditions"], ticket.data, change, self.users):
                 for action in trigger["actions"]:
                     if action["field"] == "notification_webhook":
                         webhook_id, template = action["value"]
@@ -357,40 +359,6 @@ class FakeZendesk:
             },
             body=body,
         )
-
-
-def _matches(
-    conditions: dict[str, list[dict[str, Any]]],
-    ticket: FakeTicket,
-    change: dict[str, Any],
-    users: dict[int, dict[str, Any]],
-) -> bool:
-    checks = [_condition(c, ticket, change, users) for c in conditions.get("all", [])]
-    any_checks = [_condition(c, ticket, change, users) for c in conditions.get("any", [])]
-    return all(checks) and (not any_checks or any(any_checks))
-
-
-def _condition(c: dict[str, Any], ticket: FakeTicket, change: dict[str, Any], users: dict[int, dict[str, Any]]) -> bool:
-    field_name, operator, value = c["field"], c["operator"], c.get("value")
-    if field_name == "update_type":
-        return value == "Change"
-    if field_name == "comment_is_public":
-        return bool(change.get("comment") and change.get("public"))
-    if field_name == "current_via_id":
-        via_id = "5" if change.get("via") == "api" else "0"
-        return (via_id == value) == (operator == "is")
-    if field_name == "role":
-        role = users[change["user"]]["role"].replace("-", "_")
-        return (role == value) == (operator == "is")
-    if field_name == "assignee_id" and operator == "changed":
-        return bool(change.get("assignee_changed"))
-    if field_name == "status" and operator == "changed":
-        return bool(change.get("status_changed"))
-    if field_name == "status":
-        return (ticket.data["status"] == value) == (operator == "is")
-    if field_name == "current_tags" and operator == "includes":
-        return all(tag in ticket.data.get("tags", []) for tag in str(value).split())
-    raise AssertionError(f"the fake does not know the trigger condition {c}")
 
 
 def _user(
