@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Final
 
 USER_ID_TAG: Final = "id"
@@ -13,9 +14,21 @@ CONVERSATION_ID_TAG: Final = "id"
 MESSAGE_ID_TAG: Final = "id"
 """On a message: the helpdesk's id of the message, for acks and de-duplication."""
 
-USER_TAGS: Final = {
+TagTexts = Mapping[str, tuple[str, str]]
+"""Tag key -> (title, description)."""
+
+USER_TAGS: Final[TagTexts] = {
     USER_ID_TAG: ("Helpdesk user id", "The helpdesk's id of this person"),
     USER_EMAIL_TAG: ("Email", "The email this user was linked with"),
 }
-CONVERSATION_TAGS: Final = {CONVERSATION_ID_TAG: ("Helpdesk session id", "The helpdesk's id of the session")}
-MESSAGE_TAGS: Final = {MESSAGE_ID_TAG: ("Helpdesk message id", "The helpdesk's id of the message")}
+CONVERSATION_TAGS: Final[TagTexts] = {
+    CONVERSATION_ID_TAG: ("Helpdesk session id", "The helpdesk's id of the session"),
+}
+MESSAGE_TAGS: Final[TagTexts] = {
+    MESSAGE_ID_TAG: ("Helpdesk message id", "The helpdesk's id of the message"),
+}
+
+
+def tag_definitions(tags: TagTexts) -> dict[str, dict[str, str]]:
+    """Tags as the definition declares them: ``{key: {title, description}}``."""
+    return {key: {"title": title, "description": description} for key, (title, description) in tags.items()}
