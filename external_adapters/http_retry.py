@@ -99,7 +99,12 @@ async def send_with_retries(
     )
     if sleep is not None:
         retrying = retrying.copy(sleep=sleep)
-    response: httpx.Response = await retrying(send)
+
+    # tenacity awaits only coroutine functions: wrap, so a lambda returning a coroutine works too.
+    async def attempt() -> httpx.Response:
+        return await send()
+
+    response: httpx.Response = await retrying(attempt)
     return response
 
 

@@ -87,3 +87,9 @@ def test_retry_after_as_http_date() -> None:
 def test_unparseable_reset_header_is_ignored() -> None:
     response = httpx.Response(429, headers={"Retry-After": "soon"}, request=httpx.Request("GET", "https://x"))
     assert retry_after_seconds(response) is None
+
+
+async def test_a_lambda_returning_a_coroutine_is_retried_too() -> None:
+    script = Script("POST", 429, 201)
+    response = await send_with_retries(lambda: script.send(), sleep=script.sleep)
+    assert response.status_code == 201 and script.calls == 2
