@@ -88,11 +88,13 @@ class Outbox:
             await self._failed(row, "installation has no webhook URL (not subscribed)")
             return 0
         headers = signed_headers(installation.secret, int(self._clock()), row["body"], row["event_id"])
+        url = installation.webhook_url
+
+        async def send() -> httpx.Response:
+            return await self._http.post(url, content=row["body"], headers=headers)
+
         try:
-            response = await send_with_retries(
-                lambda: self._http.post(installation.webhook_url or "", content=row["body"], headers=headers),
-                DELIVERY_POLICY,
-            )
+            response = await send_with_retries(send, DELIVERY_POLICY)
         except httpx.HTTPError as exc:
             await self._failed(row, f"network error: {type(exc).__name__}")
             return 0

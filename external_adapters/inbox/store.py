@@ -45,6 +45,7 @@ class Store:
     def __init__(self, db: aiosqlite.Connection, path: Path) -> None:
         self._db = db
         self._lock = asyncio.Lock()
+        self._closed = False
         self.path = path
 
     @classmethod
@@ -62,9 +63,11 @@ class Store:
         return store
 
     async def close(self) -> None:
-        """Close the connection."""
+        """Close the connection (closing twice is harmless)."""
         async with self._lock:
-            await self._db.close()
+            if not self._closed:
+                self._closed = True
+                await self._db.close()
 
     async def migrate(self) -> list[int]:
         """Apply the migrations not applied yet, each in its own transaction; return their versions."""

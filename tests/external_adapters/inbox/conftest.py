@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +48,20 @@ def make_options(**overrides: Any) -> InboxOptions:
 @pytest.fixture
 def clock() -> Clock:
     return Clock()
+
+
+@pytest.fixture
+async def opened(clock: Clock) -> AsyncIterator[Callable[[Path], Awaitable[InboxService]]]:
+    """Opens services on a data dir (as a restart would) and closes whatever is still open at the end."""
+    services: list[InboxService] = []
+
+    async def open_one(data_dir: Path) -> InboxService:
+        services.append(await InboxService.open(data_dir, make_options(), clock))
+        return services[-1]
+
+    yield open_one
+    for svc in services:
+        await svc.store.close()
 
 
 @pytest.fixture

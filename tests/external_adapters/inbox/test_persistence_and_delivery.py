@@ -1,0 +1,132 @@
+"""The store survives restarts; the outbox delivers signed events, retries, keeps order and loses nothing."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import httpx
+import pytest
+import respx
+
+from external_adapters.inbox.intake import installation_key
+from external_adapters.inbox.models import SessionState
+from external_adapters.inbox.service import InboxService
+from external_adapters.inbox.signing import check
+from external_adapters.inbox.store import Store
+
+from .conftest import Clock, add_agent, open_session
+
+Opener = Callable[[Path], Awaitable[InboxService]]
+
+HOOK = "http://hooks.test/wh_1"
+
+
+async def test_migrations_are_recorded_and_applied_once(tmp_path: Path) -> None:
+    store = await Store.open(tmp_path)
+    assert await store.migrate() == []
+    versions = [row["version"] for row in await store.fetch_all("SELECT version FROM schema_migrations")]
+    assert versions == [1]
+    await store.close()
+
+
+async def test_a_failed_transaction_leaves_nothing(tmp_path: Path) -> None:
+    store = await Store.open(tmp_path)
+    try:
+        with pytest.raises(RuntimeError):
+            async with store.transaction() as db:
+                await db.execute("INSERT INTO contacts (id, created_at) VALUES ('con_1', 0)")
+                raise RuntimeError("boom")
+        assert await store.fetch_all("SELECT * FROM contacts") == []
+    finally:
+        await store.close()
+
+
+async def test_everything_survives_a_restart(tmp_path: Path, opened: Opener) -> None:
+    first = await opened(tmp_path)
+    await first.subscribe("bot_1", "intver_1", "wh_1", HOOK)
+    alice = await add_agent(first, "alice")
+    session_id = await open_session(first)
+    await first.claim(alice, session_id)
+    await first.add_user_message(session_id, "msg_1", "text", {"text": "still there?"})
+    contact_id = (await first.detail(alice, session_id))["contact"]["id"]
+    await first.add_note(alice, contact_id, "VIP")
+    token = await first.agents.issue_token(alice.id)
+    await first.store.close()
+
+    second = await opened(tmp_path)
+    detail = await second.detail(alice, session_id)
+    assert detail["session"]["state"] == SessionState.ASSIGNED.value
+    assert [m["text"] for m in detail["messages"]][-1] == "still there?"
+    assert [n["text"] for n in detail["notes"]] == ["VIP"]
+    assert (await second.agents.from_token(token)) == alice
+    installation = await second.installation("bot_1", "intver_1")
+    assert installation is not None and installation.webhook_url == HOOK
+    assert len(await second.store.fetch_all("SELECT * FROM outbox WHERE delivered_at IS NULL")) == 2
+    assert len(await second.agents.all()) == 2  # the admin was not created twice
+
+
+@respx.mock
+async def test_outbox_signs_retries_with_backoff_and_delivers(service: InboxService, clock: Clock) -> None:
+    route = respx.post(HOOK).mock(side_effect=[httpx.Response(502), httpx.Response(503), httpx.Response(200)])
+    alice = await add_agent(service, "alice")
+    session_id = await open_session(service)
+    await service.link(session_id, "conv_1")
+    await service.claim(alice, session_id)
+    async with httpx.AsyncClient() as http:
+        outbox = service.attach_outbox(http)
+        assert await outbox.deliver_due() == 0  # 502 is retried at once and gets 503
+        row = (await outbox.pending())[0]
+        assert row["attempts"] == 1 and row["next_attempt_at"] == clock.now + 1.0
+        assert await outbox.deliver_due() == 0  # not due yet: nothing is sent
+        assert route.call_count == 2
+        clock.advance(1.0)
+        assert await outbox.deliver_due() == 1
+        respx.post(HOOK).mock(return_value=httpx.Response(200))
+        assert await outbox.deliver_due() == 1  # the assignment message waited behind the assignment
+    sent = respx.calls.last.request
+    secret = (await service.installation("bot_1", "intver_1")).secret  # type: ignore[union-attr]
+    assert check(secret, dict(sent.headers), sent.content.decode(), clock.now, 300) is None
+    assert json.loads(sent.content)["type"] == "agent_message"
+    assert await outbox.pending() == []
+
+
+@respx.mock
+async def test_events_wait_for_the_link_and_for_a_webhook_url(service: InboxService, clock: Clock) -> None:
+    route = respx.post(HOOK).mock(return_value=httpx.Response(200))
+    alice = await add_agent(service, "alice")
+    session_id = await open_session(service)
+    await service.claim(alice, session_id)
+    async with httpx.AsyncClient() as http:
+        outbox = service.attach_outbox(http)
+        assert await outbox.deliver_due() == 0 and route.call_count == 0
+        await service.unsubscribe("bot_1", "intver_1")
+        await service.link(session_id, "conv_1")
+        assert await outbox.deliver_due() == 0
+        assert (await outbox.pending())[0]["last_error"].startswith("installation has no webhook URL")
+        await service.subscribe("bot_1", "intver_1", "wh_1", HOOK)
+        clock.advance(3600)
+        assert await outbox.deliver_due() == 1 and await outbox.deliver_due() == 1
+
+
+@respx.mock
+async def test_undelivered_events_are_sent_after_a_restart(tmp_path: Path, clock: Clock, opened: Opener) -> None:
+    respx.post(HOOK).mock(return_value=httpx.Response(502))
+    first = await opened(tmp_path)
+    await first.subscribe("bot_1", "intver_1", "wh_1", HOOK)
+    session_id = await open_session(first, ruleTags=["nobody"])  # NO_AGENTS: message + close queued
+    await first.link(session_id, "conv_1")
+    async with httpx.AsyncClient() as http:
+        assert await first.attach_outbox(http).deliver_due() == 0
+    await first.store.close()
+
+    respx.post(HOOK).mock(return_value=httpx.Response(204))
+    second = await opened(tmp_path)
+    clock.advance(60)
+    async with httpx.AsyncClient() as http:
+        outbox = second.attach_outbox(http)
+        assert await outbox.deliver_due() + await outbox.deliver_due() == 2
+    bodies = [json.loads(c.request.content)["type"] for c in respx.calls][-2:]
+    assert bodies == ["agent_message", "session_closed"]
+    assert installation_key("bot_1", "intver_1") == "bot_1:intver_1"
