@@ -8,7 +8,7 @@ from .errors import Conflict, Forbidden, InvalidInput, NotFound
 from .intake import Intake
 from .models import Agent, Message, Note, Outcome, Session, SessionState
 from .realtime import LiveEvent
-from .repo import find_agent, get_agent, get_contact, to_message, update_session
+from .repo import find_agent, get_agent, get_contact, list_agents, to_message, update_session
 from .routing import can_see, claim_refusal
 from .store import dumps, new_id, one_row
 
@@ -147,6 +147,8 @@ class Actions(Intake):
                 "INSERT INTO notes (id, contact_id, agent_id, text, created_at) VALUES (?,?,?,?,?)",
                 (note_id, contact_id, agent.id, self.redactor.text(text), self.clock()),
             )
+            tags = set((await self._contact(db, contact_id)).visibility_tags)
+            audience = frozenset(a.id for a in await list_agents(db) if not tags or tags.intersection(a.groups))
         note = Note(
             id=note_id,
             contact_id=contact_id,
@@ -155,7 +157,7 @@ class Actions(Intake):
             text=self.redactor.text(text) or "",
             created_at=self.clock(),
         )
-        self.hub.publish(LiveEvent("note", note.model_dump(mode="json")))
+        self.hub.publish(LiveEvent("note", note.model_dump(mode="json"), audience))
         return note
 
     async def _visible_contact(self, db: aiosqlite.Connection, agent: Agent, contact_id: str) -> None:

@@ -1,0 +1,79 @@
+"""The agent console of the built-in inbox, and the inbox's admin API, served by our aiohttp server.
+
+* ``/console``: the single-page console (static HTML, CSS and vanilla JavaScript; no build step);
+* ``/console/api/...``: its JSON API (login cookie or ``Authorization: Bearer <login token>``);
+* ``/console/api/live``: the WebSocket live channel;
+* ``/admin/api/...``: the token-authenticated admin API (see ``docs/inbox.md``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from aiohttp import web
+
+from . import admin, api_people, api_sessions
+from .live import SOCKETS, close_sockets, live
+
+STATIC_DIR = Path(__file__).parent / "static"
+
+
+async def index(request: web.Request) -> web.StreamResponse:
+    """The console page."""
+    return web.FileResponse(STATIC_DIR / "index.html", headers={"Cache-Control": "no-cache"})
+
+
+def setup_console(app: web.Application) -> None:
+    """Add the console, its API, the live channel and the admin API to ``app``."""
+    app[SOCKETS] = set()
+    app.on_shutdown.append(close_sockets)
+    router = app.router
+    router.add_get("/console", index)
+    router.add_get("/console/", index)
+    router.add_static("/console/static", STATIC_DIR, name="console_static")
+    _console_api(app)
+    _admin_api(app)
+
+
+def _console_api(app: web.Application) -> None:
+    s, p, prefix = api_sessions, api_people, "/console/api"
+    routes = [
+        ("POST", "/login", s.login),
+        ("POST", "/logout", s.logout),
+        ("GET", "/me", s.me),
+        ("PUT", "/me/status", s.set_status),
+        ("GET", "/queue", s.queue),
+        ("GET", "/views", s.views),
+        ("POST", "/views", s.save_view),
+        ("DELETE", "/views/{view_id}", s.delete_view),
+        ("GET", "/templates", s.templates),
+        ("GET", "/sessions/{session_id}", s.detail),
+        ("POST", "/sessions/{session_id}/claim", s.claim),
+        ("POST", "/sessions/{session_id}/reject", s.reject),
+        ("POST", "/sessions/{session_id}/resolve", s.resolve),
+        ("POST", "/sessions/{session_id}/messages", s.reply),
+        ("POST", "/sessions/{session_id}/transfer", s.transfer),
+        ("PUT", "/sessions/{session_id}/labels", s.set_labels),
+        ("PUT", "/sessions/{session_id}/tags", s.set_tags),
+        ("GET", "/agents", p.agents),
+        ("POST", "/agents", p.create_agent),
+        ("PUT", "/agents/{agent_id}/groups", p.set_groups),
+        ("GET", "/contacts", p.contacts),
+        ("GET", "/contacts/{contact_id}", p.contact),
+        ("POST", "/contacts/{contact_id}/notes", p.add_note),
+        ("PUT", "/contacts/{contact_id}/tags", p.set_contact_tags),
+        ("POST", "/contacts/{contact_id}/messages", p.outbound),
+        ("GET", "/live", live),
+    ]
+    for method, path, handler in routes:
+        app.router.add_route(method, prefix + path, handler)
+
+
+def _admin_api(app: web.Application) -> None:
+    prefix = "/admin/api"
+    app.router.add_get(prefix + "/sessions", admin.list_sessions)
+    app.router.add_get(prefix + "/sessions/{session_id}/transcript", admin.export)
+    app.router.add_post(prefix + "/sessions/{session_id}/pause", admin.pause)
+    app.router.add_post(prefix + "/sessions/{session_id}/unpause", admin.unpause)
+    app.router.add_get(prefix + "/agents", admin.list_agents)
+    app.router.add_post(prefix + "/agents", admin.create_agent)

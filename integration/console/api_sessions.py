@@ -1,0 +1,174 @@
+"""Console API: login, the agent's own status, the queue, views, and actions on one session."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from aiohttp import web
+from pydantic import BaseModel, Field
+
+from external_adapters.inbox.config import AgentStatus
+from external_adapters.inbox.errors import InvalidInput
+from external_adapters.inbox.models import Agent, QueueFilter
+
+from ..app_keys import SETTINGS
+from .common import COOKIE, Handler, agent_required, body_as, error, json_errors, ok, service_of
+
+
+class LoginIn(BaseModel):
+    email: str = Field(min_length=3)
+    password: str = Field(min_length=1)
+
+
+class StatusIn(BaseModel):
+    status: AgentStatus
+
+
+class TextIn(BaseModel):
+    text: str = Field(min_length=1)
+
+
+class TransferIn(BaseModel):
+    agent: str = Field(min_length=1, description="Id or e-mail of the agent taking over")
+
+
+class ListIn(BaseModel):
+    values: list[str]
+
+
+class ViewIn(BaseModel):
+    name: str = Field(min_length=1)
+    filters: dict[str, str]
+
+
+@json_errors
+async def login(request: web.Request) -> web.StreamResponse:
+    """Check e-mail and password; set the login cookie and return the token (for API clients)."""
+    service, body = service_of(request), await body_as(request, LoginIn)
+    agent = await service.agents.authenticate(body.email, body.password)
+    if agent is None:
+        return error(401, "wrong e-mail or password")
+    if agent.status == "offline":
+        agent = await service.set_status(agent, "available")
+    token = await service.agents.issue_token(agent.id)
+    response = ok({"agent": agent, "token": token})
+    secure = (request.app[SETTINGS].public_url or "").startswith("https://")
+    max_age = int(service.options.login_hours * 3600)
+    response.set_cookie(COOKIE, token, httponly=True, samesite="Strict", secure=secure, max_age=max_age, path="/")
+    return response
+
+
+@agent_required
+async def logout(request: web.Request, agent: Agent) -> web.StreamResponse:
+    """Forget the login and go offline."""
+    service = service_of(request)
+    token = request.cookies.get(COOKIE) or request.headers.get("Authorization", "")[7:]
+    await service.agents.revoke_token(token)
+    await service.set_status(agent, "offline")
+    response = ok({"ok": True})
+    response.del_cookie(COOKIE, path="/")
+    return response
+
+
+@agent_required
+async def me(request: web.Request, agent: Agent) -> web.StreamResponse:
+    """The agent, and what the console needs to draw itself (labels, statuses)."""
+    options = service_of(request).options
+    return ok({"agent": agent, "labels": options.labels, "statuses": ["available", "busy", "offline"]})
+
+
+@agent_required
+async def set_status(request: web.Request, agent: Agent) -> web.StreamResponse:
+    """Change the agent's own status."""
+    body = await body_as(request, StatusIn)
+    return ok(await service_of(request).set_status(agent, body.status))
+
+
+def _filter(request: web.Request) -> QueueFilter:
+    query = {k: v for k, v in request.query.items() if v and k in QueueFilter.model_fields}
+    try:
+        return QueueFilter.model_validate(query)
+    except ValueError as exc:
+        raise InvalidInput("query", str(exc).splitlines()[0]) from None
+
+
+@agent_required
+async def queue(request: web.Request, agent: Agent) -> web.StreamResponse:
+    """The sessions the agent may see, filtered by ``state``, ``tag``, ``label``, ``assigned``, ``search``."""
+    return ok(await service_of(request).queue(agent, _filter(request)))
+
+
+@agent_required
+async def views(request: web.Request, agent: Agent) -> web.StreamResponse:
+    """Configured and saved views."""
+    return ok(await service_of(request).views(agent))
+
+
+@agent_required
+async def save_view(request: web.Request, agent: Agent) -> web.StreamResponse:
+    """Save the current filters as a view."""
+    body = await body_as(request, ViewIn)
+    return ok(await service_of(request).save_view(agent, body.name, body.filters), status=201)
+
+
+@agent_required
+async def delete_view(request: web.Request, agent: Agent) -> web.StreamResponse:
+    """Delete one of the agent's views."""
+    await service_of(request).delete_view(agent, request.match_info["view_id"])
+    return ok({"ok": True})
+
+
+@agent_required
+async def detail(request: web.Request, agent: Agent) -> web.StreamResponse:
+    """A session with contact, transcript, live messages and notes."""
+    return ok(await service_of(request).detail(agent, request.match_info["session_id"]))
+
+
+Verb = Literal["claim", "reject", "resolve"]
+
+
+def _verb(verb: Verb) -> Handler:
+    @agent_required
+    async def handler(request: web.Request, agent: Agent) -> web.StreamResponse:
+        action = getattr(service_of(request), verb)
+        return ok(await action(agent, request.match_info["session_id"]))
+
+    handler.__doc__ = f"{verb.title()} the session."
+    return handler
+
+
+claim, reject, resolve = _verb("claim"), _verb("reject"), _verb("resolve")
+
+
+@agent_required
+async def reply(request: web.Request, agent: Agent) -> web.StreamResponse:
+    """Write to the end user."""
+    body = await body_as(request, TextIn)
+    return ok(await service_of(request).reply(agent, request.match_info["session_id"], body.text), status=201)
+
+
+@agent_required
+async def transfer(request: web.Request, agent: Agent) -> web.StreamResponse:
+    """Hand the session to another agent."""
+    body = await body_as(request, TransferIn)
+    return ok(await service_of(request).transfer(agent, request.match_info["session_id"], body.agent))
+
+
+@agent_required
+async def set_labels(request: web.Request, agent: Agent) -> web.StreamResponse:
+    """Replace the session's labels."""
+    body = await body_as(request, ListIn)
+    return ok(await service_of(request).set_labels(agent, request.match_info["session_id"], body.values))
+
+
+@agent_required
+async def set_tags(request: web.Request, agent: Agent) -> web.StreamResponse:
+    """Replace the session's rule tags (admins)."""
+    body = await body_as(request, ListIn)
+    return ok(await service_of(request).set_rule_tags(agent, request.match_info["session_id"], body.values))
+
+
+@agent_required
+async def templates(request: web.Request, agent: Agent) -> web.StreamResponse:
+    """Templates, filled in for the contact named by ``contactName``."""
+    return ok(service_of(request).templates(agent, request.query.get("contactName")))

@@ -1,0 +1,47 @@
+"""Console fixtures: an aiohttp app with only the console mounted, on a real inbox service."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient
+
+from external_adapters.inbox.service import InboxService
+from integration.app_keys import ADAPTER_BACKENDS, SETTINGS
+from integration.console import setup_console
+from integration.settings import Settings
+from tests.external_adapters.inbox.conftest import PASSWORD, Clock, cheap_password_hashes, make_options
+
+__all__ = ["cheap_password_hashes"]  # autouse here too
+ADMIN_TOKEN = "admin-token-123"
+CLIENT = {"X-Inbox-Client": "test"}
+
+
+@pytest.fixture
+async def inbox(tmp_path: Path) -> AsyncIterator[InboxService]:
+    service = await InboxService.open(tmp_path / "inbox", make_options(), Clock())
+    await service.subscribe("bot_1", "intver_1", "wh_1", "http://hooks.test/wh_1")
+    yield service
+    await service.store.close()
+
+
+@pytest.fixture
+async def client(aiohttp_client: Any, inbox: InboxService, tmp_path: Path) -> TestClient[Any, Any]:
+    app = web.Application()
+    app[SETTINGS] = Settings(data_dir=tmp_path)
+    app[ADAPTER_BACKENDS] = {"inbox": inbox}
+    setup_console(app)
+    result: TestClient[Any, Any] = await aiohttp_client(app)
+    return result
+
+
+async def login(client: TestClient[Any, Any], email: str = "admin@example.com") -> dict[str, Any]:
+    """Log in (the cookie stays in the client's jar); return the body."""
+    response = await client.post("/console/api/login", json={"email": email, "password": PASSWORD})
+    assert response.status == 200, await response.text()
+    body: dict[str, Any] = await response.json()
+    return body
