@@ -74,7 +74,7 @@ class InboxAdapter(HelpdeskAdapter[InboxConfig, InboxSession]):
     async def lifespan(cls, env: AdapterEnvironment) -> AsyncIterator[object | None]:
         """Open the inbox database, create the first admin, and run the delivery and timeout workers."""
         options = parse_options(env.options)
-        async with running_service(options.data_dir or env.data_dir / "inbox", options, env.http) as service:
+        async with running_service(options.data_dir or env.data_dir, options, env.http) as service:
             yield service
 
     @property

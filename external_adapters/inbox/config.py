@@ -132,7 +132,7 @@ class InboxOptions(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    data_dir: Path | None = Field(default=None, description="Overrides <data_dir>/inbox")
+    data_dir: Path | None = Field(default=None, description="Overrides the adapter data dir (<data_dir>/inbox)")
     admin_email: str | None = Field(default=None, description="First admin, created at start-up if missing")
     admin_password: SecretStr | None = None
     admin_token: SecretStr | None = Field(default=None, description="Bearer token of the admin API")

@@ -33,7 +33,8 @@ async def inbox(tmp_path: Path) -> AsyncIterator[InboxService]:
 async def client(aiohttp_client: Any, inbox: InboxService, tmp_path: Path) -> TestClient[Any, Any]:
     app = web.Application()
     app[SETTINGS] = Settings(data_dir=tmp_path)
-    app[ADAPTER_BACKENDS] = {"inbox": inbox}
+    backends: dict[str, object | None] = {"inbox": inbox}
+    app[ADAPTER_BACKENDS] = backends
     setup_console(app)
     result: TestClient[Any, Any] = await aiohttp_client(app)
     return result

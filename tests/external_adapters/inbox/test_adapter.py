@@ -165,7 +165,7 @@ async def test_lifespan_runs_the_workers_and_delivers(tmp_path: Path) -> None:
         env = AdapterEnvironment(http=http, data_dir=tmp_path, options=options)
         async with InboxAdapter.lifespan(env) as backend:
             assert isinstance(backend, InboxService)
-            assert (tmp_path / "inbox" / "inbox.sqlite3").exists()
+            assert (tmp_path / "inbox.sqlite3").exists()
             assert await backend.agents.find("boss@example.com") is not None
             adapter = InboxAdapter(
                 InboxAdapter.parse_config({}), AdapterContext(INSTALLATION, MemoryState(), env, backend)
