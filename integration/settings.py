@@ -61,6 +61,9 @@ class Settings(BaseSettings):
     sandbox_configuration: dict[str, Any] = Field(
         default_factory=dict, description="Configuration the sandbox's runtime sends (x-bp-configuration)"
     )
+    sandbox_plugin: dict[str, Any] = Field(
+        default_factory=dict, description="HITL plugin configuration the sandbox emulates (messages, timeout...)"
+    )
     console: bool = Field(default=True, description="Serve the inbox agent console at /console")
     log_level: str = Field(default="INFO", description="Python log level")
     log_format: Literal["text", "json"] = Field(default="text", description="Log line format")
