@@ -26,6 +26,10 @@ def _matches(item: Session, contact: Contact, agent: Agent, flt: QueueFilter) ->
     return all(checks)
 
 
+def _fill(text: str, contact_name: str | None) -> str:
+    return text if contact_name is None else text.replace("{{contactName}}", contact_name)
+
+
 class Queries(Actions):
     """Read models for the console and the admin API."""
 
@@ -106,12 +110,13 @@ class Queries(Actions):
         return [Note(**{k: r[k] for k in Note.model_fields}) for r in rows]
 
     def templates(self, agent: Agent, contact_name: str | None = None) -> list[dict[str, str]]:
-        """The configured templates, with ``{{agentName}}`` and ``{{contactName}}`` filled in."""
+        """The configured templates, with ``{{agentName}}`` filled in, and ``{{contactName}}`` when given
+        (the console fills it per conversation)."""
         return [
             {
                 "shortcut": t.shortcut,
                 "title": t.title or t.shortcut,
-                "text": t.text.replace("{{agentName}}", agent.name).replace("{{contactName}}", contact_name or ""),
+                "text": _fill(t.text.replace("{{agentName}}", agent.name), contact_name),
             }
             for t in self.options.templates
         ]
