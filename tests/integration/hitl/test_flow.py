@@ -343,3 +343,13 @@ async def test_unreadable_webhook_is_a_400(client: TestClient) -> None:
 async def test_webhook_body_without_req_names_it(client: TestClient) -> None:
     status, body = await call(client, "webhook_received", {"nope": 1})
     assert status == 400 and "body.req" in body["message"]
+
+
+async def test_trace_context_reaches_every_botpress_call(client: TestClient, bp_api: Any) -> None:
+    from tests.factories import TRACEPARENT
+
+    await action(client, "createUser", {"name": "Jane", "email": "jane@example.com"})
+    botpress_calls = [c.request for c in bp_api.calls]
+    assert botpress_calls
+    assert all(request.headers.get("traceparent") == TRACEPARENT for request in botpress_calls)
+    assert all(request.headers["x-integration-alias"] == "hitl-bridge" for request in botpress_calls)
