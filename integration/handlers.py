@@ -11,11 +11,14 @@ from .context import context_trace_id
 from .logging_setup import trace_id_var
 from .operations import OperationRequest, OperationResponse
 
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+
 
 async def to_operation_request(request: web.Request) -> OperationRequest:
     """Translate an aiohttp request (headers lower-cased, a duplicate keeps its last value)."""
     headers = {name.lower(): value for name, value in request.headers.items()}
-    body = await request.text() if request.method in ("POST", "PUT", "PATCH") else None
+    # Like Node's Buffer.toString('utf-8'): invalid bytes become U+FFFD instead of failing the request.
+    body = (await request.read()).decode("utf-8", errors="replace") if request.method in _BODY_METHODS else None
     return OperationRequest(headers=headers, body=body)
 
 

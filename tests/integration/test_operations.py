@@ -182,3 +182,36 @@ async def test_unexpected_error_is_the_generic_500(
     assert status == 500 and payload["code"] == 400 and payload["type"] == "Runtime"
     assert payload["message"].startswith("An unexpected error occurred in the integration.")
     assert "boom" not in payload["message"]
+
+
+async def test_invalid_utf8_body_is_invalid_payload_not_a_crash(client: TestClient) -> None:
+    headers = runtime_headers("action_triggered", FAKE_CONFIG)
+    response = await client.post("/", data=b'{"type": "\xff\xfe"', headers=headers)
+    body = json.loads(await response.text())
+    assert_error(response.status, body, 400, "InvalidPayload", "Invalid JSON body")
+
+
+async def test_secret_path_hides_operations(aiohttp_client: Any, tmp_path: Any, fake_botpress: FakeBotpress) -> None:
+    from pydantic import SecretStr
+
+    from integration.app import create_app
+    from tests.conftest import test_settings
+
+    app = create_app(test_settings(tmp_path, secret_path=SecretStr("s3cr3t-path")))
+    secured = await aiohttp_client(app)
+    headers = runtime_headers("ping", FAKE_CONFIG)
+    assert (await secured.post("/", data="{}", headers=headers)).status == 404
+    assert (await secured.post("/wrong/x", data="{}", headers=headers)).status == 404
+    assert (await secured.post("/s3cr3t-path/", data="{}", headers=headers)).status == 200
+    assert (await secured.get("/health")).status == 200
+
+
+async def test_bot_allow_list(aiohttp_client: Any, tmp_path: Any, fake_botpress: FakeBotpress) -> None:
+    from integration.app import create_app
+    from tests.conftest import test_settings
+
+    app = create_app(test_settings(tmp_path, allowed_bot_ids=["bot_someone_else"]))
+    guarded = await aiohttp_client(app)
+    response = await guarded.post("/", data="{}", headers=runtime_headers("ping", FAKE_CONFIG))
+    body = json.loads(await response.text())
+    assert response.status == 403 and body["type"] == "Forbidden" and "not served here" in body["message"]
