@@ -91,7 +91,8 @@ class Transcript(_Request):
     markdown: str
     html: str
     messages: list[HistoryMessage] = Field(default_factory=list)
-    omitted: int = 0
+    omitted: int = Field(default=0, description="How many history messages were left out to fit the budget")
+    omitted_at: int = Field(default=0, description="Index in ``messages`` where the omitted ones would stand")
 
 
 class EndUser(_Request):
@@ -245,7 +246,7 @@ class HelpdeskAdapter(ABC, Generic[ConfigT, SessionT]):
     async def parse_webhook(self, request: WebhookRequest) -> WebhookResult:
         """Turn a verified webhook into neutral events. Unknown or foreign payloads give no events."""
 
-    async def aclose(self) -> None:  # noqa: B027 - optional hook
+    async def aclose(self) -> None:
         """Release per-instance resources."""
 
 

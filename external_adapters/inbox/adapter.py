@@ -53,10 +53,9 @@ def _history(transcript: Transcript) -> list[tuple[str, str, dict[str, Any]]]:
         (m.source.type, m.type, m.payload.model_dump(mode="json", by_alias=True, exclude_none=True))
         for m in transcript.messages
     ]
-    if not rows and transcript.text.strip():
-        rows = [("bot", "text", {"text": transcript.text})]
     if transcript.omitted:
-        rows.insert(0, ("bot", "text", {"text": f"({transcript.omitted} earlier messages omitted)"}))
+        marker = f"… {transcript.omitted} message{'s' if transcript.omitted > 1 else ''} omitted …"
+        rows.insert(transcript.omitted_at, ("bot", "text", {"text": marker}))
     return rows
 
 

@@ -255,4 +255,4 @@ def render_transcript(
     head, tail, omitted = items.run(0, head_end), items.run(tail_start, len(items)), tail_start - head_end
     text, markdown, html_ = (_render(index, head, omitted, tail) for index in range(3))
     kept = [item.message for item in (*head, *tail)]
-    return Transcript(text=text, markdown=markdown, html=html_, messages=kept, omitted=omitted)
+    return Transcript(text=text, markdown=markdown, html=html_, messages=kept, omitted=omitted, omitted_at=len(head))

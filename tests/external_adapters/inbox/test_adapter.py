@@ -47,7 +47,7 @@ def _history() -> Transcript:
         ),
         HistoryMessage.model_validate({"source": {"type": "bot"}, "type": "text", "payload": {"text": "Let me check"}}),
     ]
-    return Transcript(text="", markdown="", html="", messages=messages, omitted=3)
+    return Transcript(text="", markdown="", html="", messages=messages, omitted=3, omitted_at=1)
 
 
 def _open(options: dict[str, Any] | None = None, key: str = "key-1") -> OpenSessionRequest[InboxSession]:
@@ -81,8 +81,8 @@ async def test_open_session_stores_the_redacted_history_and_finds_the_contact(
     assert detail["session"]["rule_tags"] == ["support"]
     texts = [(m["direction"], m["payload"]["source"], m["text"]) for m in detail["messages"]]
     assert texts == [
-        ("transcript", "bot", "(3 earlier messages omitted)"),
         ("transcript", "user", "card [card number redacted]"),
+        ("transcript", "bot", "… 3 messages omitted …"),
         ("transcript", "bot", "Let me check"),
     ]
 

@@ -356,6 +356,8 @@ def assert_consistent(history: list[HistoryMessage], transcript: Transcript, bud
     assert transcript.omitted + len(transcript.messages) == len(history)
     kept = len(transcript.messages)
     assert any(transcript.messages == history[:head] + history[head + transcript.omitted :] for head in range(kept + 1))
+    head = transcript.omitted_at
+    assert transcript.messages == history[:head] + history[head + transcript.omitted :]
     for rendering in (transcript.text, transcript.markdown, transcript.html):
         assert marker_count(rendering) == (transcript.omitted or None)
 
