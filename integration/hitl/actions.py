@@ -8,13 +8,14 @@ import logging
 from typing import Any
 
 from bp_modules.hitl import CreateUserInput, StartHitlInput, StopHitlInput
+from definition.states import HitlSessionState, HitlStartState
 from definition.tags import CONVERSATION_ID_TAG, USER_EMAIL_TAG, USER_ID_TAG
 from external_adapters import EndUser, ExternalUserRequest, OpenSessionRequest
 
 from ..botpress import User
 from ..errors import BotpressRuntimeError
 from ..services import Deps
-from .sessions import SessionRecord, StartRecord, load_session, load_start, save_session, save_start
+from .sessions import load_session, load_start, save_session, save_start
 from .transcript import render_transcript
 from .validation import validate
 
@@ -60,7 +61,7 @@ async def start_hitl(deps: Deps, raw_input: Any) -> dict[str, Any]:
         await save_start(
             deps.botpress,
             end_user.bp_user_id,
-            StartRecord(key=key, external_session_id=external_session_id, conversation_id=bp_conversation_id),
+            HitlStartState(key=key, external_session_id=external_session_id, conversation_id=bp_conversation_id),
         )
     return {"conversationId": bp_conversation_id}
 
@@ -95,7 +96,9 @@ async def _open(deps: Deps, data: StartHitlInput, options: Any, end_user: EndUse
         idempotency_key=key,
     )
     external_session_id = await deps.adapter.open_session(request)
-    await save_start(deps.botpress, end_user.bp_user_id, StartRecord(key=key, external_session_id=external_session_id))
+    await save_start(
+        deps.botpress, end_user.bp_user_id, HitlStartState(key=key, external_session_id=external_session_id)
+    )
     return external_session_id
 
 
@@ -107,7 +110,7 @@ async def _link(deps: Deps, external_session_id: str) -> str:
     )
     await deps.adapter.link_session(external_session_id, conversation.id)
     if await load_session(deps.botpress, conversation.id) is None:
-        await save_session(deps.botpress, conversation.id, SessionRecord(external_session_id=external_session_id))
+        await save_session(deps.botpress, conversation.id, HitlSessionState(external_session_id=external_session_id))
     return conversation.id
 
 
@@ -126,11 +129,10 @@ async def stop_hitl(deps: Deps, raw_input: Any) -> dict[str, Any]:
         log.info("stopHitl on %s: no helpdesk session, nothing to close", data.conversation_id)
         return {}
     async with deps.services.locks.hold(f"conv:{conversation.id}"):
-        record = await load_session(deps.botpress, conversation.id) or SessionRecord(
+        record = await load_session(deps.botpress, conversation.id) or HitlSessionState(
             external_session_id=external_session_id
         )
         if not record.closed:
             await deps.adapter.close_session(external_session_id)
-            record.closed = True
-            await save_session(deps.botpress, conversation.id, record)
+            await save_session(deps.botpress, conversation.id, record.model_copy(update={"closed": True}))
     return {}

@@ -7,20 +7,20 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from definition.states import HitlSessionState
 from definition.tags import CONVERSATION_ID_TAG, MESSAGE_ID_TAG, USER_EMAIL_TAG, USER_ID_TAG
 from external_adapters import (
     AgentAssigned,
     AgentMessage,
     AgentProfile,
     InboundEvent,
-    SessionClosed,
     WebhookReply,
     WebhookRequest,
 )
 
 from ..botpress import Conversation, User
 from ..services import Deps
-from .sessions import SessionRecord, load_session, save_session
+from .sessions import load_session, remember, save_session
 from .validation import validate
 
 log = logging.getLogger(__name__)
@@ -52,23 +52,25 @@ async def apply_event(deps: Deps, event: InboundEvent) -> None:
         return
     async with deps.services.locks.hold(f"conv:{conversation.id}"):
         record = await load_session(deps.botpress, conversation.id)
-        record = record or SessionRecord(external_session_id=event.external_session_id)
+        record = record or HitlSessionState(external_session_id=event.external_session_id)
         if event.dedupe_key and event.dedupe_key in record.recent_event_keys:
             log.info("ignoring redelivered %s %s", event.kind, event.dedupe_key)
             return
-        changed = await _apply(deps, event, conversation, record)
-        record.remember(event.dedupe_key)
-        if changed or event.dedupe_key:
-            await save_session(deps.botpress, conversation.id, record)
+        updated = remember(await _apply(deps, event, conversation, record), event.dedupe_key)
+        if updated != record:
+            await save_session(deps.botpress, conversation.id, updated)
 
 
-async def _apply(deps: Deps, event: InboundEvent, conversation: Conversation, record: SessionRecord) -> bool:
+async def _apply(
+    deps: Deps, event: InboundEvent, conversation: Conversation, record: HitlSessionState
+) -> HitlSessionState:
+    """Apply the event; return the session record as it should now be stored."""
     if isinstance(event, AgentMessage):
         await _post_agent_message(deps, event, conversation)
-        return False
+        return record
     if isinstance(event, AgentAssigned):
         return await _assign(deps, event.agent, conversation, record)
-    return await _close(deps, event, conversation, record)
+    return await _close(deps, conversation, record)
 
 
 async def _conversation_of(deps: Deps, external_session_id: str) -> Conversation | None:
@@ -106,22 +108,22 @@ async def _post_agent_message(deps: Deps, event: AgentMessage, conversation: Con
     )
 
 
-async def _assign(deps: Deps, agent: AgentProfile, conversation: Conversation, record: SessionRecord) -> bool:
+async def _assign(
+    deps: Deps, agent: AgentProfile, conversation: Conversation, record: HitlSessionState
+) -> HitlSessionState:
     user = await agent_user(deps, agent)
     if record.assigned_agent_id == user.id or record.closed:
-        return False
+        return record
     payload = {"conversationId": conversation.id, "userId": user.id}
     event_type = deps.services.settings.renames.event("hitlAssigned")
     await deps.botpress.create_event(type=event_type, payload=payload, conversation_id=conversation.id)
-    record.assigned_agent_id = user.id
-    return True
+    return record.model_copy(update={"assigned_agent_id": user.id})
 
 
-async def _close(deps: Deps, event: SessionClosed, conversation: Conversation, record: SessionRecord) -> bool:
+async def _close(deps: Deps, conversation: Conversation, record: HitlSessionState) -> HitlSessionState:
     if record.closed:
-        return False
+        return record
     event_type = deps.services.settings.renames.event("hitlStopped")
     payload = {"conversationId": conversation.id}
     await deps.botpress.create_event(type=event_type, payload=payload, conversation_id=conversation.id)
-    record.closed = True
-    return True
+    return record.model_copy(update={"closed": True})
