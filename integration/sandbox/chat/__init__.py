@@ -18,6 +18,8 @@ CHAT_CHANNEL = "channel"
 CHAT_INTEGRATION = "sandbox-chat"
 HEARTBEAT_SECONDS = 15.0
 MAX_TEXT = 4000
+MAX_URL = 2048
+MEDIA_FIELDS = {"image": "imageUrl", "audio": "audioUrl", "video": "videoUrl", "file": "fileUrl"}
 
 
 def chat_routes() -> list[web.AbstractRouteDef]:
@@ -80,18 +82,33 @@ async def start(request: web.Request) -> web.Response:
     return web.json_response({"userId": user["id"], "conversationId": conversation["id"], "name": name})
 
 
+def _message(body: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """``(type, payload)``: ``{"text"}``, or ``{"type": "image", "imageUrl", "title"?}`` (audio, video, file alike)."""
+    kind = body.get("type", "text")
+    if kind == "text":
+        return "text", {"text": _text_field(body, "text", required=True, limit=MAX_TEXT)}
+    url_field = MEDIA_FIELDS.get(kind) if isinstance(kind, str) else None
+    if url_field is None:
+        raise _bad("type: one of text, " + ", ".join(MEDIA_FIELDS) + " is required")
+    url = str(_text_field(body, url_field, required=True, limit=MAX_URL))
+    if not url.startswith(("https://", "http://")):
+        raise _bad(f"{url_field}: an http(s) URL is required")
+    title = _text_field(body, "title", required=False)
+    return kind, {url_field: url, **({"title": title} if title else {})}
+
+
 async def send(request: web.Request) -> web.Response:
-    """The visitor writes a text message (an incoming message of the chat channel)."""
+    """The visitor writes a message (an incoming message of the chat channel): a text, or a media by URL."""
     botpress, body = request.app[SANDBOX].value.botpress, await _object(request)
     conversation_id = str(_text_field(body, "conversationId", required=True))
     user_id = str(_text_field(body, "userId", required=True))
-    text = str(_text_field(body, "text", required=True, limit=MAX_TEXT))
+    kind, payload = _message(body)
     conversation = await botpress.conversations.find(conversation_id)
     if conversation is None or conversation["integration"] != CHAT_INTEGRATION:
         raise _missing(f"conversationId: no chat conversation {conversation_id!r}")
     if await botpress.users.find(user_id) is None:
         raise _missing(f"userId: no user {user_id!r}")
-    message = await botpress.create_message(conversation_id, user_id, "text", {"text": text}, {}, by_integration=True)
+    message = await botpress.create_message(conversation_id, user_id, kind, payload, {}, by_integration=True)
     return web.json_response({"id": message["id"]}, status=201)
 
 
