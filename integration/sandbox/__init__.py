@@ -11,17 +11,20 @@ import contextlib
 import json
 import logging
 import os
+import sys
 from collections.abc import AsyncIterator
 from functools import partial
 from typing import Any
 
 from aiohttp import web
 
-from integration.app_keys import SETTINGS
+from external_adapters.inbox import InboxService
+from integration.app_keys import ADAPTER_BACKENDS, SETTINGS
 from integration.settings import Settings
 
 from .assembly import SANDBOX, Sandbox, SandboxOptions, start_sandbox
 from .chat import chat_routes
+from .demo_agent import ensure_demo_agent, hands_off_to_inbox, reset_prefix, sandbox_groups
 from .plugin_config import PluginConfig
 from .runtime_api import Botpress, create_runtime_api
 from .runtime_api.errors import error_response
@@ -104,6 +107,7 @@ async def _lifespan(
     sandbox_slot.fill(sandbox)
     botpress_slot.fill(sandbox.botpress)
     health_url = f"{_local_base(settings)}/health"
+    await _announce_demo_agent(app, settings)
     register = asyncio.create_task(sandbox.runtime.register_when_listening(health_url))
     try:
         yield
@@ -113,6 +117,21 @@ async def _lifespan(
         sandbox_slot.empty()
         botpress_slot.empty()
         await sandbox.close()
+
+
+async def _announce_demo_agent(app: web.Application, settings: Settings) -> None:
+    """On a fresh machine, make the console's demo agent and print its credentials (stdout only, never logged)."""
+    service = app.get(ADAPTER_BACKENDS, {}).get("inbox")
+    if not isinstance(service, InboxService) or not hands_off_to_inbox(settings):
+        return
+    try:
+        accounts = await ensure_demo_agent(service, sandbox_groups(settings.sandbox_configuration))
+    except Exception as exc:  # the server is still useful without it
+        log.warning("sandbox: could not prepare the console's demo agent: %s", exc)
+        return
+    if accounts is not None:
+        lines = accounts.lines(sandbox_urls(settings)["console"], reset_prefix(settings))
+        print("\n".join(lines), file=sys.stdout, flush=True)
 
 
 async def _close_feeds(app: web.Application) -> None:

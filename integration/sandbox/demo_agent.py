@@ -1,0 +1,89 @@
+"""The sandbox's demo agent: on a fresh machine, an inbox account to log into ``/console`` with.
+
+With the sandbox handing off to the inbox, no admin configured and no agent in the inbox yet, start-up creates
+``agent@sandbox.local`` (an available admin, in the groups the sandbox's sessions carry) with a random password,
+and prints the credentials once on stdout. The password is never logged nor stored in clear.
+"""
+
+from __future__ import annotations
+
+import secrets
+import shlex
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import ValidationError
+
+from external_adapters.inbox import InboxConfig, InboxService
+from external_adapters.inbox.errors import Conflict
+from integration.settings import Settings
+
+DEMO_EMAIL = "agent@sandbox.local"
+DEMO_NAME = "Sandbox Agent"
+PASSWORD_BYTES = 12
+_LISTED = 3
+
+
+@dataclass(frozen=True)
+class DemoAccounts:
+    """What start-up did: created the demo agent (with its password), or kept the accounts already there."""
+
+    created: str | None = None
+    password: str | None = field(default=None, repr=False)
+    kept: tuple[str, ...] = ()
+
+    def lines(self, console_url: str, reset_prefix: str = "") -> list[str]:
+        """What to print (the only place the password appears)."""
+        if self.created is not None and self.password is not None:
+            return [
+                f"  Console e-mail:      {self.created}",
+                f"  Console password:    {self.password}",
+                f"  (a demo agent made for this data directory; the password is shown only once: sign in at "
+                f"{console_url})",
+            ]
+        listed = ", ".join(self.kept[:_LISTED]) + (", ..." if len(self.kept) > _LISTED else "")
+        email = shlex.quote(self.kept[0]) if self.kept else "<e-mail>"
+        return [
+            f"  Console accounts:    kept from an earlier run ({listed})",
+            f"  Forgot a password?   {reset_prefix}hitl-bridge inbox create-admin --email {email} "
+            "--password '<new password>'",
+        ]
+
+
+def hands_off_to_inbox(settings: Settings) -> bool:
+    """Whether this server's sandbox hands off to the inbox and serves its console."""
+    adapter = settings.sandbox_configuration.get("adapter") or settings.adapter
+    return settings.sandbox_enabled and settings.console and adapter == "inbox"
+
+
+def sandbox_groups(configuration: dict[str, Any]) -> list[str]:
+    """The rule tags every sandbox session carries (the installation's ``defaultRuleTags``)."""
+    try:
+        return InboxConfig.model_validate({k: v for k, v in configuration.items() if k != "adapter"}).default_rule_tags
+    except ValidationError:
+        return []  # the integration reports the bad configuration on every call
+
+
+async def ensure_demo_agent(service: InboxService, groups: Sequence[str] = ()) -> DemoAccounts | None:
+    """Create the demo agent when the inbox has no agent and no configured admin; ``None`` when one is configured."""
+    if service.options.admin_email:
+        return None
+    existing = await service.agents.all()
+    if existing:
+        return DemoAccounts(kept=tuple(agent.email for agent in existing))
+    password = secrets.token_urlsafe(PASSWORD_BYTES)
+    try:
+        agent = await service.agents.create(
+            DEMO_EMAIL, password, name=DEMO_NAME, role="admin", groups=groups, status="available"
+        )
+    except Conflict:  # another process sharing the data directory was first
+        return DemoAccounts(kept=(DEMO_EMAIL,))
+    return DemoAccounts(created=agent.email, password=password)
+
+
+def reset_prefix(settings: Settings) -> str:
+    """The environment the reset command needs to find the same inbox (empty for the default data directory)."""
+    if settings.data_dir == Settings.model_fields["data_dir"].default:
+        return ""
+    return f"HITL_BRIDGE_DATA_DIR={shlex.quote(str(settings.data_dir))} "
