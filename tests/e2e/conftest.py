@@ -155,7 +155,7 @@ def sandbox_server(request: pytest.FixtureRequest, tmp_path: Path, zendesk_serve
         "--config",
         json.dumps(config),
     ]
-    env = child_env(HITL_BRIDGE_CONSOLE="false", HITL_BRIDGE_LOG_LEVEL="DEBUG")
+    env = child_env(HITL_BRIDGE_CONSOLE="false", HITL_BRIDGE_LOG_LEVEL="INFO")
     process = _started(request, Process("hitl-bridge sandbox", argv, tmp_path / "bridge.log", env))
     url = f"http://{HOST}:{port}"
     wait_ready(process, f"{url}/health")
