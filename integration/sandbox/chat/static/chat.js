@@ -66,6 +66,15 @@ function addMessage(view) {
   item.append(element("span", view.name, { class: "who" }), ...renderPayload(view.type, view.payload || {}));
   list.append(item);
   list.scrollTop = list.scrollHeight;
+  scheduleStatus();
+}
+
+let statusTimer = null;
+
+function scheduleStatus() {
+  // A new message usually follows an operation the runtime sent: show it without waiting for the next poll.
+  clearTimeout(statusTimer);
+  statusTimer = setTimeout(refreshStatus, 300);
 }
 
 function listen() {
