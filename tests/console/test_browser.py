@@ -21,23 +21,12 @@ from pydantic import SecretStr
 
 from integration.app import create_app
 from tests import conftest as root_conftest
+from tests.browser import chromium
 from tests.contracts.botpress import BotpressMockRouter
 from tests.factories import BOT_USER_ID, action_body, message_created_body, runtime_headers, webhook_body
 from tests.fake_botpress import FakeBotpress
 
 pytestmark = pytest.mark.browser
-CHROMIUM = Path("/usr/bin/chromium")
-HAVE_CHROMIUM = CHROMIUM.exists()
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 WEBHOOK_URL = "https://webhook.test/wh_01JTESTWEBHOOK"
 ADMIN_EMAIL, ADMIN_PASSWORD = "agent@example.com", "browser-test-pass"
 SCREENSHOT_DIR = Path("/tmp")
@@ -122,15 +111,9 @@ async def _eventually(check: Callable[[], bool], what: str, seconds: float = 10.
 
 @pytest.fixture
 async def page() -> AsyncIterator[Any]:
-    if not HAVE_CHROMIUM:
-        pytest.skip("Debian's chromium is not installed at /usr/bin/chromium")
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    async with chromium() as browser:
         context = await browser.new_context(viewport={"width": 1360, "height": 820})
         yield await context.new_page()
-        await browser.close()
 
 
 async def test_an_agent_handles_a_handoff_end_to_end(server: Server, page: Any, fake_botpress: FakeBotpress) -> None:

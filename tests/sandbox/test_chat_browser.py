@@ -6,7 +6,6 @@ is the fake desk's signed webhooks. Chromium is Debian's, driven by Playwright.
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -15,29 +14,16 @@ import pytest
 
 from integration.sandbox.bot import WELCOME, WELCOME_BACK
 from integration.sandbox.plugin_config import DEFAULT_TEXTS
+from tests.browser import chromium, require_chromium
 from tests.sandbox.test_handoff_flow import Running, _start
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(shutil.which(CHROMIUM) is None, reason="Debian's chromium is not installed"),
-]
+pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
 async def running(tmp_path: Path) -> AsyncIterator[Running]:
     """The server (integration + sandbox on the fake desk)."""
+    require_chromium()  # before starting a server for nothing
     async for value in _start(tmp_path):
         yield value
 
@@ -45,14 +31,8 @@ async def running(tmp_path: Path) -> AsyncIterator[Running]:
 @pytest.fixture
 async def page(running: Running) -> AsyncIterator[Any]:
     """A Chromium page."""
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield await browser.new_page()
-        finally:
-            await browser.close()
+    async with chromium() as browser:
+        yield await browser.new_page()
 
 
 async def _say(page: Any, text: str) -> None:
