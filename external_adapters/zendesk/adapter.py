@@ -29,7 +29,7 @@ from ..base import (
     WebhookRequest,
     WebhookResult,
 )
-from ..errors import AdapterConfigError, ExternalNotFoundError, InvalidSignatureError
+from ..errors import AdapterConfigError, ExternalNotFoundError, ExternalRequestError, InvalidSignatureError
 from ..events import AgentAssigned, InboundEvent, SessionClosed
 from . import subscription as subs
 from .client import ZendeskClient
@@ -210,7 +210,12 @@ class ZendeskAdapter(HelpdeskAdapter[ZendeskConfig, ZendeskSession]):
         except MediaUnavailable as exc:
             log.warning("zendesk: sending a %s as a link: %s", kind, exc)
             return None
-        upload = await self.client.upload(media.filename, media.content, media.content_type)
+        try:
+            upload = await self.client.upload(media.filename, media.content, media.content_type)
+        except ExternalRequestError as exc:
+            # Zendesk refused the file (type, size, ...): the message still goes, as a labelled link.
+            log.warning("zendesk: upload refused, sending the %s as a link: %s", kind, exc)
+            return None
         return upload.token
 
     async def _deliver(self, ticket_id: int, comment: OutgoingComment) -> str:

@@ -105,6 +105,18 @@ async def test_a_failed_download_becomes_a_labelled_link(
     assert last["body"] == f"[Image: Pic] {MEDIA_URL}/gone.png" and last["attachments"] == []
 
 
+async def test_a_refused_upload_becomes_a_labelled_link(
+    session: tuple[Built, str, str], fake_zendesk: FakeZendesk, media_host: respx.MockRouter
+) -> None:
+    built, ticket_id, jane = session
+    fake_zendesk.fail_next.append(httpx.Response(422, json={"error": "RecordInvalid", "description": "bad file"}))
+    await built.adapter.send_message(
+        _out(ticket_id, jane, "file", {"fileUrl": f"{MEDIA_URL}/doc.pdf", "title": "Invoice"})
+    )
+    last = fake_zendesk.tickets[int(ticket_id)].comments[-1]
+    assert last["body"] == f"[File: Invoice] {MEDIA_URL}/doc.pdf" and last["attachments"] == []
+
+
 async def test_an_oversized_file_becomes_a_link_without_reading_it_all(
     session: tuple[Built, str, str],
     fake_zendesk: FakeZendesk,
