@@ -69,10 +69,15 @@ class Result:
     errors: int = 0
     rss_before_kb: int = 0
     rss_after_kb: int = 0
+    server_cpu_seconds: float = 0.0
+    client_cpu_seconds: float = 0.0
 
     @property
     def throughput(self) -> float:
         return len(self.latencies_ms) / self.wall_seconds if self.wall_seconds else 0.0
+
+    def cpu_ms(self, seconds: float) -> float:
+        return 1000 * seconds / len(self.latencies_ms) if self.latencies_ms else 0.0
 
     def percentile(self, fraction: float) -> float:
         ordered = sorted(self.latencies_ms)
@@ -81,22 +86,28 @@ class Result:
 
 @dataclass
 class Server:
-    """The server subprocess and where it listens."""
+    """The server's process (``process`` is ``None`` when it runs in this one) and where it listens."""
 
-    process: subprocess.Popen[bytes]
+    pid: int
     base_url: str
     data_dir: Path
-    log_path: Path
+    log_path: Path | None = None
+    process: subprocess.Popen[bytes] | None = None
     notes: list[str] = field(default_factory=list)
 
     def rss_kb(self) -> int:
-        return _proc_status_kb(self.process.pid, "VmRSS")
+        return _proc_status_kb(self.pid, "VmRSS")
 
     def hwm_kb(self) -> int:
-        return _proc_status_kb(self.process.pid, "VmHWM")
+        return _proc_status_kb(self.pid, "VmHWM")
+
+    def note_rss(self, when: str) -> None:
+        self.notes.append(
+            f"Server RSS {when}: {self.rss_kb() / 1024:.1f} MiB (peak so far {self.hwm_kb() / 1024:.1f} MiB)"
+        )
 
     def cpu_seconds(self) -> float:
-        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
@@ -147,7 +158,7 @@ def running_server(log_level: str, keep_dir: bool) -> Iterator[Server]:
             server_command(), env=server_env(port, data_dir, log_level), stdout=log_file, stderr=subprocess.STDOUT
         )
     try:
-        yield Server(process, f"http://127.0.0.1:{port}", data_dir, log_path)
+        yield Server(process.pid, f"http://127.0.0.1:{port}", data_dir, log_path, process)
     finally:
         _stop(process)
         if not keep_dir:
@@ -167,7 +178,7 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 async def wait_until_registered(client: httpx.AsyncClient, server: Server) -> None:
     deadline = time.monotonic() + SERVER_START_SECONDS
     while time.monotonic() < deadline:
-        if server.process.poll() is not None:
+        if server.process is not None and server.process.poll() is not None:
             raise RuntimeError(f"the server exited ({server.process.returncode}); see {server.log_path}")
         with contextlib.suppress(httpx.HTTPError):
             status = (await client.get(f"{server.base_url}/sandbox/chat/status")).json()
@@ -184,7 +195,8 @@ async def read_ids(client: httpx.AsyncClient, server: Server) -> Ids:
         bot_id, integration_id, webhook_id = connection.execute(
             "SELECT bot_id, integration_id, webhook_id FROM installations"
         ).fetchone()
-    response = await client.get(f"{server.base_url}/sandbox/api/v1/chat/users", headers=_api_headers(bot_id, None))
+    users_url = f"{server.base_url}/sandbox/api/v1/chat/users"
+    response = await client.get(users_url, headers=_api_headers(bot_id, None))
     response.raise_for_status()
     bot_user = next(user for user in response.json()["users"] if user.get("name") == "Sandbox bot")
     return Ids(bot_id, bot_user["id"], integration_id, webhook_id)
@@ -320,9 +332,11 @@ async def measure(name: str, concurrency: int, jobs: list[Callable[[], Awaitable
             result.latencies_ms.append((time.perf_counter() - started) * 1000)
             result.errors += 0 if ok else 1
 
-    started = time.perf_counter()
+    started, server_cpu, client_cpu = time.perf_counter(), server.cpu_seconds(), time.process_time()
     await asyncio.gather(*(worker() for _ in range(concurrency)))
     result.wall_seconds = time.perf_counter() - started
+    result.server_cpu_seconds = server.cpu_seconds() - server_cpu
+    result.client_cpu_seconds = time.process_time() - client_cpu
     result.rss_after_kb = server.rss_kb()
     return result
 
@@ -399,27 +413,27 @@ async def bench_stop_start(runtime: Runtime, cycles: int, when: str) -> tuple[Re
     start = Result(f"startHitl ({when})", 1, [], 0.0, rss_before_kb=runtime.server.rss_kb())
     stop = Result(f"stopHitl ({when})", 1, [], 0.0, rss_before_kb=runtime.server.rss_kb())
     for n in range(cycles):
-        t0 = time.perf_counter()
-        response = await runtime.operation(
-            "action_triggered",
-            {"type": "startHitl", "input": {"userId": bp_user_id, "title": f"cycle {n}", "messageHistory": history}},
-        )
-        t1 = time.perf_counter()
-        start.latencies_ms.append((t1 - t0) * 1000)
-        start.wall_seconds += t1 - t0
-        if response.status_code != 200:
-            start.errors += 1
-            continue
-        conversation_id = response.json()["output"]["conversationId"]
-        t2 = time.perf_counter()
-        stop_body = {"type": "stopHitl", "input": {"conversationId": conversation_id}}
-        stopped = await runtime.operation("action_triggered", stop_body)
-        t3 = time.perf_counter()
-        stop.latencies_ms.append((t3 - t2) * 1000)
-        stop.wall_seconds += t3 - t2
-        stop.errors += 0 if ok_status(stopped) else 1
+        start_input = {"userId": bp_user_id, "title": f"cycle {n}", "messageHistory": history}
+        started = await timed(runtime, start, {"type": "startHitl", "input": start_input})
+        if started.status_code == 200:
+            stop_input = {"conversationId": started.json()["output"]["conversationId"]}
+            await timed(runtime, stop, {"type": "stopHitl", "input": stop_input})
     start.rss_after_kb = stop.rss_after_kb = runtime.server.rss_kb()
     return start, stop
+
+
+async def timed(runtime: Runtime, result: Result, body: dict[str, Any]) -> httpx.Response:
+    """One ``action_triggered``, added to ``result`` (latency, server and client CPU, errors)."""
+    server_cpu, client_cpu = runtime.server.cpu_seconds(), time.process_time()
+    started = time.perf_counter()
+    response = await runtime.operation("action_triggered", body)
+    elapsed = time.perf_counter() - started
+    result.latencies_ms.append(elapsed * 1000)
+    result.wall_seconds += elapsed
+    result.server_cpu_seconds += runtime.server.cpu_seconds() - server_cpu
+    result.client_cpu_seconds += time.process_time() - client_cpu
+    result.errors += 0 if ok_status(response) else 1
+    return response
 
 
 @contextlib.contextmanager
@@ -430,7 +444,7 @@ def profiled(server: Server, output: Path | None) -> Iterator[None]:
         yield
         return
     output.parent.mkdir(parents=True, exist_ok=True)
-    command = [spy, "record", "--pid", str(server.process.pid), "--format", "raw", "--rate", "200", "-o", str(output)]
+    command = [spy, "record", "--pid", str(server.pid), "--format", "raw", "--rate", "200", "-o", str(output)]
     recorder = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     time.sleep(1.0)  # py-spy attaches
     try:
@@ -471,14 +485,15 @@ def _wrk_script(folder: Path) -> Path:
 def table(results: list[Result]) -> str:
     lines = [
         "| operation | concurrency | requests | errors | req/s | p50 ms | p95 ms | p99 ms | max ms "
-        "| RSS before → after (MiB) |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+        "| server CPU ms/req | client CPU ms/req | server RSS before → after (MiB) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for r in results:
         lines.append(
             f"| {r.name} | {r.concurrency} | {len(r.latencies_ms)} | {r.errors} | {r.throughput:,.0f} | "
             f"{r.percentile(0.50):.2f} | {r.percentile(0.95):.2f} | {r.percentile(0.99):.2f} | "
-            f"{max(r.latencies_ms, default=0):.2f} | {r.rss_before_kb / 1024:.1f} → {r.rss_after_kb / 1024:.1f} |"
+            f"{max(r.latencies_ms, default=0):.2f} | {r.cpu_ms(r.server_cpu_seconds):.2f} | "
+            f"{r.cpu_ms(r.client_cpu_seconds):.2f} | {r.rss_before_kb / 1024:.1f} → {r.rss_after_kb / 1024:.1f} |"
         )
     return "\n".join(lines)
 
@@ -507,22 +522,23 @@ async def run(args: argparse.Namespace, server: Server) -> list[Result]:
         runtime = Runtime(client, server, ids)
         session = await runtime.open_session("bench@example.com", "Benchmark session")
         await settle(server)
-        server.notes.append(f"RSS after start-up and one session: {server.rss_kb() / 1024:.1f} MiB")
+        server.note_rss("after start-up and one session")
         await bench_messages(runtime, session, min(200, args.messages), 8, "warm-up")  # not reported
         await settle(server)
-        server.notes.append(f"RSS after a 200-message warm-up: {server.rss_kb() / 1024:.1f} MiB")
+        server.note_rss("after a 200-message warm-up")
         results = [await bench_ping(runtime, args.pings, c) for c in args.concurrency]
         results.extend(await bench_stop_start(runtime, args.cycles, "fresh emulator"))
         await settle(server)
+        server.note_rss("after ping and the first start/stop cycles")
         for c in args.concurrency:
             profile = args.profile_dir / f"message_created-c{c}.txt" if args.profile_dir else None
             results.append(await bench_messages(runtime, session, args.messages, c, f"c{c}", profile))
-            print(f"  message_created c={c} done", file=sys.stderr)
+            server.note_rss(f"after the message_created run at concurrency {c}")
         await settle(server)
         # Again, now that the emulated Botpress holds every message above (its lookups scan whole collections).
         results.extend(await bench_stop_start(runtime, args.cycles, "after the message runs"))
         await settle(server)
-        server.notes.append(f"RSS at the end: {server.rss_kb() / 1024:.1f} MiB (peak {server.hwm_kb() / 1024:.1f} MiB)")
+        server.note_rss("at the end")
         if args.wrk:
             server.notes.append(bench_wrk(server, ids, args.wrk_seconds, 32) or "wrk is not installed")
     return results
@@ -553,7 +569,8 @@ def main(argv: list[str] | None = None) -> int:
         try:
             results = asyncio.run(asyncio.wait_for(run(args, server), timeout=900))
         except BaseException:
-            print(server.log_path.read_text()[-3000:], file=sys.stderr)
+            if server.log_path is not None:
+                print(server.log_path.read_text()[-3000:], file=sys.stderr)
             raise
         notes = server.notes
         if args.keep:
