@@ -5,10 +5,11 @@ from __future__ import annotations
 import io
 import json
 
+import jsonschema
 import pytest
 
 from definition import Renames
-from external_adapters.registry import register_adapter
+from external_adapters.registry import BUILTIN_ADAPTERS, register_adapter
 from integration.definition_cli import definition_command
 from tests.definition.adapters import ClashingStateAdapter, DeskAdapter
 
@@ -52,3 +53,15 @@ def test_an_adapter_that_cannot_be_declared_is_exit_status_2(capsys: pytest.Capt
     assert definition_command("definition-clash", Renames(), out) == 2
     assert out.getvalue() == ""
     assert "hitlSession" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("adapter_name", sorted(BUILTIN_ADAPTERS))
+def test_the_built_in_adapters_can_be_declared(adapter_name: str) -> None:
+    out = io.StringIO()
+    assert definition_command(adapter_name, Renames(), out) == 0
+    body = json.loads(out.getvalue())
+    assert body["name"] == f"hitl-bridge-{adapter_name}"
+    schemas = [body["configuration"]["schema"], *(entity["schema"] for entity in body["entities"].values())]
+    schemas += [state["schema"] for state in body["states"].values()]
+    for schema in schemas:
+        jsonschema.Draft7Validator.check_schema(schema)
