@@ -142,11 +142,17 @@ async def _shoot(user: Any, agent: Any, step: str) -> None:
     await agent.screenshot(path=str(SCREENSHOTS / f"sandbox-serve-{step}-agent.png"))
 
 
-async def test_serve_prints_the_demo_login_once(served: Served) -> None:
+def _text_of(path: Path) -> str:
+    return path.read_text(errors="replace")
+
+
+async def test_serve_prints_the_demo_login_once_and_never_logs_it(served: Served, tmp_path: Path) -> None:
     assert served.printed("Console e-mail") == DEMO_EMAIL
     password = served.printed("Console password")
     assert len(password) >= 12
     assert [line for line in served.stdout if password in line] == [f"  Console password:    {password}"]
+    log = _text_of(tmp_path / "serve.log")
+    assert "sandbox: integration registered" in log and password not in log
     assert served.printed("Agent console") == f"{served.base_url}/console"
     assert served.printed("Sandbox chat page") == f"{served.base_url}/sandbox"
 
