@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,9 +24,7 @@ if TYPE_CHECKING:
 
 # Imported as plugins (not at the top of this module) so that pytest rewrites their asserts.
 
-pytest_plugins = ["tests.contracts.botpress"]
-if importlib.util.find_spec("tests.contracts.zendesk") is not None:  # lands with the zendesk adapter
-    pytest_plugins.append("tests.contracts.zendesk")
+pytest_plugins = ["tests.contracts.botpress", "tests.contracts.zendesk"]
 
 FAKE_CONFIG = {"adapter": "fake", "secret": FakeHarness.secret}
 
