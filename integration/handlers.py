@@ -45,6 +45,11 @@ async def health(request: web.Request) -> web.Response:
     return web.Response(text="ok")
 
 
+async def no_content(request: web.Request) -> web.Response:
+    """An empty answer (for browsers asking for a favicon)."""
+    return web.Response(status=204)
+
+
 def _secret_matches(request: web.Request) -> bool:
     secret = request.app[SETTINGS].secret_path
     if secret is None:
