@@ -8,13 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
-import os
 import sys
 from collections.abc import AsyncIterator
 from functools import partial
-from typing import Any
 
 from aiohttp import web
 
@@ -35,7 +32,6 @@ __all__ = ["SANDBOX", "Sandbox", "SandboxOptions", "options_from_settings", "san
 log = logging.getLogger(__name__)
 
 API_PREFIX = "/sandbox/api"
-PLUGIN_CONFIG_ENV = "HITL_BRIDGE_SANDBOX_PLUGIN"
 _LOCAL_HOSTS = {"", "0.0.0.0", "::", "[::]"}
 
 
@@ -65,10 +61,8 @@ def options_from_settings(settings: Settings) -> SandboxOptions:
 
 
 def plugin_config(settings: Settings) -> PluginConfig:
-    """The HITL plugin's configuration: ``settings.sandbox_plugin`` if the settings have it, else the
-    ``HITL_BRIDGE_SANDBOX_PLUGIN`` JSON variable, else the defaults."""
-    values: Any = getattr(settings, "sandbox_plugin", None) or json.loads(os.environ.get(PLUGIN_CONFIG_ENV) or "{}")
-    return PluginConfig.model_validate(values)
+    """The HITL plugin's configuration (``HITL_BRIDGE_SANDBOX_PLUGIN``, JSON), over the plugin's defaults."""
+    return PluginConfig.model_validate(settings.sandbox_plugin)
 
 
 def sandbox_urls(settings: Settings) -> dict[str, str]:
@@ -83,8 +77,7 @@ def sandbox_urls(settings: Settings) -> dict[str, str]:
 
 
 def _self_url(settings: Settings) -> str:
-    self_url = getattr(settings, "self_url", None)
-    return str(self_url) if self_url else (settings.public_url or f"http://{settings.host}:{settings.port}").rstrip("/")
+    return settings.self_url
 
 
 def _local_base(settings: Settings) -> str:

@@ -11,7 +11,6 @@ import asyncio
 import inspect
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -23,6 +22,8 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.live import free_port
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 HOST = "127.0.0.1"
 START_TIMEOUT_SECONDS = 30.0
@@ -30,13 +31,6 @@ STOP_TIMEOUT_SECONDS = 10.0
 POLL_SECONDS = 0.05
 CAT_PNG = b"\x89PNG\r\n\x1a\n" + b"e2e fake cat picture " * 8
 ZENDESK_CREDENTIALS = {"subdomain": "acme", "email": "agent@acme.test", "apiToken": "t0ken"}
-
-
-def free_port() -> int:
-    """A TCP port free on 127.0.0.1 right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
 
 
 def child_env(**extra: str) -> dict[str, str]:

@@ -11,10 +11,8 @@ from typing import Any
 
 import httpx
 import pytest
-from aiohttp import web
 
 from external_adapters.inbox import InboxService
-from integration.app import create_app
 from integration.app_keys import ADAPTER_BACKENDS
 from integration.sandbox import SANDBOX, Sandbox
 from integration.sandbox.demo_agent import (
@@ -28,7 +26,7 @@ from integration.sandbox.demo_agent import (
 from integration.sandbox.plugin_config import DEFAULT_TEXTS
 from integration.settings import Settings
 from tests.external_adapters.inbox.conftest import cheap_password_hashes, make_options
-from tests.sandbox.test_handoff_flow import free_port
+from tests.live import free_port, live_app
 
 __all__ = ["cheap_password_hashes"]  # autouse here too
 
@@ -137,23 +135,10 @@ async def serving(tmp_path: Path, **values: Any) -> AsyncIterator[tuple[httpx.As
     """``serve``'s app (sandbox + inbox + console) on a real socket, once the integration is registered."""
     port = free_port()
     settings = Settings(host="127.0.0.1", port=port, sandbox=True, data_dir=tmp_path, **values)
-    app = create_app(settings)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    try:
-        sandbox = app[SANDBOX].value
-        for _ in range(200):
-            if sandbox.runtime.activity.registration != "pending":
-                break
-            await asyncio.sleep(0.05)
-        assert sandbox.runtime.activity.registration == "registered"
+    async with live_app(settings) as (app, http):
         service = app[ADAPTER_BACKENDS]["inbox"]
         assert isinstance(service, InboxService)
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", trust_env=False, timeout=30) as http:
-            yield http, sandbox, service
-    finally:
-        await runner.cleanup()
+        yield http, app[SANDBOX].value, service
 
 
 def printed_password(out: str) -> str:

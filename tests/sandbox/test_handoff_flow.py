@@ -6,10 +6,7 @@ The end user talks through the chat page's JSON endpoints; the helpdesk talks th
 
 from __future__ import annotations
 
-import asyncio
 import json
-import os
-import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,26 +14,17 @@ from typing import Any
 
 import httpx
 import pytest
-from aiohttp import web
 
 from external_adapters import register_adapter
-from integration.app import create_app
 from integration.app_keys import ADAPTER_BACKENDS
 from integration.sandbox import SANDBOX, Sandbox
 from integration.sandbox.bot import WELCOME, WELCOME_BACK
 from integration.sandbox.plugin_config import DEFAULT_TEXTS
 from integration.settings import Settings
 from tests.fakes import SIGNATURE_HEADER, FakeAdapter, FakeDesk, FakeHarness, sign
+from tests.live import free_port, live_app
 
 pytestmark = pytest.mark.e2e
-
-
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @dataclass
@@ -86,26 +74,12 @@ async def _start(tmp_path: Path, plugin: dict[str, Any] | None = None) -> AsyncI
         data_dir=tmp_path,
         sandbox_configuration={"adapter": "fake", "secret": FakeHarness.secret},
         retry_max_wait_seconds=0,
+        sandbox_plugin=plugin or {},
     )
-    if plugin is not None:
-        os.environ["HITL_BRIDGE_SANDBOX_PLUGIN"] = json.dumps(plugin)
-    app = create_app(settings)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    try:
-        sandbox = app[SANDBOX].value
-        for _ in range(200):
-            if sandbox.runtime.activity.registration != "pending":
-                break
-            await asyncio.sleep(0.05)
-        assert sandbox.runtime.activity.registration == "registered"
+    async with live_app(settings) as (app, http):
         desk = app[ADAPTER_BACKENDS]["fake"]
         assert isinstance(desk, FakeDesk)
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", trust_env=False, timeout=30) as http:
-            yield Running(http, sandbox, desk)
-    finally:
-        await runner.cleanup()
+        yield Running(http, app[SANDBOX].value, desk)
 
 
 @pytest.fixture

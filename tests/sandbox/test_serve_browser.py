@@ -24,8 +24,8 @@ from integration.sandbox.bot import WELCOME, WELCOME_BACK
 from integration.sandbox.demo_agent import DEMO_EMAIL, DEMO_NAME
 from integration.sandbox.plugin_config import DEFAULT_TEXTS
 from tests.browser import chromium, require_chromium
+from tests.live import free_port
 from tests.sandbox.test_chat_browser import _say, _see
-from tests.sandbox.test_handoff_flow import free_port
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 
