@@ -33,13 +33,12 @@ import jsonschema
 import pytest
 import respx
 from openapi_core import OpenAPI
-from openapi_core.datatypes import RequestParameters
 from openapi_core.exceptions import OpenAPIError
 from openapi_core.testing import MockResponse
 from pydantic import SecretStr
-from werkzeug.datastructures import Headers, ImmutableMultiDict
 
 from integration.botpress import BotpressClient
+from tests.contracts.openapi_httpx import OpenApiRequest, as_openapi_request
 
 BP_TEST_API_URL = "https://api.botpress.cloud"
 SPEC_DIR = Path(__file__).resolve().parent.parent / "specs" / "botpress"
@@ -122,18 +121,6 @@ def _find_operation(method: str, path: str) -> _Operation | None:
 # --- request validation -----------------------------------------------------------------------------------------
 
 
-@dataclass
-class _OpenApiRequest:
-    """An httpx request seen through openapi-core's ``Request`` protocol."""
-
-    host_url: str
-    path: str
-    method: str
-    body: bytes | None
-    content_type: str
-    parameters: RequestParameters
-
-
 def _path_of(request: httpx.Request, base_url: str | None) -> str:
     # Still percent-encoded, so an id holding "/" stays one path segment.
     path = request.url.raw_path.split(b"?", 1)[0].decode("ascii")
@@ -143,18 +130,10 @@ def _path_of(request: httpx.Request, base_url: str | None) -> str:
     return path
 
 
-def _as_openapi_request(request: httpx.Request, path: str) -> _OpenApiRequest:
-    query = [(key, value) for key, value in request.url.params.multi_items() if not key.startswith("tags.")]
-    return _OpenApiRequest(
-        host_url=_spec_dict()["servers"][0]["url"],
-        path=path,
-        method=request.method.lower(),
-        body=request.content or None,
-        content_type=request.headers.get("content-type", "").lower(),
-        parameters=RequestParameters(
-            query=ImmutableMultiDict(query), header=Headers(list(request.headers.items())), cookie=ImmutableMultiDict()
-        ),
-    )
+def _as_openapi_request(request: httpx.Request, path: str) -> OpenApiRequest:
+    # Tag filters are checked by hand: the spec does not model `tags.<key>` query parameters.
+    host_url = _spec_dict()["servers"][0]["url"]
+    return as_openapi_request(request, host_url=host_url, path=path, keep_query=lambda key: not key.startswith("tags."))
 
 
 def validate_botpress_request(

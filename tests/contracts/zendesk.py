@@ -21,7 +21,6 @@ import functools
 import json
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -31,10 +30,10 @@ import pytest
 import respx
 import yaml
 from openapi_core import Config, OpenAPI
-from openapi_core.datatypes import RequestParameters
 from openapi_core.exceptions import OpenAPIError
 from openapi_core.testing import MockResponse
-from werkzeug.datastructures import Headers, ImmutableMultiDict
+
+from tests.contracts.openapi_httpx import OpenApiRequest, as_openapi_request
 
 ZD_TEST_URL = "https://acme.zendesk.com"
 SPEC_PATH = Path(__file__).resolve().parent.parent / "specs" / "zendesk" / "support-oas-relaxed.yaml"
@@ -89,34 +88,15 @@ def _openapi() -> OpenAPI:
     return OpenAPI.from_dict(spec, config=Config(spec_validator_cls=None))
 
 
-@dataclass
-class _OpenApiRequest:
-    host_url: str
-    path: str
-    method: str
-    body: bytes | None
-    content_type: str
-    parameters: RequestParameters
-
-
 def support_path(request: httpx.Request) -> str:
     """The request path without a ``.json`` suffix (the OAS has none; Zendesk accepts both)."""
     path = request.url.path
     return path[: -len(".json")] if path.endswith(".json") else path
 
 
-def _as_openapi(request: httpx.Request) -> _OpenApiRequest:
-    return _OpenApiRequest(
-        host_url=ZD_TEST_URL,
-        path=support_path(request),
-        method=request.method.lower(),
-        body=request.content or None,
-        content_type=request.headers.get("content-type", "application/json").lower(),
-        parameters=RequestParameters(
-            query=ImmutableMultiDict(list(request.url.params.multi_items())),
-            header=Headers(list(request.headers.items())),
-            cookie=ImmutableMultiDict(),
-        ),
+def _as_openapi(request: httpx.Request) -> OpenApiRequest:
+    return as_openapi_request(
+        request, host_url=ZD_TEST_URL, path=support_path(request), default_content_type="application/json"
     )
 
 
