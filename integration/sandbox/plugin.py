@@ -39,28 +39,17 @@ class HitlPlugin(PluginBase):
         configuration_overrides: dict[str, Any] | None = None,
     ) -> None:
         """The plugin's ``startHitl`` action: hand the upstream conversation over to a human agent."""
-        conversation = await self._bp.conversations.get(upstream_conversation_id)
-        previous = await self._memory.session(upstream_conversation_id)
         last_user_message_id = await self._last_user_message_id(upstream_conversation_id)
-        if conversation["integration"] == self._alias or (previous and previous["active"]):
-            return
-        if previous and last_user_message_id and previous.get("startMessageId") == last_user_message_id:
+        if not await self._may_start(upstream_conversation_id, last_user_message_id):
             return
         config = self.config.merged(configuration_overrides)
         await self._say(upstream_conversation_id, config, "on_hitl_handoff_message")
+        start_input: dict[str, Any] = {"title": title}
+        start_input.update(
+            {k: v for k, v in (("description", description), ("hitlSession", hitl_session)) if v is not None}
+        )
         try:
-            downstream_user_id = await self._downstream_user(upstream_user_id)
-            start_input: dict[str, Any] = {
-                "title": title,
-                "userId": downstream_user_id,
-                "messageHistory": await self._history(upstream_conversation_id),
-            }
-            if description is not None:
-                start_input["description"] = description
-            if hitl_session is not None:
-                start_input["hitlSession"] = hitl_session
-            output = await self._actions.call_action(self._definition.renames.action("startHitl"), start_input)
-            downstream = await self._bp.conversations.get(str(output.get("conversationId")))
+            downstream_user_id, downstream = await self._open(upstream_conversation_id, upstream_user_id, start_input)
         except (IntegrationCallError, ApiError) as exc:
             log.warning("sandbox plugin: startHitl failed: %s", exc)
             await self._post(upstream_conversation_id, f"Sorry, I could not reach a human agent ({exc}).")
@@ -79,12 +68,35 @@ class HitlPlugin(PluginBase):
             "config": config.model_dump(by_alias=True),
         }
         await self._memory.save_session(session)
-        if config.agent_assigned_timeout_seconds > 0:
-            started, downstream_id = session["startedAt"], downstream["id"]
-            self._schedule(
-                config.agent_assigned_timeout_seconds,
-                lambda: self.assignment_timeout(upstream_conversation_id, downstream_id, started),
-            )
+        self._schedule_assignment_timeout(session, config.agent_assigned_timeout_seconds)
+
+    async def _may_start(self, upstream_conversation_id: str, last_user_message_id: str | None) -> bool:
+        # The plugin's guards: never inside a ticket, never twice at once, never twice for the same user message.
+        conversation = await self._bp.conversations.get(upstream_conversation_id)
+        previous = await self._memory.session(upstream_conversation_id)
+        if conversation["integration"] == self._alias or (previous and previous["active"]):
+            return False
+        replayed = previous and last_user_message_id and previous.get("startMessageId") == last_user_message_id
+        return not replayed
+
+    async def _open(
+        self, upstream_conversation_id: str, upstream_user_id: str, start_input: dict[str, Any]
+    ) -> tuple[str, dict[str, Any]]:
+        """Link the user, then call the integration's startHitl; return the downstream user and conversation."""
+        downstream_user_id = await self._downstream_user(upstream_user_id)
+        start_input = {
+            **start_input,
+            "userId": downstream_user_id,
+            "messageHistory": await self._history(upstream_conversation_id),
+        }
+        output = await self._actions.call_action(self._definition.renames.action("startHitl"), start_input)
+        return downstream_user_id, await self._bp.conversations.get(str(output.get("conversationId")))
+
+    def _schedule_assignment_timeout(self, session: dict[str, Any], seconds: float) -> None:
+        if seconds > 0:
+            upstream_id, downstream_id = session["upstreamConversationId"], session["downstreamConversationId"]
+            started = session["startedAt"]
+            self._schedule(seconds, lambda: self.assignment_timeout(upstream_id, downstream_id, started))
 
     async def stop_hitl(self, upstream_conversation_id: str) -> None:
         """The plugin's ``stopHitl`` action: tell the agent, close both sides and the ticket; nothing to the user."""
