@@ -89,13 +89,15 @@ def serve(settings: Settings) -> int:
     """Run the server until interrupted."""
     from aiohttp import web
 
+    from .access_log import access_logger_for
     from .app import create_app
     from .logging_setup import configure_logging
 
     configure_logging(settings.log_level, settings.log_format)
     app = create_app(settings)
     _announce(settings)
-    web.run_app(app, host=settings.host, port=settings.port, print=None)
+    secret = settings.secret_path.get_secret_value() if settings.secret_path else None
+    web.run_app(app, host=settings.host, port=settings.port, print=None, access_log_class=access_logger_for(secret))
     return 0
 
 
