@@ -37,6 +37,7 @@ from openapi_core.exceptions import OpenAPIError
 from openapi_core.testing import MockResponse
 from pydantic import SecretStr
 
+from external_adapters.http_retry import RetryPolicy
 from integration.botpress import BotpressClient
 from tests.contracts.openapi_httpx import OpenApiRequest, as_openapi_request
 
@@ -378,15 +379,21 @@ def bp_sleeps() -> RecordedSleeps:
 async def bp_client(bp_api: BotpressMockRouter, bp_sleeps: RecordedSleeps) -> AsyncIterator[BotpressClient]:
     """A :class:`BotpressClient` talking to ``bp_api``, with the test ids and token, never really sleeping."""
     async with httpx.AsyncClient() as http:
-        yield BotpressClient(
-            http,
-            base_url=BP_TEST_API_URL,
-            token=SecretStr(TEST_TOKEN),
-            bot_id=TEST_BOT_ID,
-            integration_id=TEST_INTEGRATION_ID,
-            integration_alias=TEST_INTEGRATION_ALIAS,
-            sleep=bp_sleeps,
-        )
+        yield make_bp_client(http, bp_sleeps)
+
+
+def make_bp_client(http: httpx.AsyncClient, sleeps: RecordedSleeps, retry: RetryPolicy | None = None) -> BotpressClient:
+    """A client with the test ids and token that records its retry waits instead of sleeping."""
+    return BotpressClient(
+        http,
+        base_url=BP_TEST_API_URL,
+        token=SecretStr(TEST_TOKEN),
+        bot_id=TEST_BOT_ID,
+        integration_id=TEST_INTEGRATION_ID,
+        integration_alias=TEST_INTEGRATION_ALIAS,
+        retry=retry or RetryPolicy(),
+        sleep=sleeps,
+    )
 
 
 # --- response builders ------------------------------------------------------------------------------------------

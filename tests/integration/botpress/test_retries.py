@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from pydantic import SecretStr
 
 from external_adapters.http_retry import RetryPolicy
 from integration.botpress import (
@@ -15,10 +14,6 @@ from integration.botpress import (
     RateLimitedError,
 )
 from tests.contracts.botpress import (
-    BP_TEST_API_URL,
-    TEST_BOT_ID,
-    TEST_INTEGRATION_ALIAS,
-    TEST_INTEGRATION_ID,
     TEST_TOKEN,
     BotpressMockRouter,
     RecordedSleeps,
@@ -26,6 +21,7 @@ from tests.contracts.botpress import (
     bp_json,
     bp_message,
     bp_user,
+    make_bp_client,
 )
 
 USER_ID = "user_01JTESTUSER00000000000000000"
@@ -102,7 +98,7 @@ async def test_a_long_retry_after_is_capped(bp_api: BotpressMockRouter, bp_sleep
         side_effect=[bp_error("RateLimited", headers={"Retry-After": "999"}), bp_json({"user": bp_user()})]
     )
     async with httpx.AsyncClient() as http:
-        client = make_client(http, bp_sleeps, RetryPolicy(attempts=2, max_wait=5.0))
+        client = make_bp_client(http, bp_sleeps, RetryPolicy(attempts=2, max_wait=5.0))
         await client.get_user(USER_ID)
 
     assert bp_sleeps == [5.0]
@@ -181,21 +177,8 @@ async def test_400_is_never_retried(
 async def test_attempts_follow_the_policy(bp_api: BotpressMockRouter, bp_sleeps: RecordedSleeps) -> None:
     route = bp_api.get(f"/v1/chat/users/{USER_ID}").mock(side_effect=httpx.ReadError("reset"))
     async with httpx.AsyncClient() as http:
-        client = make_client(http, bp_sleeps, RetryPolicy(attempts=2))
+        client = make_bp_client(http, bp_sleeps, RetryPolicy(attempts=2))
         with pytest.raises(BotpressUnavailableError):
             await client.get_user(USER_ID)
 
     assert route.call_count == 2
-
-
-def make_client(http: httpx.AsyncClient, sleeps: RecordedSleeps, retry: RetryPolicy) -> BotpressClient:
-    return BotpressClient(
-        http,
-        base_url=BP_TEST_API_URL,
-        token=SecretStr(TEST_TOKEN),
-        bot_id=TEST_BOT_ID,
-        integration_id=TEST_INTEGRATION_ID,
-        integration_alias=TEST_INTEGRATION_ALIAS,
-        retry=retry,
-        sleep=sleeps,
-    )
