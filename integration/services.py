@@ -94,8 +94,10 @@ class Services:
     adapter_env: AdapterEnvironment
     backends: dict[str, object | None] = field(default_factory=dict)
     author_cache: TtlCache = field(default_factory=lambda: TtlCache(300.0))
+    """Helpdesk id of each message author, so a message does not cost a user lookup."""
+    sent_messages: TtlCache = field(default_factory=lambda: TtlCache(300.0))
+    """Helpdesk message id of each Botpress message already delivered, for redeliveries that beat the ack."""
     locks: KeyedLocks = field(default_factory=KeyedLocks)
-    sleep: Callable[[float], Any] | None = None
 
     def botpress_for(self, ctx: OperationContext) -> BotpressClient:
         """A Runtime API client acting as this installation, forwarding the trace headers."""
@@ -109,7 +111,6 @@ class Services:
             integration_alias=ctx.installation.integration_alias,
             trace_headers=ctx.trace_headers,
             retry=RetryPolicy(attempts=self.settings.retry_attempts, max_wait=self.settings.retry_max_wait_seconds),
-            sleep=self.sleep,
         )
 
     def env_for(self, adapter_name: str) -> AdapterEnvironment:

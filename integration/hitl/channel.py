@@ -69,7 +69,7 @@ def _check_route(deps: Deps, event: MessageCreated) -> None:
 
 async def _deliver(deps: Deps, event: MessageCreated, external_session_id: str, message: Any) -> None:
     done_key = f"sent:{deps.ctx.installation.bot_id}:{event.message.id}"
-    found, external_message_id = deps.services.author_cache.get(done_key)
+    found, external_message_id = deps.services.sent_messages.get(done_key)
     if not found or external_message_id is None:
         author = await author_external_id(deps, message.user_id or event.user.id, event.user)
         request = OutboundMessage(
@@ -79,7 +79,7 @@ async def _deliver(deps: Deps, event: MessageCreated, external_session_id: str, 
             bp_message_id=event.message.id,
         )
         external_message_id = await deps.adapter.send_message(request)
-        deps.services.author_cache.put(done_key, external_message_id)
+        deps.services.sent_messages.put(done_key, external_message_id)
     await deps.botpress.update_message(event.message.id, tags={MESSAGE_ID_TAG: external_message_id})
 
 
