@@ -102,11 +102,7 @@ def error_response(exc: BaseException) -> ErrorResponse:
         return ErrorResponse(401, error_body("Unauthorized", str(exc) or "invalid webhook signature", 401))
     if isinstance(exc, ExternalRequestError):
         return ErrorResponse(400, error_body("Runtime", str(exc)))
-    if isinstance(exc, ExternalServiceError) or _is_botpress_api_error(exc):
+    if isinstance(exc, ExternalServiceError | BotpressError):
         # Transient or upstream failures: a 500 lets the runtime retry; the body keeps a readable message.
         return ErrorResponse(500, error_body("Runtime", str(exc)))
     return ErrorResponse(500, error_body("Runtime", UNEXPECTED_MESSAGE))
-
-
-def _is_botpress_api_error(exc: BaseException) -> bool:
-    return isinstance(exc, BotpressError)
