@@ -11,6 +11,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from .serving import serve
 from .settings import Settings
 
 
@@ -25,14 +26,17 @@ def package_version() -> str:
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (every option also has a HITL_BRIDGE_* environment variable)."""
     parser = argparse.ArgumentParser(prog="hitl-bridge", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {package_version()}")
     commands = parser.add_subparsers(dest="command", required=True)
-    serve = commands.add_parser("serve", help="run the server (sandbox + inbox when BP_TOKEN is unset)")
+    serve = commands.add_parser("serve", help="run the server (sandbox + inbox without BP_TOKEN on a loopback host)")
     _server_options(serve)
     sandbox = commands.add_parser("sandbox", help="run the server with the Botpress emulator, for any adapter")
     _server_options(sandbox)
-    sandbox.add_argument("--config", help="the installation's configuration, as JSON", default=None)
+    sandbox.add_argument(
+        "--config", default=None, help=_described("sandbox_configuration", "the installation's configuration, as JSON")
+    )
     definition = commands.add_parser("definition", help="print the integration definition JSON for Botpress")
-    definition.add_argument("--adapter", default=None, help="adapter whose definition to print")
+    definition.add_argument("--adapter", default=None, help=_described("adapter", "adapter whose definition to print"))
     commands.add_parser("version", help="print the version")
     inbox = commands.add_parser("inbox", help="manage the built-in inbox")
     inbox_commands = inbox.add_subparsers(dest="inbox_command", required=True)
@@ -43,10 +47,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _server_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--host", default=None)
-    parser.add_argument("--port", type=int, default=None)
-    parser.add_argument("--adapter", default=None, help="default adapter (inbox, zendesk, ...)")
-    parser.add_argument("--data-dir", default=None)
+    parser.add_argument("--host", default=None, help=_described("host", "interface to listen on"))
+    parser.add_argument("--port", type=int, default=None, help=_described("port", "port to listen on (0: a free one)"))
+    parser.add_argument("--adapter", default=None, help=_described("adapter", "default adapter (inbox, zendesk, ...)"))
+    parser.add_argument("--data-dir", default=None, help=_described("data_dir", "where adapters keep their files"))
+
+
+def _described(setting: str, text: str) -> str:
+    """Help text naming the setting's environment variable and default, both taken from :class:`Settings`."""
+    default = Settings.model_fields[setting].get_default(call_default_factory=True)
+    shown = json.dumps(default) if isinstance(default, dict | list) else str(default)
+    return f"{text} (env HITL_BRIDGE_{setting.upper()}, default {shown})".replace("%", "%%")
 
 
 def load_settings(args: argparse.Namespace, **overrides: Any) -> Settings:
@@ -80,33 +91,6 @@ def _run(args: argparse.Namespace) -> int:
 
         return create_admin_command(Settings(), args.email, args.password, sys.stdout)
     if args.command == "sandbox":
-        config = json.loads(args.config) if args.config else {}
-        return serve(load_settings(args, sandbox=True, sandbox_configuration=config))
+        config = {"sandbox_configuration": json.loads(args.config)} if args.config else {}
+        return serve(load_settings(args, sandbox=True, **config))
     return serve(load_settings(args))
-
-
-def serve(settings: Settings) -> int:
-    """Run the server until interrupted."""
-    from aiohttp import web
-
-    from .access_log import access_logger_for
-    from .app import create_app
-    from .logging_setup import configure_logging
-
-    configure_logging(settings.log_level, settings.log_format)
-    app = create_app(settings)
-    _announce(settings)
-    secret = settings.secret_path.get_secret_value() if settings.secret_path else None
-    web.run_app(app, host=settings.host, port=settings.port, print=None, access_log_class=access_logger_for(secret))
-    return 0
-
-
-def _announce(settings: Settings) -> None:
-    base = settings.self_url
-    lines = [f"hitl-bridge {package_version()} on {base}", f"  Botpress operations: POST {base}/"]
-    if settings.console and "inbox" in settings.enabled_adapters:
-        lines.append(f"  Agent console:       {base}/console")
-    if settings.sandbox_enabled:
-        lines.append(f"  Sandbox chat page:   {base}/sandbox")
-        lines.append(f"  Emulated Runtime API: {base}/sandbox/api")
-    print("\n".join(lines), flush=True)

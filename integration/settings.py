@@ -6,6 +6,7 @@ Botpress SDK itself uses, ``BP_API_URL`` and ``BP_TOKEN``, which are read as the
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from typing import Any, Literal
 
@@ -51,11 +52,21 @@ class Settings(BaseSettings):
     allowed_bot_ids: list[str] = Field(
         default_factory=list, description="If set, operations from other x-bot-id values get a 403"
     )
+    insecure: bool = Field(
+        default=False,
+        description="With BP_TOKEN, serve even without SECRET_PATH or ALLOWED_BOT_IDS (a warning at start)",
+    )
+    allow_vendor_base_urls: bool = Field(
+        default=False,
+        description="Honour vendor URLs from an installation's configuration (Zendesk baseUrl), and let media "
+        "downloads reach private, loopback and link-local addresses",
+    )
     renames: Renames = Field(default_factory=Renames, description="Renamed actions, events and channel")
     transcript_budget_bytes: int = Field(default=65536, ge=1024, description="Size budget of the condensed history")
     author_cache_seconds: float = Field(default=300.0, ge=0, description="How long an author's external id is cached")
     sandbox: bool | None = Field(
-        default=None, description="Serve the Botpress emulator; unset means on exactly when BP_TOKEN is unset"
+        default=None,
+        description="Serve the Botpress emulator; unset means on exactly when BP_TOKEN is unset and host is loopback",
     )
     sandbox_persist: bool = Field(default=False, description="Keep the sandbox's emulated Botpress in SQLite")
     sandbox_configuration: dict[str, Any] = Field(
@@ -70,8 +81,33 @@ class Settings(BaseSettings):
 
     @property
     def sandbox_enabled(self) -> bool:
-        """Whether the Botpress emulator runs in this process."""
-        return self.sandbox if self.sandbox is not None else self.bp_token is None
+        """Whether the Botpress emulator runs in this process.
+
+        Unset, it runs only for a newcomer's setup: no ``BP_TOKEN`` and a loopback host. A production host with a
+        forgotten token must fail to start (:meth:`start_problem`), not expose an emulator to the network.
+        """
+        if self.sandbox is not None:
+            return self.sandbox
+        return self.bp_token is None and is_loopback_host(self.host)
+
+    @property
+    def endpoint_protected(self) -> bool:
+        """Whether Botpress operations are limited to a secret path or to known bots."""
+        return self.secret_path is not None or bool(self.allowed_bot_ids)
+
+    def start_problem(self) -> str | None:
+        """Why ``serve`` must refuse these settings (one line, naming the variables to set), else ``None``."""
+        if self.bp_token is None and not self.sandbox_enabled:
+            return (
+                f"BP_TOKEN is unset and the sandbox starts by itself only on a loopback host (not {self.host!r}): "
+                "set BP_TOKEN to serve Botpress, or HITL_BRIDGE_SANDBOX=true to serve the sandbox on this host"
+            )
+        if self.bp_token is not None and not self.endpoint_protected and not self.insecure:
+            return (
+                "BP_TOKEN is set but the endpoint is open to anyone: set HITL_BRIDGE_SECRET_PATH or "
+                "HITL_BRIDGE_ALLOWED_BOT_IDS (or HITL_BRIDGE_INSECURE=true if it is protected otherwise)"
+            )
+        return None
 
     @property
     def self_url(self) -> str:
@@ -96,3 +132,13 @@ class Settings(BaseSettings):
     def options_for(self, adapter_name: str) -> dict[str, Any]:
         """Process options of one adapter (empty when none are set)."""
         return dict(self.adapter_options.get(adapter_name, {}))
+
+
+def is_loopback_host(host: str) -> bool:
+    """Whether ``host`` (a name or an IP literal, IPv6 maybe in brackets) only listens on this machine."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False

@@ -1,0 +1,98 @@
+"""``hitl-bridge serve``: check the settings, take the port, announce, then run until interrupted.
+
+The order matters for a newcomer: a refused setting or a busy port is one line on stderr, printed before
+anything else (no banner, no traceback), and the banner only appears once the port is really ours.
+"""
+
+from __future__ import annotations
+
+import errno
+import ipaddress
+import logging
+import socket
+import sys
+
+from .settings import Settings
+
+log = logging.getLogger(__name__)
+EXIT_REFUSED = 2
+
+
+class StartError(Exception):
+    """The server cannot start; the message is one line telling what to change."""
+
+
+def serve(settings: Settings) -> int:
+    """Run the server until interrupted; ``2`` with one line on stderr when it cannot start."""
+    from .logging_setup import configure_logging
+
+    configure_logging(settings.log_level, settings.log_format)
+    try:
+        sock = _checked_socket(settings)
+    except StartError as exc:
+        print(f"hitl-bridge: {exc}", file=sys.stderr, flush=True)
+        return EXIT_REFUSED
+    if settings.insecure and settings.bp_token is not None and not settings.endpoint_protected:
+        log.warning("HITL_BRIDGE_INSECURE=true: any bot may call the operations, on any path")
+    _run(settings.model_copy(update={"port": sock.getsockname()[1]}), sock)
+    return 0
+
+
+def _checked_socket(settings: Settings) -> socket.socket:
+    problem = settings.start_problem()
+    if problem is not None:
+        raise StartError(problem)
+    return bind(settings.host, settings.port)
+
+
+def _run(settings: Settings, sock: socket.socket) -> None:
+    from aiohttp import web
+
+    from .access_log import access_logger_for
+    from .app import create_app
+
+    app = create_app(settings)
+    announce(settings)
+    secret = settings.secret_path.get_secret_value() if settings.secret_path else None
+    web.run_app(app, sock=sock, print=None, access_log_class=access_logger_for(secret))
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A listening socket on ``host:port`` (``0`` picks a free port), before the app starts.
+
+    Raises:
+        StartError: the port is taken, or the host cannot be listened on; the line names the settings.
+    """
+    try:
+        return socket.create_server((host.strip("[]"), port), family=_family(host), backlog=128)
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            raise StartError(
+                f"port {port} on {host} is already in use: choose another with HITL_BRIDGE_PORT or --port"
+            ) from None
+        reason = exc.strerror or type(exc).__name__
+        raise StartError(
+            f"cannot listen on {host}:{port} ({reason}): change HITL_BRIDGE_HOST / --host or HITL_BRIDGE_PORT / --port"
+        ) from None
+
+
+def _family(host: str) -> socket.AddressFamily:
+    try:
+        literal = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return socket.AF_INET  # a name such as localhost: its IPv4 address, as aiohttp's default site would use
+    return socket.AF_INET6 if literal.version == 6 else socket.AF_INET
+
+
+def announce(settings: Settings) -> None:
+    """Print where everything is served (once the port is bound)."""
+    from .cli import package_version
+
+    base = settings.self_url
+    lines = [f"hitl-bridge {package_version()} on {base}", f"  Botpress operations: POST {base}/"]
+    if settings.console and "inbox" in settings.enabled_adapters:
+        lines.append(f"  Agent console:       {base}/console")
+    if settings.sandbox_enabled:
+        lines.append(f"  Sandbox chat page:   {base}/sandbox")
+        lines.append(f"  Emulated Runtime API: {base}/sandbox/api")
+    print("\n".join(lines), flush=True)
