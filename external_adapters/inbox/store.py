@@ -95,15 +95,26 @@ class Store:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        """Run the block in one ``BEGIN IMMEDIATE`` transaction: committed on success, rolled back on error."""
+        """Run the block in one ``BEGIN IMMEDIATE`` transaction: committed on success, rolled back on error.
+
+        A failed ``COMMIT`` (``SQLITE_BUSY``, a deferred constraint, disk I/O) is rolled back too before it is
+        raised: SQLite may keep the transaction open after such a failure, and the next ``BEGIN`` on this
+        one shared connection would then fail forever.
+        """
         async with self._lock:
             await self._db.execute("BEGIN IMMEDIATE")
             try:
                 yield self._db
+                await self._db.execute("COMMIT")
             except BaseException:
-                await self._db.execute("ROLLBACK")
+                await self._rollback()
                 raise
-            await self._db.execute("COMMIT")
+
+    async def _rollback(self) -> None:
+        # Some failures (SQLITE_FULL, SQLITE_IOERR...) have rolled the transaction back already; a second
+        # ROLLBACK would raise "no transaction is active" and hide the original error.
+        if self._db.in_transaction:
+            await self._db.execute("ROLLBACK")
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[aiosqlite.Connection]:

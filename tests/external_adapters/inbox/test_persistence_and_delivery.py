@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -39,6 +40,23 @@ async def test_a_failed_transaction_leaves_nothing(tmp_path: Path) -> None:
                 await db.execute("INSERT INTO contacts (id, created_at) VALUES ('con_1', 0)")
                 raise RuntimeError("boom")
         assert await store.fetch_all("SELECT * FROM contacts") == []
+    finally:
+        await store.close()
+
+
+async def test_a_failed_commit_rolls_back_and_the_next_write_succeeds(tmp_path: Path) -> None:
+    store = await Store.open(tmp_path)
+    try:
+        # A fault at COMMIT itself: a deferred foreign key is only checked there, and SQLite then keeps the
+        # transaction open, as it does for SQLITE_BUSY.
+        with pytest.raises(sqlite3.IntegrityError):
+            async with store.transaction() as db:
+                await db.execute("PRAGMA defer_foreign_keys=ON")
+                await db.execute("INSERT INTO contacts (id, created_at) VALUES ('con_1', 0)")
+                await db.execute("INSERT INTO notes VALUES ('note_1', 'con_1', 'agt_missing', 'x', 0)")
+        async with store.transaction() as db:
+            await db.execute("INSERT INTO contacts (id, created_at) VALUES ('con_2', 0)")
+        assert [row["id"] for row in await store.fetch_all("SELECT id FROM contacts")] == ["con_2"]
     finally:
         await store.close()
 
