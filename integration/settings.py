@@ -64,6 +64,12 @@ class Settings(BaseSettings):
     renames: Renames = Field(default_factory=Renames, description="Renamed actions, events and channel")
     transcript_budget_bytes: int = Field(default=65536, ge=1024, description="Size budget of the condensed history")
     author_cache_seconds: float = Field(default=300.0, ge=0, description="How long an author's external id is cached")
+    plugin_takeover_wait_seconds: float = Field(
+        default=10.0,
+        ge=0,
+        le=60,
+        description="How long a helpdesk event for a new hitl conversation waits for the HITL plugin to take it",
+    )
     sandbox: bool | None = Field(
         default=None,
         description="Serve the Botpress emulator; unset means on exactly when BP_TOKEN is unset and host is loopback",

@@ -21,6 +21,7 @@ from external_adapters import (
 from ..botpress import Conversation, User
 from ..services import Deps
 from .sessions import load_session, remember, save_session
+from .takeover import wait_for_plugin
 from .validation import validate
 
 log = logging.getLogger(__name__)
@@ -45,12 +46,18 @@ async def webhook_received(deps: Deps, body: Any) -> WebhookReply:
 
 
 async def apply_event(deps: Deps, event: InboundEvent) -> None:
-    """Apply one neutral event to its Botpress conversation, at most once per dedupe key."""
+    """Apply one neutral event to its Botpress conversation, at most once per dedupe key.
+
+    An event for a conversation the HITL plugin has not taken yet waits for it first (bounded, see
+    :mod:`.takeover`): the plugin would drop it.
+    """
     conversation = await _conversation_of(deps, event.external_session_id)
     if conversation is None:
         log.info("ignoring %s for session %s: not one of ours", event.kind, event.external_session_id)
         return
     async with deps.services.locks.hold(f"conv:{conversation.id}"):
+        # Inside the lock, so a held stop cannot overtake the message queued before it.
+        conversation = await wait_for_plugin(deps, conversation)
         record = await load_session(deps.botpress, conversation.id)
         record = record or HitlSessionState(external_session_id=event.external_session_id)
         if event.dedupe_key and event.dedupe_key in record.recent_event_keys:
