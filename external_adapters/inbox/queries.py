@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import ValidationError
+
 from .actions import Actions
 from .errors import InvalidInput, NotFound
 from .models import Agent, Contact, Note, QueueFilter, QueueItem, Session, View
@@ -136,7 +138,11 @@ class Queries(Actions):
             raise InvalidInput("name", "must not be empty")
         allowed = {"state", "tag", "label", "assigned", "search"}
         clean = {k: str(v) for k, v in filters.items() if k in allowed and v}
-        QueueFilter.model_validate(clean)
+        try:
+            QueueFilter.model_validate(clean)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            raise InvalidInput(f"filters.{'.'.join(map(str, first['loc']))}", first["msg"]) from None
         view_id = new_id("vw")
         async with self._tx() as db:
             await db.execute(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from aiohttp import web
 
 from external_adapters.inbox.errors import InvalidInput
@@ -10,6 +12,8 @@ from external_adapters.inbox.models import SessionState
 from .api_people import AgentIn
 from .common import Handler, admin_token_required, body_as, ok, service_of
 
+_LIMIT = re.compile(r"[0-9]{1,4}")
+
 
 @admin_token_required
 async def list_sessions(request: web.Request) -> web.StreamResponse:
@@ -17,10 +21,15 @@ async def list_sessions(request: web.Request) -> web.StreamResponse:
     state = request.query.get("state")
     if state and state not in SessionState.__members__:
         raise InvalidInput("state", f"must be one of {', '.join(SessionState.__members__)}")
+    return ok({"sessions": await service_of(request).all_sessions(state, _limit(request))})
+
+
+def _limit(request: web.Request) -> int:
+    # ASCII digits only: str.isdigit() accepts "²", which int() refuses.
     limit = request.query.get("limit", "500")
-    if not limit.isdigit() or not 1 <= int(limit) <= 5000:
+    if not _LIMIT.fullmatch(limit) or not 1 <= int(limit) <= 5000:
         raise InvalidInput("limit", "must be a number from 1 to 5000")
-    return ok({"sessions": await service_of(request).all_sessions(state, int(limit))})
+    return int(limit)
 
 
 @admin_token_required

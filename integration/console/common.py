@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
+from external_adapters import safe_json
 from external_adapters.inbox import InboxService
 from external_adapters.inbox.errors import InboxError, InvalidInput
 from external_adapters.inbox.models import Agent
@@ -40,10 +41,13 @@ def service_of(request: web.Request) -> InboxService:
 
 
 async def body_as(request: web.Request, model: type[M]) -> M:
-    """The JSON body validated as ``model``. Raises :class:`InvalidInput` naming the field."""
+    """The JSON body validated as ``model``. Raises :class:`InvalidInput` naming the field.
+
+    Not UTF-8, not JSON or nested too deeply is ``body: must be JSON``; lone surrogates become U+FFFD.
+    """
     try:
-        raw = await request.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
+        raw = safe_json.loads((await request.read()).decode("utf-8"))
+    except ValueError:  # UnicodeDecodeError included
         raise InvalidInput("body", "must be JSON") from None
     try:
         return model.model_validate(raw)
