@@ -5,18 +5,22 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from external_adapters import Installation
+from external_adapters.safe_json import UnreadableJsonError, loads
 
-from .errors import ContextError
+from .errors import ContextError, InvalidPayloadError
 
 OPERATION_HEADER = "x-bp-operation"
 CONFIGURATION_HEADER = "x-bp-configuration"
 CONFIGURATION_TYPE_HEADER = "x-bp-configuration-type"
 TRACE_HEADERS = ("traceparent", "tracestate")
+# Ids travel on in the headers of Runtime API calls, which take printable ASCII only.
+_HEADER_VALUE = re.compile(r"[\x21-\x7e]+")
 
 _REQUIRED = (
     ("x-bot-id", "Missing bot header"),
@@ -49,11 +53,16 @@ def context_from_headers(headers: Mapping[str, str]) -> OperationContext:
     """Build the context from lower-cased request headers.
 
     Raises:
-        ContextError: a required header is missing, or the configuration is not base64 JSON.
+        ContextError: a required header is missing or not printable ASCII, or the configuration is not
+            base64 JSON.
+        InvalidPayloadError: the configuration is JSON nested too deeply to read.
     """
     for name, message in _REQUIRED:
-        if not headers.get(name):
+        value = headers.get(name)
+        if not value:
             raise ContextError(message)
+        if not _HEADER_VALUE.fullmatch(value):
+            raise ContextError(message.replace("Missing", "Invalid"))
     installation = Installation(
         bot_id=headers["x-bot-id"],
         bot_user_id=headers["x-bot-user-id"],
@@ -66,7 +75,7 @@ def context_from_headers(headers: Mapping[str, str]) -> OperationContext:
         installation=installation,
         configuration=decode_configuration(headers[CONFIGURATION_HEADER]),
         configuration_type=headers.get(CONFIGURATION_TYPE_HEADER),
-        trace_headers={name: headers[name] for name in TRACE_HEADERS if headers.get(name)},
+        trace_headers={name: headers[name] for name in TRACE_HEADERS if _HEADER_VALUE.fullmatch(headers.get(name, ""))},
     )
 
 
@@ -75,11 +84,14 @@ def decode_configuration(value: str) -> dict[str, Any]:
 
     Raises:
         ContextError: the value is not base64 of a JSON object.
+        InvalidPayloadError: the JSON nests too deeply to read (V8 would read it: the SDK's 500 would be wrong).
     """
     text = value.strip().replace("-", "+").replace("_", "/")
     text += "=" * (-len(text) % 4)
     try:
-        decoded = json.loads(base64.b64decode(text, validate=True).decode("utf-8"))
+        decoded = loads(base64.b64decode(text, validate=True).decode("utf-8"))
+    except UnreadableJsonError as exc:
+        raise InvalidPayloadError(f"configuration: {exc}") from None
     except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
         raise ContextError(f"Invalid configuration header: {type(exc).__name__}") from None
     if not isinstance(decoded, dict):

@@ -8,8 +8,11 @@ Hierarchy::
     ├── InvalidPayloadError         the request body is wrong              -> 400 {type: "InvalidPayload"}
     └── ForbiddenError              rejected by the bot-id allow-list       -> 403 {type: "Forbidden"}
 
-Anything else is mapped by :func:`error_response`: adapter errors by kind, Botpress API errors to a
-500 that keeps their message (as the SDK does), and the rest to a 500 with the SDK's generic text.
+Anything else is mapped by :func:`error_response`: adapter errors by kind; a Botpress API refusal (4xx
+but 429) to a 400 ``Runtime`` with its message, since repeating the call cannot succeed; transient
+failures to a 500 ``Internal`` with their message (the runtime may retry); input too deep or not
+encodable (:class:`RecursionError`, :class:`UnicodeError`) to a 400; the rest to a 500 with the SDK's
+generic text. Unlike the SDK, whose 500 bodies say ``code: 400``, every body's ``code`` is its HTTP status.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from external_adapters import (
     UnknownAdapterError,
 )
 
-from .botpress.errors import BotpressError
+from .botpress.errors import BotpressApiError, BotpressError
 
 UNEXPECTED_MESSAGE = (
     "An unexpected error occurred in the integration. Bot owners: Check logs for more informations. "
@@ -89,20 +92,38 @@ def error_body(error_type: str, message: str, code: int = 400) -> dict[str, Any]
 
 
 def error_response(exc: BaseException) -> ErrorResponse:
-    """Map any exception raised by an operation to the response the SDK would give."""
+    """Map any exception raised by an operation to the response the SDK would give (``code`` = status)."""
     if isinstance(exc, ContextError):
         return ErrorResponse(500, {"error": str(exc)})
     if isinstance(exc, IntegrationError):
-        return ErrorResponse(exc.status, error_body(exc.type, exc.message, exc.status))
+        return _response(exc.status, exc.type, exc.message)
     if isinstance(exc, UnknownAdapterError):
-        return ErrorResponse(400, error_body("Runtime", f"configuration.adapter: {exc}"))
+        return _response(400, "Runtime", f"configuration.adapter: {exc}")
     if isinstance(exc, AdapterConfigError | SessionOptionsError | InvalidWebhookError):
-        return ErrorResponse(400, error_body("InvalidPayload", str(exc)))
+        return _response(400, "InvalidPayload", str(exc))
     if isinstance(exc, InvalidSignatureError):
-        return ErrorResponse(401, error_body("Unauthorized", str(exc) or "invalid webhook signature", 401))
-    if isinstance(exc, ExternalRequestError):
-        return ErrorResponse(400, error_body("Runtime", str(exc)))
+        return _response(401, "Unauthorized", str(exc) or "invalid webhook signature")
+    if isinstance(exc, ExternalRequestError) or _botpress_refusal(exc):
+        return _response(400, "Runtime", str(exc))
     if isinstance(exc, ExternalServiceError | BotpressError):
         # Transient or upstream failures: a 500 lets the runtime retry; the body keeps a readable message.
-        return ErrorResponse(500, error_body("Runtime", str(exc)))
-    return ErrorResponse(500, error_body("Runtime", UNEXPECTED_MESSAGE))
+        return _response(500, "Internal", str(exc))
+    return _hostile_input(exc) or _response(500, "Internal", UNEXPECTED_MESSAGE)
+
+
+def _response(status: int, error_type: str, message: str) -> ErrorResponse:
+    return ErrorResponse(status, error_body(error_type, message, status))
+
+
+def _botpress_refusal(exc: BaseException) -> bool:
+    """A Botpress 4xx other than a rate limit: the same call will be refused again, so no 500 (no retry)."""
+    return isinstance(exc, BotpressApiError) and not exc.is_transient and 400 <= exc.status < 500
+
+
+def _hostile_input(exc: BaseException) -> ErrorResponse | None:
+    # Only input can nest this deep or hold unencodable text: the caller's fault, not worth a retry.
+    if isinstance(exc, RecursionError):
+        return _response(400, "InvalidPayload", "input: nested too deeply")
+    if isinstance(exc, UnicodeError):
+        return _response(400, "InvalidPayload", "input: a text that cannot be encoded")
+    return None

@@ -11,6 +11,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from external_adapters import safe_json
+
 from .context import OperationContext, context_from_headers
 from .errors import ForbiddenError, InvalidPayloadError, error_response
 from .hitl import actions, channel, inbound, setup
@@ -95,11 +97,14 @@ class Dispatcher:
 
 
 def parse_body(raw_body: str | None) -> Any:
-    """``JSON.parse`` as the SDK does it: an empty or unparseable body is InvalidPayload."""
+    """``JSON.parse`` as the SDK does it: an empty, unparseable or too deeply nested body is InvalidPayload.
+
+    Lone surrogates become U+FFFD here, as Node makes them when it writes the text on (see :mod:`safe_json`).
+    """
     if not raw_body:
         raise InvalidPayloadError("Missing body")
     try:
-        return json.loads(raw_body)
+        return safe_json.loads(raw_body)
     except ValueError as exc:
         raise InvalidPayloadError(f"Invalid JSON body: {exc}") from None
 

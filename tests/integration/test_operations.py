@@ -26,9 +26,9 @@ async def post(client: TestClient, operation: str, body: str | None, **headers: 
 
 def assert_error(status: int, body: Any, expected_status: int, error_type: str, fragment: str) -> None:
     assert status == expected_status, body
-    validate_botpress_error_body(body)
+    validate_botpress_error_body(body, status=status)
     assert ERROR_ID.match(body["id"])
-    assert body["type"] == error_type and body["code"] == 400
+    assert body["type"] == error_type and body["code"] == expected_status
     assert fragment in body["message"]
 
 
@@ -179,7 +179,8 @@ async def test_unexpected_error_is_the_generic_500(
         fake_botpress, conversation_id, session_id, "msg_01JAAAAAAAAAAAAAAAAAAAAAAAAA", "text", {"text": "hi"}
     )
     status, payload = await post(client, "message_created", body)
-    assert status == 500 and payload["code"] == 400 and payload["type"] == "Runtime"
+    validate_botpress_error_body(payload, status=status)
+    assert status == 500 and payload["code"] == 500 and payload["type"] == "Internal"
     assert payload["message"].startswith("An unexpected error occurred in the integration.")
     assert "boom" not in payload["message"]
 
