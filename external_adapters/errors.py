@@ -14,6 +14,7 @@ Hierarchy::
         │   └── ExternalNotFoundError 404
         ├── RateLimitedError        429 that outlived our retries                          -> 500 (transient)
         └── UnavailableError        5xx or network failure that outlived our retries      -> 500 (transient)
+            └── OutcomeUnknownError a write that is not idempotent got no answer: not repeated  -> 500
 
 Messages are one line and never carry secrets: bodies and headers go to debug logs only.
 """
@@ -95,3 +96,11 @@ class RateLimitedError(ExternalServiceError):
 
 class UnavailableError(ExternalServiceError):
     """The helpdesk failed (5xx) or was unreachable beyond the retry budget."""
+
+
+class OutcomeUnknownError(UnavailableError):
+    """A write that is not idempotent failed in a way that may still have taken effect; it was not repeated.
+
+    Raised for a network error after the request may have reached the helpdesk (a read timeout, a reset) and for a
+    5xx that does not say the helpdesk did not act. Only a check (the ticket by its key...) can tell what happened.
+    """

@@ -82,6 +82,10 @@ class Settings(BaseSettings):
         default_factory=dict, description="HITL plugin configuration the sandbox emulates (messages, timeout...)"
     )
     console: bool = Field(default=True, description="Serve the inbox agent console at /console")
+    trust_forwarded_for: bool = Field(
+        default=False,
+        description="Behind a reverse proxy that sets X-Forwarded-For: throttle console logins by its last entry",
+    )
     log_level: str = Field(default="INFO", description="Python log level")
     log_format: Literal["text", "json"] = Field(default="text", description="Log line format")
 

@@ -3,7 +3,6 @@ signed events it sends come back (relayed by Botpress as ``webhook_received``) a
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
@@ -11,6 +10,7 @@ from typing import Any, TypeVar
 from pydantic import ValidationError
 
 from bp_modules.hitl import parse_hitl_payload
+from external_adapters import safe_json
 from external_adapters.base import (
     AdapterEnvironment,
     ExternalUserRequest,
@@ -162,8 +162,8 @@ class InboxAdapter(HelpdeskAdapter[InboxConfig, InboxSession]):
     async def parse_webhook(self, request: WebhookRequest) -> WebhookResult:
         """Turn an inbox event into neutral events; unknown event types give none."""
         try:
-            body = json.loads(request.body or "")
-        except json.JSONDecodeError:
+            body = safe_json.loads(request.body or "")
+        except ValueError:
             raise InvalidWebhookError("inbox webhook body is not JSON") from None
         if not isinstance(body, dict):
             raise InvalidWebhookError("inbox webhook body is not an object")

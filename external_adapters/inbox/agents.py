@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import secrets
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -15,10 +18,25 @@ from .errors import Conflict, InvalidInput, NotFound
 from .models import Agent, Role
 from .repo import find_agent, get_agent, list_agents
 from .store import Store, new_id, one_row
+from .throttle import LoginThrottle
 
 MIN_PASSWORD_LENGTH = 8
 STATUSES: tuple[AgentStatus, ...] = ("available", "busy", "offline")
+HASH_WORKERS = 2
+"""Threads that hash and check passwords. Argon2 is slow and memory-hungry by design: in their own small pool,
+a flood of logins waits its turn there instead of filling the event loop's default executor (which DNS lookups,
+file responses and everything else share) or the machine's memory."""
 _hasher = PasswordHasher()
+_hash_pool: ThreadPoolExecutor | None = None
+T = TypeVar("T")
+
+
+async def _in_hash_pool(function: Callable[..., T], *args: str) -> T:
+    """Run an argon2 call in the bounded password pool (made on first use, shared by every event loop)."""
+    global _hash_pool
+    if _hash_pool is None:
+        _hash_pool = ThreadPoolExecutor(max_workers=HASH_WORKERS, thread_name_prefix="argon2")
+    return await asyncio.get_running_loop().run_in_executor(_hash_pool, functools.partial(function, *args))
 
 
 def _token_hash(token: str) -> str:
@@ -44,6 +62,7 @@ class AgentDirectory:
         self._store = store
         self._clock = clock
         self._login_seconds = login_seconds
+        self.throttle = LoginThrottle(clock)
 
     async def create(
         self,
@@ -58,7 +77,7 @@ class AgentDirectory:
         """Create an agent. Raises :class:`Conflict` when the e-mail is taken."""
         email = _check_email(email)
         _check_password(password)
-        password_hash = await asyncio.to_thread(_hasher.hash, password)
+        password_hash = await _in_hash_pool(_hasher.hash, password)
         agent_id = new_id("agt")
         async with self._store.transaction() as db:
             if await find_agent(db, email):
@@ -79,7 +98,7 @@ class AgentDirectory:
             return await self.create(email, password, role="admin", status="available")
         if reset:
             _check_password(password)
-            password_hash = await asyncio.to_thread(_hasher.hash, password)
+            password_hash = await _in_hash_pool(_hasher.hash, password)
             async with self._store.transaction() as db:
                 await db.execute(
                     "UPDATE agents SET role = 'admin', password_hash = ? WHERE id = ?", (password_hash, existing.id)
@@ -104,14 +123,25 @@ class AgentDirectory:
         async with self._store.read() as db:
             return await list_agents(db)
 
-    async def authenticate(self, email: str, password: str) -> Agent | None:
-        """The agent whose password this is, or ``None`` (unknown e-mail and wrong password look alike)."""
+    async def authenticate(self, email: str, password: str, client: str | None = None) -> Agent | None:
+        """The agent whose password this is, or ``None`` (unknown e-mail and wrong password look alike).
+
+        Throttled per account and per ``client`` address (see :mod:`.throttle`): raises
+        :class:`~.throttle.TooManyAttempts` once either had too many failures in the last minute."""
+        keys = [f"account:{email.strip().lower()}", *([f"client:{client}"] if client else [])]
+        started = self.throttle.begin(keys)
+        agent = await self._check_password(email, password)
+        if agent is not None:
+            self.throttle.succeeded(keys, started)
+        return agent
+
+    async def _check_password(self, email: str, password: str) -> Agent | None:
         row = await self._store.fetch_one("SELECT id, password_hash FROM agents WHERE email = ?", (email.lower(),))
         if row is None:
-            await asyncio.to_thread(_hasher.hash, password)  # same cost as a real check
+            await _in_hash_pool(_hasher.hash, password)  # same cost as a real check
             return None
         try:
-            await asyncio.to_thread(_hasher.verify, row["password_hash"], password)
+            await _in_hash_pool(_hasher.verify, row["password_hash"], password)
         except (VerificationError, InvalidHashError):
             return None
         return await self.get(row["id"])

@@ -1,7 +1,8 @@
 """The durable outbox: events for Botpress are written in the same transaction as the change that
 caused them, then POSTed, signed, to the installation's webhook URL by a background worker.
 
-A failed delivery is retried with exponential backoff until it succeeds; rows survive restarts.
+A failed delivery is retried with exponential backoff until it succeeds; rows survive restarts. Repeating a
+delivery is safe: each carries its event id, and the receiving side applies an event id once.
 Events of one session go out in order: a session's later events wait for its oldest undelivered one.
 A session's events also wait for :meth:`~.service.InboxService.link` (Botpress must know the
 conversation first), for at most ``LINK_GRACE_SECONDS``.
@@ -94,7 +95,9 @@ class Outbox:
             return await self._http.post(url, content=row["body"], headers=headers)
 
         try:
-            response = await send_with_retries(send, DELIVERY_POLICY)
+            # Idempotent by the event id (the body's ``id`` and the signed event header): the receiver applies each
+            # id once, so a delivery whose answer was lost may be repeated, now or by a later pass.
+            response = await send_with_retries(send, DELIVERY_POLICY, idempotent=True)
         except httpx.HTTPError as exc:
             await self._failed(row, f"network error: {type(exc).__name__}")
             return 0

@@ -29,7 +29,13 @@ from ..base import (
     WebhookRequest,
     WebhookResult,
 )
-from ..errors import AdapterConfigError, ExternalNotFoundError, ExternalRequestError, InvalidSignatureError
+from ..errors import (
+    AdapterConfigError,
+    ExternalNotFoundError,
+    ExternalRequestError,
+    InvalidSignatureError,
+    OutcomeUnknownError,
+)
 from ..events import AgentAssigned, InboundEvent, SessionClosed
 from . import subscription as subs
 from .client import ZendeskClient
@@ -215,6 +221,10 @@ class ZendeskAdapter(HelpdeskAdapter[ZendeskConfig, ZendeskSession]):
         except ExternalRequestError as exc:
             # Zendesk refused the file (type, size, ...): the message still goes, as a labelled link.
             log.warning("zendesk: upload refused, sending the %s as a link: %s", kind, exc)
+            return None
+        except OutcomeUnknownError as exc:
+            # Not repeated (nothing to look an upload up by); an upload no comment attaches is never shown.
+            log.warning("zendesk: upload answer lost, sending the %s as a link: %s", kind, exc)
             return None
         return upload.token
 

@@ -2,6 +2,12 @@
 
 Every call goes through :func:`external_adapters.http_retry.send_with_retries`; failures become the
 adapter error tree with a one-line summary (never a header, a token or a whole body).
+
+Each write says whether it is idempotent. One that is not is repeated only when its request surely never
+reached Zendesk (or Zendesk said it did not act: 429, 502, 503); otherwise a lost answer raises
+:class:`~external_adapters.errors.OutcomeUnknownError`, or, where Zendesk offers a lookup (the ticket by its
+external_id, the trigger by its title, the webhook by its name), is checked before the write is repeated.
+The table of every write is in docs/writes.md.
 """
 
 from __future__ import annotations
@@ -18,10 +24,18 @@ from ..errors import (
     ExternalNotFoundError,
     ExternalRequestError,
     ExternalServiceError,
+    OutcomeUnknownError,
     RateLimitedError,
     UnavailableError,
 )
-from ..http_retry import RetryPolicy, retry_after_seconds, send_with_retries
+from ..http_retry import (
+    RetryPolicy,
+    method_is_idempotent,
+    outcome_unknown,
+    retry_after_seconds,
+    send_with_retries,
+    write_checked,
+)
 from .models import (
     Comments,
     SigningSecret,
@@ -43,16 +57,6 @@ DEFAULT_POLICY = RetryPolicy()
 SUMMARY_LIMIT = 200
 Sleep = Callable[[float], Awaitable[None]]
 ModelT = TypeVar("ModelT", bound=BaseModel)
-# Errors after which a comment may or may not exist: repeating the update could post it twice.
-_NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
-
-
-class _NotRetried(Exception):
-    """Raised inside a retry loop to stop it: the outcome of the request is unknown."""
-
-    def __init__(self, status: int | None) -> None:
-        super().__init__(status)
-        self.status = status
 
 
 class ZendeskClient:
@@ -74,8 +78,9 @@ class ZendeskClient:
         self._sleep = sleep
 
     async def create_or_update_user(self, user: UserInput) -> User:
-        """``POST /api/v2/users/create_or_update``: match by external_id or email."""
-        data = await self._call("POST", "/api/v2/users/create_or_update", json={"user": user.to_json()})
+        """``POST /api/v2/users/create_or_update``: match by external_id or email. Idempotent (an upsert)."""
+        path = "/api/v2/users/create_or_update"
+        data = await self._call("POST", path, idempotent=True, json={"user": user.to_json()})
         return _field(data, "user", User)
 
     async def show_user(self, user_id: int) -> User:
@@ -83,19 +88,37 @@ class ZendeskClient:
         return _field(await self._call("GET", f"/api/v2/users/{user_id}"), "user", User)
 
     async def create_ticket(self, ticket: TicketInput) -> TicketWithAudit:
-        """``POST /api/v2/tickets``."""
-        data = await self._call("POST", "/api/v2/tickets", json={"ticket": ticket.to_json()})
-        return _parse(TicketWithAudit, data)
+        """``POST /api/v2/tickets``. Not idempotent.
+
+        With an ``external_id`` (the adapter's per-request key), a lost answer is checked: the ticket is looked up
+        by that external_id (immediately consistent, unlike search) and only created again when none exists; the
+        found ticket comes back without an audit. Without one, a lost answer raises :class:`OutcomeUnknownError`.
+        """
+
+        async def write() -> TicketWithAudit:
+            data = await self._call("POST", "/api/v2/tickets", json={"ticket": ticket.to_json()})
+            return _parse(TicketWithAudit, data)
+
+        key = ticket.external_id
+        if key is None:
+            return await write()
+
+        async def find() -> TicketWithAudit | None:
+            found = [t for t in await self.list_tickets_by_external_id(key) if t.external_id == key]
+            return TicketWithAudit(ticket=found[0]) if found else None
+
+        return await write_checked(write, find, unknown=_unknown)
 
     async def show_ticket(self, ticket_id: int) -> Ticket:
         """``GET /api/v2/tickets/{id}``."""
         return _field(await self._call("GET", f"/api/v2/tickets/{ticket_id}"), "ticket", Ticket)
 
     async def update_ticket(self, ticket_id: int, ticket: TicketInput) -> TicketWithAudit:
-        """``PUT /api/v2/tickets/{id}``. An update that adds a comment is only retried when it surely failed."""
+        """``PUT /api/v2/tickets/{id}``. Idempotent, unless it adds a comment: that one is repeated only when it
+        surely did not reach Zendesk, else it raises :class:`OutcomeUnknownError` (a repeat could post it twice)."""
         adds_comment = ticket.comment is not None
         data = await self._call(
-            "PUT", f"/api/v2/tickets/{ticket_id}", json={"ticket": ticket.to_json()}, repeatable=not adds_comment
+            "PUT", f"/api/v2/tickets/{ticket_id}", json={"ticket": ticket.to_json()}, idempotent=not adds_comment
         )
         return _parse(TicketWithAudit, data)
 
@@ -115,7 +138,11 @@ class ZendeskClient:
         return _parse(Comments, await self._call("GET", f"/api/v2/tickets/{ticket_id}/comments", params=params))
 
     async def upload(self, filename: str, content: bytes, content_type: str) -> Upload:
-        """``POST /api/v2/uploads?filename=``: returns the token a comment's ``uploads`` takes."""
+        """``POST /api/v2/uploads?filename=``: returns the token a comment's ``uploads`` takes.
+
+        Not idempotent, and there is nothing to look an upload up by: a lost answer raises
+        :class:`OutcomeUnknownError` (an upload no comment attaches is never shown, and Zendesk drops it).
+        """
         data = await self._call(
             "POST",
             "/api/v2/uploads",
@@ -126,10 +153,27 @@ class ZendeskClient:
         return _field(data, "upload", Upload)
 
     async def create_webhook(self, webhook: WebhookInput) -> Webhook:
-        """``POST /api/v2/webhooks`` (Webhooks API: never a ``.json`` suffix)."""
-        return _field(
-            await self._call("POST", "/api/v2/webhooks", json={"webhook": webhook.to_json()}), "webhook", Webhook
-        )
+        """``POST /api/v2/webhooks`` (Webhooks API: never a ``.json`` suffix). Not idempotent.
+
+        A lost answer is checked: a webhook with the same name and endpoint means it was created; only when there
+        is none is it created again.
+        """
+
+        async def write() -> Webhook:
+            data = await self._call("POST", "/api/v2/webhooks", json={"webhook": webhook.to_json()})
+            return _field(data, "webhook", Webhook)
+
+        async def find() -> Webhook | None:
+            found = await self.find_webhooks(webhook.name)
+            return next((w for w in found if w.name == webhook.name and w.endpoint == webhook.endpoint), None)
+
+        return await write_checked(write, find, unknown=_unknown)
+
+    async def find_webhooks(self, name: str) -> list[Webhook]:
+        """``GET /api/v2/webhooks?filter[name_contains]=``: the first page (100) of webhooks named like ``name``."""
+        params = {"filter[name_contains]": name, "page[size]": "100"}
+        data = await self._call("GET", "/api/v2/webhooks", params=params)
+        return [_parse(Webhook, item) for item in data.get("webhooks") or []]
 
     async def webhook_signing_secret(self, webhook_id: str) -> SigningSecret:
         """``GET /api/v2/webhooks/{id}/signing_secret``."""
@@ -141,52 +185,66 @@ class ZendeskClient:
         await self._call("DELETE", f"/api/v2/webhooks/{webhook_id}")
 
     async def create_trigger(self, trigger: TriggerInput) -> Trigger:
-        """``POST /api/v2/triggers``."""
-        data = await self._call("POST", "/api/v2/triggers", json={"trigger": trigger.to_json()})
-        return _field(data, "trigger", Trigger)
+        """``POST /api/v2/triggers``. Not idempotent.
+
+        A lost answer is checked: a trigger with the same title and actions (so calling the same webhook) means
+        it was created; only when there is none is it created again.
+        """
+
+        async def write() -> Trigger:
+            data = await self._call("POST", "/api/v2/triggers", json={"trigger": trigger.to_json()})
+            return _field(data, "trigger", Trigger)
+
+        async def find() -> Trigger | None:
+            found = await self.search_triggers(trigger.title)
+            return next((t for t in found if t.title == trigger.title and t.actions == trigger.actions), None)
+
+        return await write_checked(write, find, unknown=_unknown)
+
+    async def search_triggers(self, title: str) -> list[Trigger]:
+        """``GET /api/v2/triggers/search?query=``: the first page (100) of triggers matching ``title``."""
+        data = await self._call("GET", "/api/v2/triggers/search", params={"query": title, "per_page": "100"})
+        return [_parse(Trigger, item) for item in data.get("triggers") or []]
 
     async def delete_trigger(self, trigger_id: int) -> None:
         """``DELETE /api/v2/triggers/{id}``."""
         await self._call("DELETE", f"/api/v2/triggers/{trigger_id}")
 
-    async def _call(self, method: str, path: str, *, repeatable: bool = True, **kwargs: Any) -> dict[str, Any]:
+    async def _call(self, method: str, path: str, *, idempotent: bool | None = None, **kwargs: Any) -> dict[str, Any]:
+        """One request with the retry policy; ``idempotent`` defaults to the HTTP method's."""
         headers = {"Authorization": self._authorization, "Accept": "application/json", **kwargs.pop("headers", {})}
         request = self._http.build_request(method, self._base_url + path, headers=headers, **kwargs)
+        repeatable = method_is_idempotent(method) if idempotent is None else idempotent
+
+        async def send() -> httpx.Response:
+            return await self._http.send(request)
+
         try:
-            response = await send_with_retries(
-                _sender(self._http, request, repeatable), self._policy, sleep=self._sleep
-            )
-        except _NotRetried as exc:
-            raise UnavailableError(SERVICE, method, path, exc.status, "outcome unknown, not repeated") from None
+            response = await send_with_retries(send, self._policy, idempotent=repeatable, sleep=self._sleep)
         except httpx.TransportError as exc:
-            raise UnavailableError(SERVICE, method, path, None, type(exc).__name__) from None
+            error = OutcomeUnknownError if not repeatable and outcome_unknown(exc) else UnavailableError
+            summary = _NOT_REPEATED.format(type(exc).__name__) if error is OutcomeUnknownError else type(exc).__name__
+            raise error(SERVICE, method, path, None, summary) from None
         log.debug("zendesk %s %s -> %s", method, path, response.status_code)
         if response.status_code >= 400:
-            raise _error_for(response, method, path)
+            raise _error_for(response, method, path, self._policy if not repeatable else None)
         return _json(response, method, path)
 
 
-def _sender(
-    http: httpx.AsyncClient, request: httpx.Request, repeatable: bool
-) -> Callable[[], Awaitable[httpx.Response]]:
-    async def send() -> httpx.Response:
-        try:
-            response = await http.send(request)
-        except _NEVER_SENT:
-            raise
-        except httpx.TransportError as exc:
-            if repeatable:
-                raise
-            raise _NotRetried(None) from exc
-        if not repeatable and response.status_code >= 500 and response.status_code not in (502, 503):
-            raise _NotRetried(response.status_code)
-        return response
-
-    return send
+_NOT_REPEATED = "{} (outcome unknown, not repeated)"
 
 
-def _error_for(response: httpx.Response, method: str, path: str) -> ExternalServiceError:
+def _unknown(exc: Exception) -> bool:
+    return isinstance(exc, OutcomeUnknownError)
+
+
+def _error_for(
+    response: httpx.Response, method: str, path: str, write_policy: RetryPolicy | None = None
+) -> ExternalServiceError:
+    """The error for a failed answer; ``write_policy`` is given for a write that is not idempotent."""
     status = response.status_code
+    if write_policy is not None and status >= 500 and status not in write_policy.retry_statuses_any_method:
+        return OutcomeUnknownError(SERVICE, method, path, status, _NOT_REPEATED.format("Zendesk failed"))
     if status == 429:
         return RateLimitedError(SERVICE, method, path, retry_after_seconds(response))
     if status >= 500:

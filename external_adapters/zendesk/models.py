@@ -5,9 +5,27 @@ Responses ignore unknown keys (Zendesk adds fields freely); ids are integers on 
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from ..errors import ExternalNotFoundError
+
+# Zendesk ids are positive 64-bit integers; anything else (a tampered tag, "1e999", "²") names nothing.
+_ID = re.compile(r"[1-9][0-9]{0,18}")
+_MAX_ID = 2**63 - 1
+
+
+def zendesk_id(value: str, resource: str) -> int:
+    """The Zendesk id in ``value`` (a Botpress tag, a user's external id).
+
+    Raises:
+        ExternalNotFoundError: ``value`` is not a Zendesk id, so no ``resource`` has it.
+    """
+    if _ID.fullmatch(value) and int(value) <= _MAX_ID:
+        return int(value)
+    raise ExternalNotFoundError("zendesk", "-", f"{resource}/{value[:40]!r}", None, "not a Zendesk id")
 
 
 class _Response(BaseModel):
@@ -94,6 +112,8 @@ class Upload(_Response):
 
 class Webhook(_Response):
     id: str
+    name: str | None = None
+    endpoint: str | None = None
 
 
 class SigningSecret(_Response):
@@ -104,6 +124,7 @@ class SigningSecret(_Response):
 class Trigger(_Response):
     id: int
     title: str | None = None
+    actions: list[dict[str, Any]] = Field(default_factory=list)
 
 
 class ZendeskSubscription(BaseModel):

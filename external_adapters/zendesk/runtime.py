@@ -11,8 +11,11 @@ from ..http_retry import RetryPolicy
 from .media import MAX_MEDIA_BYTES, MEDIA_TIMEOUT_SECONDS
 from .outbound import Outbox, SentCache
 
+# Zendesk did not act on a request it answered 429, 502 or 503 ("unavailable, retry after"): any call may repeat.
+NOT_ACTED_STATUSES = frozenset({429, 502, 503})
+DEFAULT_POLICY = RetryPolicy(retry_statuses_any_method=NOT_ACTED_STATUSES)
 # Ticket updates are rate limited per ticket and user: wait longer for them than for other calls.
-COMMENT_POLICY = RetryPolicy(attempts=6, max_wait=60.0)
+COMMENT_POLICY = RetryPolicy(attempts=6, max_wait=60.0, retry_statuses_any_method=NOT_ACTED_STATUSES)
 
 
 @dataclass
@@ -24,7 +27,7 @@ class ZendeskRuntime:
 
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
     clock: Callable[[], float] = time.time
-    policy: RetryPolicy = field(default_factory=RetryPolicy)
+    policy: RetryPolicy = DEFAULT_POLICY
     comment_policy: RetryPolicy = COMMENT_POLICY
     max_media_bytes: int = MAX_MEDIA_BYTES
     media_time_limit: float = MEDIA_TIMEOUT_SECONDS

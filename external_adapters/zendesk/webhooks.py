@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import json
 import re
 from datetime import datetime
 from typing import Literal
@@ -13,6 +12,7 @@ from typing import Literal
 from markdownify import markdownify
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from .. import safe_json
 from ..errors import InvalidSignatureError, InvalidWebhookError
 
 SIGNATURE_HEADER = "x-zendesk-webhook-signature"
@@ -73,10 +73,10 @@ def parse_payload(body: str | None) -> TriggerPayload | None:
     """The trigger payload, or ``None`` for a body that is not ours (e.g. Zendesk's "Test webhook").
 
     Raises:
-        InvalidWebhookError: the body is not JSON.
+        InvalidWebhookError: the body is not JSON, or nests too deeply to read.
     """
     try:
-        data = json.loads(body or "")
+        data = safe_json.loads(body or "")
     except ValueError:
         raise InvalidWebhookError("Zendesk webhook body is not JSON") from None
     if not isinstance(data, dict) or data.get("v") != PAYLOAD_VERSION:

@@ -11,10 +11,11 @@ from urllib.parse import quote
 import httpx
 from pydantic import SecretStr
 
-from external_adapters.http_retry import RetryPolicy, send_with_retries
+from external_adapters.http_retry import RetryPolicy, method_is_idempotent, outcome_unknown, send_with_retries
 from integration.botpress.errors import (
     UNKNOWN_TYPE,
     BotpressApiError,
+    BotpressOutcomeUnknownError,
     BotpressUnavailableError,
     error_from_body,
     one_line,
@@ -85,19 +86,34 @@ class Transport:
         self._sleep = sleep
 
     async def call(
-        self, method: str, path: str, *, query: Mapping[str, Any] | None = None, body: JsonObject | None = None
+        self,
+        method: str,
+        path: str,
+        *,
+        query: Mapping[str, Any] | None = None,
+        body: JsonObject | None = None,
+        idempotent: bool | None = None,
     ) -> JsonObject:
-        """Send the request (retrying per policy) and return the JSON object of a 2xx answer."""
+        """Send the request (retrying per policy) and return the JSON object of a 2xx answer.
+
+        ``idempotent`` (default: by the HTTP method) says whether repeating the call is harmless; one that is not
+        is repeated only when the request surely never reached Botpress, and a lost answer raises
+        :class:`BotpressOutcomeUnknownError` (see :mod:`external_adapters.http_retry`).
+        """
         operation = f"{method} {path}"
         request = self._build(method, path, query, body)
+        repeatable = method_is_idempotent(method) if idempotent is None else idempotent
 
         async def attempt() -> httpx.Response:  # a coroutine function: tenacity awaits only those
             return await self._http.send(request)
 
         try:
-            response = await send_with_retries(attempt, self._retry, sleep=self._sleep)
+            response = await send_with_retries(attempt, self._retry, idempotent=repeatable, sleep=self._sleep)
         except httpx.TransportError as exc:
-            raise BotpressUnavailableError(operation, one_line(f"{type(exc).__name__}: {exc}", self._secrets)) from None
+            reason = one_line(f"{type(exc).__name__}: {exc}", self._secrets)
+            if not repeatable and outcome_unknown(exc):
+                raise BotpressOutcomeUnknownError(operation, f"{reason} (outcome unknown, not repeated)") from None
+            raise BotpressUnavailableError(operation, reason) from None
         if not response.is_success:
             log.debug("Botpress %s -> %s", operation, response.status_code)
             raise error_from_body(response.status_code, response.content, operation=operation, secrets=self._secrets)

@@ -5,25 +5,39 @@ Every call carries the SDK's headers (``Authorization: Bearer``, ``x-bot-id``, `
 (:func:`external_adapters.http_retry.send_with_retries`). Non-2xx answers raise the typed
 :class:`~integration.botpress.errors.BotpressApiError`; no answer at all raises
 :class:`~integration.botpress.errors.BotpressUnavailableError`. Reads of a missing resource return ``None``.
+
+Every write says whether it is idempotent (a get-or-create, a set, a PUT) or not (a create). One that is not is
+repeated only when its request surely never reached Botpress; after a lost answer it raises
+:class:`~integration.botpress.errors.BotpressOutcomeUnknownError`, except ``create_event``, which checks first
+(see docs/writes.md).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
-from pydantic import BaseModel, SecretStr, ValidationError
+from pydantic import SecretStr
 
-from external_adapters.http_retry import RetryPolicy
-from integration.botpress._transport import JsonObject, Transport, build_headers, compact, path_of, unexpected_response
+from external_adapters.http_retry import RetryPolicy, write_checked
+from integration.botpress._shapes import (
+    ModelT,
+    dict_or_none,
+    list_or_none,
+    message_body,
+    next_token,
+    outcome_unknown,
+    parse,
+    parse_list,
+)
+from integration.botpress._transport import JsonObject, Transport, build_headers, compact, path_of
 from integration.botpress.errors import ResourceNotFoundError
 from integration.botpress.models import Conversation, Event, Message, State, StateType, User
 
 log = logging.getLogger(__name__)
 
-ModelT = TypeVar("ModelT", bound=BaseModel)
 DEFAULT_MAX_PAGES = 50
 DEFAULT_RETRY = RetryPolicy()
 
@@ -66,7 +80,7 @@ class BotpressClient:
     async def create_user(
         self, *, tags: Mapping[str, str], name: str | None = None, picture_url: str | None = None
     ) -> User:
-        """Create a user (prefer :meth:`get_or_create_user`: a retried POST may create twice)."""
+        """Create a user. Not idempotent: not repeated after a lost answer (prefer :meth:`get_or_create_user`)."""
         body = compact(tags=dict(tags), name=name, pictureUrl=picture_url)
         return await self._one("POST", path_of("users"), "user", User, body=body)
 
@@ -78,11 +92,11 @@ class BotpressClient:
         picture_url: str | None = None,
         discriminate_by_tags: Sequence[str] | None = None,
     ) -> User:
-        """The user matching ``discriminate_by_tags`` (all tags when ``None``), created when missing."""
+        """The user matching ``discriminate_by_tags`` (all tags when ``None``), created when missing. Idempotent."""
         body = compact(
-            tags=dict(tags), name=name, pictureUrl=picture_url, discriminateByTags=_list_or_none(discriminate_by_tags)
+            tags=dict(tags), name=name, pictureUrl=picture_url, discriminateByTags=list_or_none(discriminate_by_tags)
         )
-        return await self._one("POST", path_of("users", "get-or-create"), "user", User, body=body)
+        return await self._one("POST", path_of("users", "get-or-create"), "user", User, body=body, idempotent=True)
 
     async def update_user(
         self,
@@ -92,8 +106,8 @@ class BotpressClient:
         name: str | None = None,
         picture_url: str | None = None,
     ) -> User:
-        """Update the given fields only (an empty tag value unsets that tag)."""
-        body = compact(tags=_dict_or_none(tags), name=name, pictureUrl=picture_url)
+        """Update the given fields only (an empty tag value unsets that tag). Idempotent (PUT)."""
+        body = compact(tags=dict_or_none(tags), name=name, pictureUrl=picture_url)
         return await self._one("PUT", path_of("users", user_id), "user", User, body=body)
 
     async def list_users(
@@ -104,7 +118,7 @@ class BotpressClient:
         max_pages: int = DEFAULT_MAX_PAGES,
     ) -> list[User]:
         """Every user matching the filters, following ``nextToken`` for at most ``max_pages`` pages."""
-        query = {"tags": _dict_or_none(tags), "conversationId": conversation_id}
+        query = {"tags": dict_or_none(tags), "conversationId": conversation_id}
         return await self._list(path_of("users"), "users", User, query, max_pages)
 
     # conversations
@@ -112,18 +126,17 @@ class BotpressClient:
     async def get_or_create_conversation(
         self, *, channel: str, tags: Mapping[str, str], discriminate_by_tags: Sequence[str] | None = None
     ) -> Conversation:
-        """The conversation on ``channel`` matching the tags, created when missing."""
-        body = compact(channel=channel, tags=dict(tags), discriminateByTags=_list_or_none(discriminate_by_tags))
-        return await self._one(
-            "POST", path_of("conversations", "get-or-create"), "conversation", Conversation, body=body
-        )
+        """The conversation on ``channel`` matching the tags, created when missing. Idempotent."""
+        body = compact(channel=channel, tags=dict(tags), discriminateByTags=list_or_none(discriminate_by_tags))
+        path = path_of("conversations", "get-or-create")
+        return await self._one("POST", path, "conversation", Conversation, body=body, idempotent=True)
 
     async def get_conversation(self, id: str) -> Conversation | None:
         """The conversation, or ``None`` when it does not exist."""
         return await self._get_or_none(path_of("conversations", id), "conversation", Conversation)
 
     async def update_conversation(self, id: str, *, tags: Mapping[str, str]) -> Conversation:
-        """Set the given tags (an empty value unsets that tag); other tags are kept."""
+        """Set the given tags (an empty value unsets that tag); other tags are kept. Idempotent (PUT)."""
         body: JsonObject = {"tags": dict(tags)}
         return await self._one("PUT", path_of("conversations", id), "conversation", Conversation, body=body)
 
@@ -136,7 +149,7 @@ class BotpressClient:
         max_pages: int = DEFAULT_MAX_PAGES,
     ) -> list[Conversation]:
         """Every conversation matching the filters, following ``nextToken`` for at most ``max_pages`` pages."""
-        query = {"channel": channel, "tags": _dict_or_none(tags), "integrationName": integration_name}
+        query = {"channel": channel, "tags": dict_or_none(tags), "integrationName": integration_name}
         return await self._list(path_of("conversations"), "conversations", Conversation, query, max_pages)
 
     # messages
@@ -144,8 +157,8 @@ class BotpressClient:
     async def create_message(
         self, *, conversation_id: str, user_id: str, type: str, payload: Mapping[str, Any], tags: Mapping[str, str]
     ) -> Message:
-        """Create a message (``tags`` is required by the API, even empty)."""
-        body = _message_body(conversation_id, user_id, type, payload, tags)
+        """Create a message (``tags`` is required, even empty). Not idempotent: not repeated after a lost answer."""
+        body = message_body(conversation_id, user_id, type, payload, tags)
         return await self._one("POST", path_of("messages"), "message", Message, body=body)
 
     async def get_or_create_message(
@@ -158,10 +171,11 @@ class BotpressClient:
         tags: Mapping[str, str],
         discriminate_by_tags: Sequence[str] | None = None,
     ) -> Message:
-        """The message matching ``discriminate_by_tags``, created when missing: a retry-safe create."""
-        body = _message_body(conversation_id, user_id, type, payload, tags)
-        body.update(compact(discriminateByTags=_list_or_none(discriminate_by_tags)))
-        return await self._one("POST", path_of("messages", "get-or-create"), "message", Message, body=body)
+        """The message matching ``discriminate_by_tags``, created when missing: a retry-safe create. Idempotent."""
+        body = message_body(conversation_id, user_id, type, payload, tags)
+        body.update(compact(discriminateByTags=list_or_none(discriminate_by_tags)))
+        path = path_of("messages", "get-or-create")
+        return await self._one("POST", path, "message", Message, body=body, idempotent=True)
 
     async def get_message(self, id: str) -> Message | None:
         """The message, or ``None`` when it does not exist."""
@@ -170,8 +184,8 @@ class BotpressClient:
     async def update_message(
         self, id: str, *, tags: Mapping[str, str], payload: Mapping[str, Any] | None = None
     ) -> Message:
-        """Set the message's tags (and payload when given)."""
-        body = compact(tags=dict(tags), payload=_dict_or_none(payload))
+        """Set the message's tags (and payload when given). Idempotent (PUT)."""
+        body = compact(tags=dict(tags), payload=dict_or_none(payload))
         return await self._one("PUT", path_of("messages", id), "message", Message, body=body)
 
     async def list_messages(
@@ -182,7 +196,7 @@ class BotpressClient:
         max_pages: int = DEFAULT_MAX_PAGES,
     ) -> list[Message]:
         """Every message matching the filters, following ``nextToken`` for at most ``max_pages`` pages."""
-        query = {"conversationId": conversation_id, "tags": _dict_or_none(tags)}
+        query = {"conversationId": conversation_id, "tags": dict_or_none(tags)}
         return await self._list(path_of("messages"), "messages", Message, query, max_pages)
 
     # events
@@ -196,11 +210,39 @@ class BotpressClient:
         user_id: str | None = None,
         message_id: str | None = None,
     ) -> Event:
-        """Emit an integration event such as ``hitlAssigned`` or ``hitlStopped``."""
+        """Emit an integration event such as ``hitlAssigned`` or ``hitlStopped``.
+
+        Not idempotent, and Botpress has no key to de-duplicate events. After a lost answer (or a 5xx) on an event
+        of a conversation, the conversation's newest event of that type is read: when it carries the same payload,
+        that is this event; otherwise it provably did not take effect and is sent again. So the caller must not
+        emit the same type for the same conversation concurrently (the core holds the conversation's lock).
+        Without ``conversation_id`` a lost answer is not repeated.
+        """
         body = compact(
             type=type, payload=dict(payload), conversationId=conversation_id, userId=user_id, messageId=message_id
         )
-        return await self._one("POST", path_of("events"), "event", Event, body=body)
+
+        async def write() -> Event:
+            return await self._one("POST", path_of("events"), "event", Event, body=body)
+
+        if conversation_id is None:
+            return await write()
+
+        async def find() -> Event | None:
+            newest = await self.newest_event(type=type, conversation_id=conversation_id)
+            return newest if newest is not None and newest.payload == body["payload"] else None
+
+        return await write_checked(write, find, unknown=outcome_unknown)
+
+    async def list_events(self, *, type: str, conversation_id: str, max_pages: int = DEFAULT_MAX_PAGES) -> list[Event]:
+        """The conversation's events of one type, following ``nextToken`` for at most ``max_pages`` pages."""
+        query = {"type": type, "conversationId": conversation_id}
+        return await self._list(path_of("events"), "events", Event, query, max_pages)
+
+    async def newest_event(self, *, type: str, conversation_id: str) -> Event | None:
+        """The conversation's most recent event of that type, or ``None``."""
+        events = await self.list_events(type=type, conversation_id=conversation_id)
+        return max(events, key=lambda event: (event.created_at, event.id), default=None)
 
     # states
 
@@ -211,30 +253,38 @@ class BotpressClient:
     async def set_state(
         self, type: StateType, id: str, name: str, payload: Mapping[str, Any] | None, *, expiry_ms: int | None = None
     ) -> State:
-        """Replace the state's payload (``None`` clears it), optionally expiring after ``expiry_ms``."""
-        body: JsonObject = {"payload": _dict_or_none(payload)}
+        """Replace the state's payload (``None`` clears it), optionally expiring after ``expiry_ms``. Idempotent."""
+        body: JsonObject = {"payload": dict_or_none(payload)}
         body.update(compact(expiry=expiry_ms))
-        return await self._one("POST", path_of("states", type, id, name), "state", State, body=body)
+        return await self._one("POST", path_of("states", type, id, name), "state", State, body=body, idempotent=True)
 
     async def get_or_set_state(
         self, type: StateType, id: str, name: str, payload: Mapping[str, Any], *, expiry_ms: int | None = None
     ) -> State:
-        """The existing state, or the state set to ``payload`` when there was none."""
+        """The existing state, or the state set to ``payload`` when there was none. Idempotent."""
         body = compact(payload=dict(payload), expiry=expiry_ms)
-        return await self._one("POST", path_of("states", type, id, name, "get-or-set"), "state", State, body=body)
+        path = path_of("states", type, id, name, "get-or-set")
+        return await self._one("POST", path, "state", State, body=body, idempotent=True)
 
     async def patch_state(self, type: StateType, id: str, name: str, payload: Mapping[str, Any]) -> State:
-        """Merge ``payload`` into the state's payload (shallow)."""
+        """Merge ``payload`` into the state's payload (shallow). Idempotent: the same merge twice is one merge."""
         body: JsonObject = {"payload": dict(payload)}
-        return await self._one("PATCH", path_of("states", type, id, name), "state", State, body=body)
+        return await self._one("PATCH", path_of("states", type, id, name), "state", State, body=body, idempotent=True)
 
     # plumbing
 
     async def _one(
-        self, method: str, path: str, key: str, model: type[ModelT], *, body: JsonObject | None = None
+        self,
+        method: str,
+        path: str,
+        key: str,
+        model: type[ModelT],
+        *,
+        body: JsonObject | None = None,
+        idempotent: bool | None = None,
     ) -> ModelT:
-        data = await self._transport.call(method, path, body=body)
-        return _parse(model, data.get(key), f"{method} {path}", key)
+        data = await self._transport.call(method, path, body=body, idempotent=idempotent)
+        return parse(model, data.get(key), f"{method} {path}", key)
 
     async def _get_or_none(self, path: str, key: str, model: type[ModelT]) -> ModelT | None:
         try:
@@ -247,49 +297,9 @@ class BotpressClient:
         token: str | None = None
         for _ in range(max_pages):
             data = await self._transport.call("GET", path, query={**query, "nextToken": token})
-            items.extend(_parse_list(model, data.get(key), f"GET {path}", key))
-            token = _next_token(data)
+            items.extend(parse_list(model, data.get(key), f"GET {path}", key))
+            token = next_token(data)
             if token is None:
                 return items
         log.warning("Botpress GET %s: stopped after %d pages; more results exist", path, max_pages)
         return items
-
-
-def _parse(model: type[ModelT], value: Any, operation: str, key: str) -> ModelT:
-    try:
-        return model.model_validate(value)
-    except ValidationError as exc:
-        what = f"{key!r} is not a valid {model.__name__} ({exc.error_count()} errors)"
-        raise unexpected_response(operation, 200, what) from None
-
-
-def _parse_list(model: type[ModelT], value: Any, operation: str, key: str) -> list[ModelT]:
-    if not isinstance(value, list):
-        raise unexpected_response(operation, 200, f"{key!r} is not a list")
-    return [_parse(model, item, operation, key) for item in value]
-
-
-def _next_token(data: JsonObject) -> str | None:
-    meta = data.get("meta")
-    token = meta.get("nextToken") if isinstance(meta, dict) else None
-    return token if isinstance(token, str) and token else None
-
-
-def _message_body(
-    conversation_id: str, user_id: str, type: str, payload: Mapping[str, Any], tags: Mapping[str, str]
-) -> JsonObject:
-    return {
-        "conversationId": conversation_id,
-        "userId": user_id,
-        "type": type,
-        "payload": dict(payload),
-        "tags": dict(tags),
-    }
-
-
-def _dict_or_none(value: Mapping[str, Any] | None) -> dict[str, Any] | None:
-    return dict(value) if value is not None else None
-
-
-def _list_or_none(value: Sequence[str] | None) -> list[str] | None:
-    return list(value) if value is not None else None

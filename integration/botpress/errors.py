@@ -12,6 +12,7 @@ Hierarchy::
     │   ├── RateLimitedError          429 RateLimited (after the retries ran out)
     │   └── InternalError             500 Internal
     └── BotpressUnavailableError      no answer at all (network failure after the retries ran out)
+        └── BotpressOutcomeUnknownError   no answer to a write that may have reached Botpress (not repeated)
 
 A body of neither documented shape gives a plain :class:`BotpressApiError` of type ``"Unknown"``.
 Messages are one line, truncated, and never carry the token.
@@ -128,6 +129,13 @@ class BotpressUnavailableError(BotpressError):
         super().__init__(f"Botpress {operation} unreachable: {reason}")
         self.operation = operation
         self.reason = reason
+
+
+class BotpressOutcomeUnknownError(BotpressUnavailableError):
+    """A write that is not idempotent got no answer after it may have reached Botpress: it was not repeated.
+
+    Whether it took effect is unknown; only a check (e.g. listing the events) can tell.
+    """
 
 
 _BY_TYPE: dict[str, type[BotpressApiError]] = {

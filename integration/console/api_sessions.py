@@ -7,12 +7,15 @@ from typing import Literal
 from aiohttp import web
 from pydantic import BaseModel, Field
 
+from external_adapters.inbox import InboxService
 from external_adapters.inbox.config import AgentStatus
 from external_adapters.inbox.errors import InvalidInput
 from external_adapters.inbox.models import Agent, QueueFilter
+from external_adapters.inbox.throttle import TooManyAttempts
 
 from ..app_keys import SETTINGS
-from .common import COOKIE, Handler, agent_required, body_as, error, json_errors, ok, service_of
+from .common import COOKIE, Handler, agent_required, body_as, error, json_errors, login_token, ok, service_of
+from .live import close_login_sockets
 
 
 class LoginIn(BaseModel):
@@ -43,11 +46,35 @@ class ViewIn(BaseModel):
 
 @json_errors
 async def login(request: web.Request) -> web.StreamResponse:
-    """Check e-mail and password; set the login cookie and return the token (for API clients)."""
+    """Check e-mail and password; set the login cookie and return the token (for API clients).
+
+    Only ``application/json`` is taken: a cross-site page can post a form or text without the browser asking
+    first, but not JSON. Failures are throttled per account and per client address: 429 with ``Retry-After``.
+    """
+    if request.content_type != "application/json":
+        return error(415, "send the login as JSON (Content-Type: application/json)")
     service, body = service_of(request), await body_as(request, LoginIn)
-    agent = await service.agents.authenticate(body.email, body.password)
+    try:
+        agent = await service.agents.authenticate(body.email, body.password, client_address(request))
+    except TooManyAttempts as exc:
+        refused = error(429, str(exc))
+        refused.headers["Retry-After"] = str(exc.retry_after)
+        return refused
     if agent is None:
         return error(401, "wrong e-mail or password")
+    return await _logged_in(request, service, agent)
+
+
+def client_address(request: web.Request) -> str | None:
+    """The client's address: the peer's, or, when ``HITL_BRIDGE_TRUST_FORWARDED_FOR`` says a reverse proxy
+    sets it, the last ``X-Forwarded-For`` entry (the one that proxy added; earlier ones are the client's word)."""
+    forwarded = request.headers.get("X-Forwarded-For", "")
+    if request.app[SETTINGS].trust_forwarded_for and forwarded.strip():
+        return forwarded.split(",")[-1].strip()
+    return request.remote
+
+
+async def _logged_in(request: web.Request, service: InboxService, agent: Agent) -> web.StreamResponse:
     if agent.status == "offline":
         agent = await service.set_status(agent, "available")
     token = await service.agents.issue_token(agent.id)

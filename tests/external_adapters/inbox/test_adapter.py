@@ -121,7 +121,8 @@ async def test_verify_refuses_stale_unknown_and_unsigned(
 async def test_parse_webhook_ignores_unknown_types_and_refuses_garbage(adapter: InboxAdapter) -> None:
     unknown = WebhookRequest(method="POST", path="/", body=json.dumps({"type": "ping", "sessionId": "s"}))
     assert (await adapter.parse_webhook(unknown)).events == []
-    for body in ("not json", "[1]", json.dumps({"type": "agent_message", "sessionId": "s"})):
+    too_deep = "[" * 100_000 + "]" * 100_000
+    for body in ("not json", "[1]", json.dumps({"type": "agent_message", "sessionId": "s"}), too_deep):
         with pytest.raises(InvalidWebhookError):
             await adapter.parse_webhook(WebhookRequest(method="POST", path="/", body=body))
 

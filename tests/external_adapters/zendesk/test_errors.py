@@ -12,6 +12,7 @@ from external_adapters import (
     ExternalNotFoundError,
     ExternalRequestError,
     ExternalUserRequest,
+    OutcomeUnknownError,
     RateLimitedError,
     UnavailableError,
 )
@@ -78,17 +79,20 @@ async def test_persistent_429_is_rate_limited(build: Any, fake_zendesk: FakeZend
     assert caught.value.retry_after == 5.0 and len(built.sleeps) == 3
 
 
-async def test_a_post_500_is_not_retried_but_a_get_503_is(
+async def test_a_create_500_is_not_retried_but_an_upsert_500_and_a_get_503_are(
     build: Any, fake_zendesk: FakeZendesk, zendesk_api: ZendeskMockRouter
 ) -> None:
     built: Built = build()
     fake_zendesk.fail_next.append(httpx.Response(500))
-    with pytest.raises(UnavailableError):
-        await built.adapter.create_user(USER)
+    with pytest.raises(OutcomeUnknownError, match="not repeated"):
+        await built.adapter.client.upload("cat.png", b"png", "image/png")
     assert _calls(zendesk_api) == [500]
+    fake_zendesk.fail_next.append(httpx.Response(500))
+    await built.adapter.create_user(USER)  # users/create_or_update is an upsert: repeating it is harmless
+    assert _calls(zendesk_api) == [500, 500, 201]
     fake_zendesk.fail_next += [httpx.Response(503), httpx.Response(503)]
     await built.adapter.close_session("4242")  # GET 503, GET 503, GET 404: a missing ticket is a no-op
-    assert _calls(zendesk_api) == [500, 503, 503, 404]
+    assert _calls(zendesk_api) == [500, 500, 201, 503, 503, 404]
 
 
 async def test_network_errors_become_unavailable(build: Any, fake_zendesk: FakeZendesk) -> None:
