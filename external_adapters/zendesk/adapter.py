@@ -42,7 +42,7 @@ from .client import ZendeskClient
 from .config import ZendeskConfig, ZendeskSession
 from .inbound import agent_messages, agent_profile
 from .media import MediaUnavailable, download
-from .models import CommentInput, Requester, Ticket, TicketInput, UserInput, ZendeskSubscription
+from .models import CommentInput, Requester, Ticket, TicketInput, UserInput, ZendeskSubscription, zendesk_id
 from .outbound import OutgoingComment, compose
 from .runtime import DEFAULT_RUNTIME, ZendeskRuntime
 from .webhooks import INVOCATION_HEADER, TriggerPayload, parse_payload, verify
@@ -150,10 +150,10 @@ class ZendeskAdapter(HelpdeskAdapter[ZendeskConfig, ZendeskSession]):
             comment=CommentInput(
                 html_body=_opening_html(request),
                 public=options.transcript_visibility == "public",
-                author_id=None if requester else int(user.external_user_id),
+                author_id=None if requester else zendesk_id(user.external_user_id, "users"),
             ),
             requester=requester,
-            requester_id=None if requester else int(user.external_user_id),
+            requester_id=None if requester else zendesk_id(user.external_user_id, "users"),
             priority=options.priority,
             type=options.type,
             tags=list(dict.fromkeys(tags)),
@@ -166,18 +166,20 @@ class ZendeskAdapter(HelpdeskAdapter[ZendeskConfig, ZendeskSession]):
 
     async def link_session(self, external_session_id: str, bp_conversation_id: str) -> None:
         """Set the ticket's external_id to the Botpress conversation id."""
-        await self.client.update_ticket(int(external_session_id), TicketInput(external_id=bp_conversation_id))
+        await self.client.update_ticket(
+            zendesk_id(external_session_id, "tickets"), TicketInput(external_id=bp_conversation_id)
+        )
 
     async def close_session(self, external_session_id: str) -> None:
         """Move the ticket to ``closeStatus``; a missing, closed or already-there ticket is left alone."""
-        ticket_id = int(external_session_id)
         try:
+            ticket_id = zendesk_id(external_session_id, "tickets")
             ticket = await self.client.show_ticket(ticket_id)
             if ticket.status in CLOSED_STATUSES or ticket.status == self.config.close_status:
                 return
             await self.client.update_ticket(ticket_id, TicketInput(status=self.config.close_status))
         except ExternalNotFoundError:
-            log.info("zendesk ticket %s is gone; nothing to close", ticket_id)
+            log.info("zendesk ticket %r is gone; nothing to close", external_session_id)
 
     async def send_message(self, request: OutboundMessage) -> str:
         """One public comment per message (a bloc included); bursts are coalesced per ticket."""
@@ -186,13 +188,14 @@ class ZendeskAdapter(HelpdeskAdapter[ZendeskConfig, ZendeskSession]):
             return sent
         author_id = await self._author_id(request.author_external_id)
         comment = await compose(request.message, author_id, self._upload)
-        comment_id = await self.runtime.outbox.submit(int(request.external_session_id), comment, self._deliver)
+        ticket_id = zendesk_id(request.external_session_id, "tickets")
+        comment_id = await self.runtime.outbox.submit(ticket_id, comment, self._deliver)
         self.runtime.sent.put(request.bp_message_id, comment_id)
         return comment_id
 
     async def _author_id(self, author_external_id: str | None) -> int:
         if author_external_id:
-            return int(author_external_id)
+            return zendesk_id(author_external_id, "users")
         stored = await subs.load(self.context)
         if stored is not None and stored.bot_zendesk_user_id is not None:
             return stored.bot_zendesk_user_id
