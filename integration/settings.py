@@ -75,6 +75,9 @@ class Settings(BaseSettings):
         description="Serve the Botpress emulator; unset means on exactly when BP_TOKEN is unset and host is loopback",
     )
     sandbox_persist: bool = Field(default=False, description="Keep the sandbox's emulated Botpress in SQLite")
+    sandbox_concurrent_dispatch: bool = Field(
+        default=False, description="The sandbox's bot handles each message and event at once, as Botpress does"
+    )
     sandbox_configuration: dict[str, Any] = Field(
         default_factory=dict, description="Configuration the sandbox's runtime sends (x-bp-configuration)"
     )

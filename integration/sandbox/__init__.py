@@ -57,6 +57,7 @@ def options_from_settings(settings: Settings) -> SandboxOptions:
         renames=settings.renames,
         plugin=plugin_config(settings),
         persist_path=persist,
+        concurrent_dispatch=settings.sandbox_concurrent_dispatch,
     )
 
 

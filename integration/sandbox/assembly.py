@@ -39,6 +39,8 @@ class SandboxOptions:
     plugin: PluginConfig = field(default_factory=PluginConfig)
     integration_alias: str = DEFAULT_ALIAS
     persist_path: Path | None = None
+    concurrent_dispatch: bool = False
+    """Run the bot's jobs concurrently, as Botpress does, instead of one at a time (see :class:`BotInbox`)."""
 
 
 @dataclass
@@ -85,7 +87,7 @@ async def start_sandbox(options: SandboxOptions) -> Sandbox:
         webhook_base_url=options.public_url,
         configuration=options.configuration,
     )
-    inbox = BotInbox()
+    inbox = BotInbox(concurrent=options.concurrent_dispatch)
     holder: list[SandboxBot] = []
     plugin = HitlPlugin(
         botpress,

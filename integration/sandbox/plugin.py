@@ -54,6 +54,7 @@ class HitlPlugin(PluginBase):
             log.warning("sandbox plugin: startHitl failed: %s", exc)
             await self._post(upstream_conversation_id, f"Sorry, I could not reach a human agent ({exc}).")
             return
+        await self._link_conversations(upstream_conversation_id, downstream["id"])
         session = {
             "upstreamConversationId": upstream_conversation_id,
             "downstreamConversationId": downstream["id"],

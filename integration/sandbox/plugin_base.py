@@ -21,6 +21,8 @@ log = logging.getLogger(__name__)
 UNSUPPORTED_TYPE_TEXT = "Sorry, I can only handle one of the following message types: " + ", ".join(HITL_MESSAGE_TYPES)
 NOT_CONNECTED_TEXT = "Something went wrong, you are not connected to a human agent anymore. Please try again later."
 HISTORY_PAGE = 20
+PLUGIN_ALIAS = "hitl"
+"""The alias the bot gives the plugin; the SDK prefixes the plugin's tags with it (``hitl#upstream``)."""
 
 
 class ActionCaller(Protocol):
@@ -96,6 +98,15 @@ class PluginBase:
                 source = {"type": "user", "userId": await self._downstream_user(message["userId"])}
             history.append({"source": source, "type": message["type"], "payload": message["payload"]})
         return history
+
+    async def _link_conversations(self, upstream_id: str, downstream_id: str) -> None:
+        """Tag each side with the other's id, as step 12 of the real ``startHitl`` does.
+
+        The integration holds its events until the downstream tag is there: the plugin drops the events of
+        a conversation it has not taken yet.
+        """
+        await self._bp.update_conversation(upstream_id, {f"{PLUGIN_ALIAS}#downstream": downstream_id})
+        await self._bp.update_conversation(downstream_id, {f"{PLUGIN_ALIAS}#upstream": upstream_id})
 
     def session_config(self, session: Record) -> PluginConfig:
         """The configuration a session was started with."""

@@ -1,7 +1,8 @@
 """What the emulated HITL plugin remembers: sessions (upstream <-> downstream conversation) and user links.
 
-Kept in the sandbox store beside the emulated Botpress objects, not in tags, so the integration never
-sees the plugin's bookkeeping.
+Kept in the sandbox store beside the emulated Botpress objects. Like the real plugin, the plugin also tags
+both conversations with each other's id (``hitl#upstream``/``hitl#downstream``), but it reads its own state
+from here only.
 """
 
 from __future__ import annotations
