@@ -74,13 +74,19 @@ class Outbox:
         self._wake.set()
 
     async def deliver_due(self) -> int:
-        """Try every due row once; return how many were delivered."""
+        """Try every due row once, sessions side by side; return how many were delivered.
+
+        The rows are each session's oldest undelivered event, so sending them concurrently keeps every
+        session's order, and a delivery the receiver holds (the integration waits for the HITL plugin to
+        take a new session) does not hold up the other sessions.
+        """
         now = self._clock()
         rows = await self._store.fetch_all(_DUE, {"now": now, "grace": LINK_GRACE_SECONDS, "limit": BATCH_SIZE})
-        delivered = 0
-        for row in rows:
-            delivered += await self._deliver(row)
-        return delivered
+        results = await asyncio.gather(*(self._deliver(row) for row in rows), return_exceptions=True)
+        failure = next((result for result in results if isinstance(result, BaseException)), None)
+        if failure is not None:  # raised once every delivery of the pass has ended, so none is left running
+            raise failure
+        return sum(result for result in results if isinstance(result, int))
 
     async def _deliver(self, row: aiosqlite.Row) -> int:
         async with self._store.read() as db:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sqlite3
 from collections.abc import Awaitable, Callable
@@ -108,6 +109,25 @@ async def test_outbox_signs_retries_with_backoff_and_delivers(service: InboxServ
     assert check(secret, dict(sent.headers), sent.content.decode(), clock.now, 300) is None
     assert json.loads(sent.content)["type"] == "agent_message"
     assert await outbox.pending() == []
+
+
+@respx.mock
+async def test_one_slow_delivery_does_not_hold_up_other_sessions(service: InboxService) -> None:
+    # The receiver may hold a request a while (the integration waits for the HITL plugin to take a new session).
+    second_arrived, received = asyncio.Event(), []
+
+    async def receive(request: httpx.Request) -> httpx.Response:
+        received.append(request)
+        if len(received) == 1:
+            await asyncio.wait_for(second_arrived.wait(), timeout=5)  # sent one after the other: never set
+        second_arrived.set()
+        return httpx.Response(200)
+
+    respx.post(HOOK).mock(side_effect=receive)
+    for key, conversation in (("k1", "conv_1"), ("k2", "conv_2")):
+        await service.link(await open_session(service, key, ruleTags=["nobody"]), conversation)
+    async with httpx.AsyncClient() as http:
+        assert await service.attach_outbox(http).deliver_due() == 2  # each session's oldest event
 
 
 @respx.mock
