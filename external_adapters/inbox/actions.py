@@ -8,7 +8,7 @@ from .errors import Conflict, Forbidden, InvalidInput, NotFound
 from .intake import Intake
 from .models import Agent, Message, Note, Outcome, Session, SessionState
 from .realtime import LiveEvent
-from .repo import find_agent, get_agent, get_contact, list_agents, to_message, update_session
+from .repo import find_agent, get_agent, get_contact, list_agents, to_message, to_session, update_session
 from .routing import can_see, claim_refusal
 from .store import dumps, new_id, one_row
 
@@ -49,7 +49,7 @@ class Actions(Intake):
         await self._emit(db, session, "agent_assigned", agent=self._agent_body(agent))
         await self._say(db, session, text_key, agent)
         await self._live_session(db, session.id)
-        self._later(LiveEvent("offer_withdrawn", {"sessionId": session.id}))
+        self._later(LiveEvent("offer_withdrawn", {"sessionId": session.id}, await self._audience(db, session)))
 
     async def reject(self, agent: Agent, session_id: str) -> Session:
         """Decline an offer. A targeted session, or one every eligible agent declined, ends as REJECTED."""
@@ -178,23 +178,28 @@ class Actions(Intake):
             )
 
     async def outbound(self, agent: Agent, contact_id: str, text: str) -> Message:
-        """Start a conversation: the message goes to the contact's last Botpress conversation."""
+        """Start a conversation: the message goes to the contact's last Botpress conversation the agent may see."""
         text = _text(text)
         async with self._tx() as db:
-            await self._visible_contact(db, agent, contact_id)
-            row = await one_row(
-                db,
-                "SELECT id FROM sessions WHERE contact_id = ? AND bp_conversation_id IS NOT NULL "
-                "ORDER BY created_at DESC LIMIT 1",
-                (contact_id,),
-            )
-            if row is None:
-                raise Conflict("the contact has no conversation in Botpress to write to")
-            session = await self._session(db, str(row["id"]))
+            session = await self._last_visible_conversation(db, agent, contact_id)
             message_id = await self._send_agent_message(db, session, agent, {"text": text}, outbound=True)
             message_row = await one_row(db, "SELECT * FROM messages WHERE id = ?", (message_id,))
         assert message_row is not None
         return to_message(message_row)
+
+    async def _last_visible_conversation(self, db: aiosqlite.Connection, agent: Agent, contact_id: str) -> Session:
+        """The contact's newest session linked to Botpress that the agent may see: its rule tags decide, as for
+        every other write, so an agent never writes into a session hidden from them."""
+        await self._visible_contact(db, agent, contact_id)
+        contact = await self._contact(db, contact_id)
+        rows = await db.execute_fetchall(
+            "SELECT * FROM sessions WHERE contact_id = ? AND bp_conversation_id IS NOT NULL ORDER BY created_at DESC",
+            (contact_id,),
+        )
+        session = next((s for s in map(to_session, rows) if can_see(agent, s, contact)), None)
+        if session is None:
+            raise Conflict("the contact has no conversation in Botpress you may write to")
+        return session
 
     async def set_status(self, agent: Agent, status: str) -> Agent:
         """Change the agent's own status; everyone sees it live."""

@@ -46,3 +46,11 @@ async def login(client: TestClient[Any, Any], email: str = "admin@example.com") 
     assert response.status == 200, await response.text()
     body: dict[str, Any] = await response.json()
     return body
+
+
+async def live_socket(client: TestClient[Any, Any], email: str) -> tuple[Any, str]:
+    """Log ``email`` in and open a live socket with its bearer token; return the socket (hello read) and token."""
+    token = (await login(client, email))["token"]
+    ws = await client.ws_connect("/console/api/live", headers={"Authorization": f"Bearer {token}"})
+    assert (await ws.receive_json(timeout=5))["type"] == "hello"
+    return ws, token

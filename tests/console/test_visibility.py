@@ -1,0 +1,58 @@
+"""An agent can neither write into nor hear about a session outside their visibility."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from aiohttp.test_utils import TestClient
+
+from external_adapters.inbox.service import InboxService
+from tests.external_adapters.inbox.conftest import Clock, add_agent, events, open_session
+
+from .conftest import CLIENT, live_socket, login
+
+Client = TestClient[Any, Any]
+
+
+async def test_an_agent_cannot_write_into_a_hidden_session(client: Client, inbox: InboxService) -> None:
+    await add_agent(inbox, "sally", groups=("sales",))
+    await add_agent(inbox, "alice", groups=("billing",))
+    session_id = await open_session(inbox, ruleTags=["billing"], claimTimeoutSeconds=600)
+    await inbox.link(session_id, "conv_billing")
+    contact_id = (await inbox.export(session_id))["contact"]["id"]
+    await login(client, "sally@example.com")
+    response = await client.post(f"/console/api/contacts/{contact_id}/messages", json={"text": "hi"}, headers=CLIENT)
+    assert response.status == 409
+    assert "hi" not in [e.get("message", {}).get("payload", {}).get("text") for e in await events(inbox, session_id)]
+
+
+async def test_an_agent_writes_into_the_last_session_they_may_see(client: Client, inbox: InboxService) -> None:
+    await add_agent(inbox, "sally", groups=("sales",))
+    await add_agent(inbox, "alice", groups=("billing",))
+    visible = await open_session(inbox, "key-sales", ruleTags=["sales"], claimTimeoutSeconds=600)
+    await inbox.link(visible, "conv_sales")
+    cast(Clock, inbox.clock).advance(1)
+    hidden = await open_session(inbox, "key-billing", ruleTags=["billing"], claimTimeoutSeconds=600)
+    await inbox.link(hidden, "conv_billing")
+    contact_id = (await inbox.export(visible))["contact"]["id"]
+    await login(client, "sally@example.com")
+    response = await client.post(f"/console/api/contacts/{contact_id}/messages", json={"text": "hi"}, headers=CLIENT)
+    assert response.status == 201 and (await response.json())["session_id"] == visible
+    assert not [e for e in await events(inbox, hidden) if e["type"] == "agent_message"]
+
+
+async def test_live_events_of_a_hidden_session_reach_only_who_may_see_it(client: Client, inbox: InboxService) -> None:
+    alice = await add_agent(inbox, "alice", groups=("billing",))
+    sally = await add_agent(inbox, "sally", groups=("sales",))
+    sally_ws, _ = await live_socket(client, "sally@example.com")
+    alice_ws, _ = await live_socket(client, "alice@example.com")
+    session_id = await open_session(inbox, ruleTags=["billing"], claimTimeoutSeconds=600)
+    await inbox.add_user_message(session_id, "msg_1", "text", {"text": "my invoice"})
+    await inbox.claim(await inbox.agents.get(alice.id), session_id)
+    await inbox.set_status(sally, "busy")  # an event for everyone, after the hidden session's
+    seen_by_sally = await sally_ws.receive_json(timeout=5)
+    assert seen_by_sally["type"] == "agent", seen_by_sally
+    seen_by_alice = [(await alice_ws.receive_json(timeout=5))["type"] for _ in range(7)]
+    assert "offer_withdrawn" in seen_by_alice and seen_by_alice[-1] == "agent"
+    await sally_ws.close()
+    await alice_ws.close()
