@@ -167,6 +167,14 @@ class AgentDirectory:
             )
             return await get_agent(db, row["agent_id"]) if row else None
 
+    async def login_expiry(self, token: str) -> float | None:
+        """When a live login token expires (service clock), or ``None`` when it is unknown, revoked or expired."""
+        row = await self._store.fetch_one(
+            "SELECT expires_at FROM login_tokens WHERE token_hash = ? AND expires_at >= ?",
+            (_token_hash(token), self._clock()),
+        )
+        return float(row["expires_at"]) if row else None
+
     async def revoke_token(self, token: str) -> None:
         """Log a token out."""
         async with self._store.transaction() as db:

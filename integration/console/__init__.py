@@ -13,7 +13,7 @@ from pathlib import Path
 from aiohttp import web
 
 from . import admin, api_people, api_sessions
-from .live import SOCKETS, close_sockets, live
+from .live import LOGINS, SOCKETS, close_sockets, live
 
 STATIC_DIR = Path(__file__).parent / "static"
 
@@ -26,6 +26,7 @@ async def index(request: web.Request) -> web.StreamResponse:
 def setup_console(app: web.Application) -> None:
     """Add the console, its API, the live channel and the admin API to ``app``."""
     app[SOCKETS] = set()
+    app[LOGINS] = {}
     app.on_shutdown.append(close_sockets)
     router = app.router
     router.add_get("/console", index)

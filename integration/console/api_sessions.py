@@ -87,10 +87,11 @@ async def _logged_in(request: web.Request, service: InboxService, agent: Agent) 
 
 @agent_required
 async def logout(request: web.Request, agent: Agent) -> web.StreamResponse:
-    """Forget the login and go offline."""
-    service = service_of(request)
-    token = request.cookies.get(COOKIE) or request.headers.get("Authorization", "")[7:]
-    await service.agents.revoke_token(token)
+    """Forget the login (its live sockets close) and go offline."""
+    service, token = service_of(request), login_token(request)
+    if token:  # agent_required found the agent by this very token
+        await service.agents.revoke_token(token)
+        await close_login_sockets(request.app, token)
     await service.set_status(agent, "offline")
     response = ok({"ok": True})
     response.del_cookie(COOKIE, path="/")

@@ -78,6 +78,11 @@ def _token(request: web.Request) -> tuple[str | None, bool]:
     return request.cookies.get(COOKIE), True
 
 
+def login_token(request: web.Request) -> str | None:
+    """The login token the request carries (bearer header first, then the login cookie), or ``None``."""
+    return _token(request)[0]
+
+
 async def agent_of(request: web.Request) -> Agent | None:
     """The logged-in agent (bearer token or login cookie), or ``None``."""
     token, _ = _token(request)

@@ -1,4 +1,8 @@
-"""The live channel: a WebSocket per console tab, fed by the service's in-process hub."""
+"""The live channel: a WebSocket per console tab, fed by the service's in-process hub.
+
+A socket lives as long as the login it was opened with: the server closes it (code :data:`LOGIN_ENDED`) when
+the login expires, and at once when the agent signs out with it.
+"""
 
 from __future__ import annotations
 
@@ -7,41 +11,96 @@ import contextlib
 
 from aiohttp import WSMsgType, web
 
+from external_adapters.inbox import InboxService
 from external_adapters.inbox.realtime import LiveEvent, Subscription
 
-from .common import agent_of, error, service_of
+from .common import agent_of, error, login_token, service_of
 
 SOCKETS = web.AppKey("console_sockets", set[web.WebSocketResponse])
+LOGINS = web.AppKey("console_login_sockets", dict[str, set[web.WebSocketResponse]])
 HEARTBEAT_SECONDS = 25.0
+LOGIN_CHECK_SECONDS = 30.0
+"""How often an open socket checks that its login still stands (a revoked or expired token closes it)."""
+LOGIN_ENDED = 4401
+"""Close code of a socket whose login expired or was signed out (the console then shows its login form)."""
 
 
 async def live(request: web.Request) -> web.StreamResponse:
     """Stream ``{"type", "data"}`` events the agent may see: offers, queue changes, messages, notes."""
-    agent = await agent_of(request)
-    if agent is None:
+    agent, token = await agent_of(request), login_token(request)
+    if agent is None or token is None:
         return error(401, "log in first")
     ws = web.WebSocketResponse(heartbeat=HEARTBEAT_SECONDS)
     await ws.prepare(request)
     request.app[SOCKETS].add(ws)
-    async with service_of(request).hub.subscribe(agent.id) as subscription:
-        await ws.send_json({"type": "hello", "data": {"agentId": agent.id}})
-        pump = asyncio.create_task(_pump(ws, subscription))
+    request.app[LOGINS].setdefault(token, set()).add(ws)
+    try:
+        await _stream(ws, service_of(request), agent.id, token)
+    finally:
+        _forget(request.app, ws, token)
+    return ws
+
+
+async def _stream(ws: web.WebSocketResponse, service: InboxService, agent_id: str, token: str) -> None:
+    async with service.hub.subscribe(agent_id) as subscription:
+        await ws.send_json({"type": "hello", "data": {"agentId": agent_id}})
+        watch = _LoginWatch(ws, service, token)
+        pump, watcher = asyncio.create_task(_pump(ws, subscription)), asyncio.create_task(watch.run())
         try:
             async for message in ws:
                 if message.type is WSMsgType.ERROR:
                     break
         finally:
-            request.app[SOCKETS].discard(ws)
-            pump.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await pump
-    return ws
+            # A watcher that is closing the socket is left to finish the closing handshake.
+            await _cancel([pump] if watch.closing else [pump, watcher])
+            if watch.closing:
+                await watcher
 
 
 async def _pump(ws: web.WebSocketResponse, subscription: Subscription) -> None:
     while not ws.closed:
         event: LiveEvent = await subscription.queue.get()
         await ws.send_json({"type": event.type, "data": event.data})
+
+
+class _LoginWatch:
+    """Closes the socket once its login no longer stands: it wakes at the login's expiry, or every
+    :data:`LOGIN_CHECK_SECONDS` (a token revoked elsewhere, an agent removed)."""
+
+    def __init__(self, ws: web.WebSocketResponse, service: InboxService, token: str) -> None:
+        self.ws, self.service, self.token = ws, service, token
+        self.closing = False
+
+    async def run(self) -> None:
+        while not self.ws.closed:
+            expires_at = await self.service.agents.login_expiry(self.token)
+            if expires_at is None:
+                self.closing = True
+                await self.ws.close(code=LOGIN_ENDED, message=b"login ended")
+                return
+            await asyncio.sleep(min(LOGIN_CHECK_SECONDS, max(expires_at - self.service.clock(), 0.0) + 0.001))
+
+
+def _forget(app: web.Application, ws: web.WebSocketResponse, token: str) -> None:
+    app[SOCKETS].discard(ws)
+    sockets = app[LOGINS].get(token, set())
+    sockets.discard(ws)
+    if not sockets:
+        app[LOGINS].pop(token, None)
+
+
+async def _cancel(tasks: list[asyncio.Task[None]]) -> None:
+    for task in tasks:
+        task.cancel()
+    for task in tasks:
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+async def close_login_sockets(app: web.Application, token: str) -> None:
+    """The login ``token`` was signed out: close the sockets opened with it."""
+    sockets = list(app[LOGINS].get(token, ()))
+    await asyncio.gather(*(ws.close(code=LOGIN_ENDED, message=b"signed out") for ws in sockets))
 
 
 async def close_sockets(app: web.Application) -> None:

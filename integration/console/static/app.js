@@ -299,8 +299,9 @@ function connect() {
   const socket = new WebSocket(`${scheme}//${location.host}/console/api/live`);
   state.socket = socket;
   socket.onopen = () => $("live-state").classList.add("on");
-  socket.onclose = () => {
+  socket.onclose = (event) => {
     $("live-state").classList.remove("on");
+    if (event.code === 4401) { if (state.socket === socket) showLogin(); return; } // the login expired or was signed out
     if (!$("app").hidden && state.socket === socket) setTimeout(connect, 2000);
   };
   socket.onmessage = (event) => onLive(JSON.parse(event.data));
