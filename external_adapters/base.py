@@ -59,6 +59,10 @@ class AdapterEnvironment:
     data_dir: Path
     options: Mapping[str, Any] = field(default_factory=dict)
     public_url: str | None = None
+    allow_vendor_base_urls: bool = False
+    """``HITL_BRIDGE_ALLOW_VENDOR_BASE_URLS``: honour vendor URLs from an installation's configuration (other than
+    the vendor's own), and fetch URLs that resolve to private, loopback or link-local addresses. Off, an adapter
+    refuses both (:mod:`external_adapters.url_guard` does the address check)."""
 
 
 @dataclass(frozen=True)

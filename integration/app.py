@@ -65,7 +65,11 @@ def _clients(
             app[BOTPRESS_HTTP] = botpress_http
             app[VENDOR_HTTP] = vendor_http
             app[ADAPTER_ENV] = AdapterEnvironment(
-                http=vendor_http, data_dir=settings.data_dir, options={}, public_url=settings.self_url
+                http=vendor_http,
+                data_dir=settings.data_dir,
+                options={},
+                public_url=settings.self_url,
+                allow_vendor_base_urls=settings.allow_vendor_base_urls,
             )
             yield
 

@@ -148,4 +148,5 @@ def adapter_environment(base: AdapterEnvironment, settings: Settings, adapter_na
         data_dir=settings.data_dir / adapter_name,
         options=settings.options_for(adapter_name),
         public_url=base.public_url,
+        allow_vendor_base_urls=base.allow_vendor_base_urls,
     )

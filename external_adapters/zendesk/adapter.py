@@ -65,6 +65,9 @@ class ZendeskAdapter(HelpdeskAdapter[ZendeskConfig, ZendeskSession]):
 
     def __init__(self, config: ZendeskConfig, context: AdapterContext) -> None:
         super().__init__(config, context)
+        problem = config.base_url_problem(custom_allowed=context.env.allow_vendor_base_urls)
+        if problem is not None:
+            raise AdapterConfigError(*problem)
         backend = context.backend
         self.runtime = backend if isinstance(backend, ZendeskRuntime) else DEFAULT_RUNTIME
         self.client = self._client(self.runtime.policy)
@@ -208,14 +211,8 @@ class ZendeskAdapter(HelpdeskAdapter[ZendeskConfig, ZendeskSession]):
 
     async def _upload(self, kind: str, url: str, title: str | None) -> str | None:
         try:
-            media = await download(
-                self.context.env.http,
-                url,
-                kind=kind,
-                title=title,
-                max_bytes=self.runtime.max_media_bytes,
-                time_limit=self.runtime.media_time_limit,
-            )
+            rules = self.runtime.download_rules(allow_private=self.context.env.allow_vendor_base_urls)
+            media = await download(self.context.env.http, url, kind=kind, title=title, rules=rules)
         except MediaUnavailable as exc:
             log.warning("zendesk: sending a %s as a link: %s", kind, exc)
             return None

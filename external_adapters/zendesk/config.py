@@ -70,9 +70,27 @@ class ZendeskConfig(_Model):
     )
 
     @property
+    def account_url(self) -> str:
+        """The account's own URL, ``https://<subdomain>.zendesk.com``."""
+        return f"https://{self.subdomain}.zendesk.com"
+
+    @property
     def api_base_url(self) -> str:
-        """The account's base URL, without a trailing slash."""
-        return self.base_url or f"https://{self.subdomain}.zendesk.com"
+        """Where API calls go (``baseUrl``, else the account's URL), without a trailing slash."""
+        return self.base_url or self.account_url
+
+    def base_url_problem(self, *, custom_allowed: bool) -> tuple[str, str] | None:
+        """The field to blame when ``baseUrl`` leaves the account's URL and the process does not allow it.
+
+        Credentials go wherever ``baseUrl`` points, and the configuration is anyone's who can edit the bot: by
+        default it cannot point at the bridge's own network (``HITL_BRIDGE_ALLOW_VENDOR_BASE_URLS`` opts in).
+        """
+        if custom_allowed or self.api_base_url.lower() == self.account_url:
+            return None
+        return "baseUrl", (
+            f"only {self.account_url} is allowed: the server must set HITL_BRIDGE_ALLOW_VENDOR_BASE_URLS=true "
+            "to use another URL"
+        )
 
     def auth_problem(self) -> tuple[str, str] | None:
         """The field to blame when the credentials are not exactly one complete method, else ``None``."""

@@ -1,4 +1,12 @@
-"""Bounded media download: the bytes of a Botpress file URL, or a reason why not."""
+"""Bounded media download: the bytes of a Botpress file URL, or a reason why not.
+
+The URL comes from a message, so it is checked like any URL the bridge was handed
+(:mod:`external_adapters.url_guard`): no private, loopback or link-local address, at the start and after each
+of at most :data:`MAX_REDIRECTS` redirects, unless the process allows it (``allow_private``, from
+``HITL_BRIDGE_ALLOW_VENDOR_BASE_URLS``). At most :data:`MAX_CONCURRENT_DOWNLOADS` downloads run at once in a
+process, so at most that many times :data:`MAX_MEDIA_BYTES` are held in memory; waiting for a slot counts in
+the time limit, so a flood of media turns into links, not into requests that hang.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +14,17 @@ import asyncio
 import mimetypes
 import posixpath
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import unquote, urlsplit
 
 import httpx
 
+from ..url_guard import ForbiddenUrl, Resolver, check_public_url, resolve_host
+
 MAX_MEDIA_BYTES = 20 * 1024 * 1024
 MEDIA_TIMEOUT_SECONDS = 30.0
+MAX_REDIRECTS = 3
+MAX_CONCURRENT_DOWNLOADS = 8
 _UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
 
@@ -29,48 +41,68 @@ class Media:
     content: bytes
 
 
+@dataclass(frozen=True)
+class DownloadRules:
+    """The bounds of one download: size, time, which addresses, and the process-wide slots."""
+
+    max_bytes: int = MAX_MEDIA_BYTES
+    time_limit: float = MEDIA_TIMEOUT_SECONDS
+    allow_private: bool = False
+    resolve: Resolver = resolve_host
+    slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(MAX_CONCURRENT_DOWNLOADS))
+
+
 async def download(
-    http: httpx.AsyncClient,
-    url: str,
-    *,
-    kind: str,
-    title: str | None = None,
-    max_bytes: int = MAX_MEDIA_BYTES,
-    time_limit: float = MEDIA_TIMEOUT_SECONDS,
+    http: httpx.AsyncClient, url: str, *, kind: str, title: str | None = None, rules: DownloadRules | None = None
 ) -> Media:
-    """Stream ``url`` into memory, aborting past ``max_bytes`` or ``time_limit`` seconds.
+    """Stream ``url`` into memory within ``rules`` (a GET: nothing to repeat or undo when it fails).
 
     Raises:
-        MediaUnavailable: non-2xx status, network error, too large, or too slow.
+        MediaUnavailable: a forbidden address, non-2xx status, too many redirects, network error, too large,
+            or too slow (waiting for a download slot included).
     """
+    rules = rules or DownloadRules()
     try:
-        async with asyncio.timeout(time_limit):
-            content, header_type = await _fetch(http, url, max_bytes)
+        async with asyncio.timeout(rules.time_limit), rules.slots:
+            content, header_type = await _follow(http, httpx.URL(url), rules)
     except TimeoutError:
-        raise MediaUnavailable(f"download took longer than {time_limit:g}s") from None
-    except httpx.HTTPError as exc:
+        raise MediaUnavailable(f"download took longer than {rules.time_limit:g}s") from None
+    except ForbiddenUrl as exc:
+        raise MediaUnavailable(f"download refused: {exc}") from None
+    except (httpx.HTTPError, httpx.InvalidURL) as exc:
         raise MediaUnavailable(f"download failed ({type(exc).__name__})") from None
     name = filename_for(url, title, header_type, kind)
     content_type = header_type or mimetypes.guess_type(name)[0] or "application/octet-stream"
     return Media(filename=name, content_type=content_type, content=content)
 
 
-async def _fetch(http: httpx.AsyncClient, url: str, max_bytes: int) -> tuple[bytes, str | None]:
-    async with http.stream("GET", url, follow_redirects=True) as response:
-        if response.status_code >= 400:
-            raise MediaUnavailable(f"download answered HTTP {response.status_code}")
-        declared = response.headers.get("content-length")
-        if declared and declared.isdigit() and int(declared) > max_bytes:
+async def _follow(http: httpx.AsyncClient, url: httpx.URL, rules: DownloadRules) -> tuple[bytes, str | None]:
+    """GET ``url``, following redirects by hand so that each new address is checked before it is asked."""
+    for _ in range(MAX_REDIRECTS + 1):
+        if not rules.allow_private:
+            await check_public_url(url, rules.resolve)
+        async with http.stream("GET", url, follow_redirects=False) as response:
+            if response.next_request is None:
+                return await _read(response, rules.max_bytes)
+            url = response.next_request.url
+    raise MediaUnavailable(f"more than {MAX_REDIRECTS} redirects")
+
+
+async def _read(response: httpx.Response, max_bytes: int) -> tuple[bytes, str | None]:
+    if response.status_code >= 300:
+        raise MediaUnavailable(f"download answered HTTP {response.status_code}")
+    declared = response.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > max_bytes:
+        raise MediaUnavailable(f"file is larger than {max_bytes} bytes")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.aiter_bytes():
+        size += len(chunk)
+        if size > max_bytes:
             raise MediaUnavailable(f"file is larger than {max_bytes} bytes")
-        chunks: list[bytes] = []
-        size = 0
-        async for chunk in response.aiter_bytes():
-            size += len(chunk)
-            if size > max_bytes:
-                raise MediaUnavailable(f"file is larger than {max_bytes} bytes")
-            chunks.append(chunk)
-        header_type = response.headers.get("content-type", "").split(";")[0].strip() or None
-        return b"".join(chunks), header_type
+        chunks.append(chunk)
+    header_type = response.headers.get("content-type", "").split(";")[0].strip() or None
+    return b"".join(chunks), header_type
 
 
 def filename_for(url: str, title: str | None, content_type: str | None, kind: str) -> str:

@@ -8,7 +8,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from ..http_retry import RetryPolicy
-from .media import MAX_MEDIA_BYTES, MEDIA_TIMEOUT_SECONDS
+from ..url_guard import Resolver, resolve_host
+from .media import MAX_CONCURRENT_DOWNLOADS, MAX_MEDIA_BYTES, MEDIA_TIMEOUT_SECONDS, DownloadRules
 from .outbound import Outbox, SentCache
 
 # Zendesk did not act on a request it answered 429, 502 or 503 ("unavailable, retry after"): any call may repeat.
@@ -22,7 +23,7 @@ COMMENT_POLICY = RetryPolicy(attempts=6, max_wait=60.0, retry_statuses_any_metho
 class ZendeskRuntime:
     """Shared by every request of the process (the adapter's ``lifespan`` backend).
 
-    Tests swap ``sleep`` for a no-op and ``clock`` for a fixed time.
+    Tests swap ``sleep`` for a no-op, ``clock`` for a fixed time and ``resolve`` for a fixed DNS.
     """
 
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
@@ -31,8 +32,21 @@ class ZendeskRuntime:
     comment_policy: RetryPolicy = COMMENT_POLICY
     max_media_bytes: int = MAX_MEDIA_BYTES
     media_time_limit: float = MEDIA_TIMEOUT_SECONDS
+    resolve: Resolver = resolve_host
+    download_slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(MAX_CONCURRENT_DOWNLOADS))
+    """Shared by every media download of the process (see :mod:`.media`)."""
     outbox: Outbox = field(default_factory=Outbox)
     sent: SentCache = field(default_factory=SentCache)
+
+    def download_rules(self, *, allow_private: bool) -> DownloadRules:
+        """The bounds of a media download; ``allow_private`` comes from the adapter's environment."""
+        return DownloadRules(
+            max_bytes=self.max_media_bytes,
+            time_limit=self.media_time_limit,
+            allow_private=allow_private,
+            resolve=self.resolve,
+            slots=self.download_slots,
+        )
 
 
 DEFAULT_RUNTIME = ZendeskRuntime()

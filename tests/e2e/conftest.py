@@ -149,7 +149,10 @@ def sandbox_server(request: pytest.FixtureRequest, tmp_path: Path, zendesk_serve
         "--config",
         json.dumps(config),
     ]
-    env = child_env(HITL_BRIDGE_CONSOLE="false", HITL_BRIDGE_LOG_LEVEL="INFO")
+    # The fake Zendesk and its media are on loopback: exactly what the setting opts in to.
+    env = child_env(
+        HITL_BRIDGE_CONSOLE="false", HITL_BRIDGE_LOG_LEVEL="INFO", HITL_BRIDGE_ALLOW_VENDOR_BASE_URLS="true"
+    )
     process = _started(request, Process("hitl-bridge sandbox", argv, tmp_path / "bridge.log", env))
     url = f"http://{HOST}:{port}"
     wait_ready(process, f"{url}/health")

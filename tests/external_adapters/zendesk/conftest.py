@@ -14,6 +14,7 @@ import respx
 from pydantic import JsonValue
 
 from external_adapters import AdapterContext, AdapterEnvironment, Installation, WebhookRequest
+from external_adapters.url_guard import resolve_host
 from external_adapters.zendesk import ZendeskAdapter, ZendeskRuntime
 from external_adapters.zendesk.webhooks import SIGNATURE_HEADER
 from tests.contracts.zendesk import ZD_TEST_URL, ZendeskMockRouter
@@ -21,6 +22,8 @@ from tests.contracts.zendesk import ZD_TEST_URL, ZendeskMockRouter
 from .fake_zendesk import FakeZendesk
 
 MEDIA_URL = "https://files.example.com"
+PUBLIC_ADDRESS = "93.184.215.14"
+"""What the test hosts resolve to: a public address, so media downloads pass the address check."""
 WEBHOOK_URL = "https://bridge.example.com/webhooks/wh_01JTESTWEBHOOK"
 CONFIG: dict[str, Any] = {"subdomain": "acme", "email": "bot-admin@acme.test", "apiToken": "zd-secret-token-123"}
 INSTALLATION = Installation(
@@ -52,6 +55,13 @@ class MemoryState:
             self.items.pop(name, None)
         else:
             self.items[name] = json.loads(json.dumps(payload))
+
+
+async def fixed_dns(host: str, port: int) -> list[str]:
+    """``*.example.com`` is public (tests have no DNS); IP literals and other names go to the system resolver."""
+    if host.endswith(".example.com"):
+        return [PUBLIC_ADDRESS]
+    return await resolve_host(host, port)
 
 
 class RecordedSleeps(list[float]):
@@ -97,14 +107,19 @@ async def http() -> AsyncIterator[httpx.AsyncClient]:
 def build(http: httpx.AsyncClient, tmp_path: Path) -> Any:
     """``build(**config_overrides) -> Built``: a Zendesk adapter on the fake account, never really sleeping."""
 
-    def make(state: MemoryState | None = None, runtime: ZendeskRuntime | None = None, **overrides: Any) -> Built:
+    def make(
+        state: MemoryState | None = None,
+        runtime: ZendeskRuntime | None = None,
+        allow_vendor_base_urls: bool = False,
+        **overrides: Any,
+    ) -> Built:
         sleeps = RecordedSleeps()
-        runtime = runtime or ZendeskRuntime(sleep=sleeps)
+        runtime = runtime or ZendeskRuntime(sleep=sleeps, resolve=fixed_dns)
         state = state or MemoryState()
         context = AdapterContext(
             installation=INSTALLATION,
             state=state,
-            env=AdapterEnvironment(http=http, data_dir=tmp_path),
+            env=AdapterEnvironment(http=http, data_dir=tmp_path, allow_vendor_base_urls=allow_vendor_base_urls),
             backend=runtime,
         )
         adapter = ZendeskAdapter(ZendeskAdapter.parse_config({**CONFIG, **overrides}), context)

@@ -21,7 +21,7 @@ from tests import conftest as shared
 from tests.factories import action_body, message_created_body, runtime_headers, webhook_body
 from tests.fake_botpress import FakeBotpress
 
-from .conftest import CONFIG, MEDIA_URL, RecordedSleeps
+from .conftest import CONFIG, MEDIA_URL, RecordedSleeps, fixed_dns
 from .fake_zendesk import FakeZendesk
 
 ZENDESK_CONFIG = {**CONFIG, "adapter": "zendesk", "closeStatus": "closed", "tags": ["botpress"]}
@@ -70,6 +70,7 @@ async def client(
     app: web.Application = create_app(shared.test_settings(tmp_path, adapter="zendesk"))
     test_client: TestClient = await aiohttp_client(app)
     test_client.app[ADAPTER_BACKENDS]["zendesk"].sleep = RecordedSleeps()  # type: ignore[union-attr]
+    test_client.app[ADAPTER_BACKENDS]["zendesk"].resolve = fixed_dns  # type: ignore[union-attr]
     return test_client
 
 
