@@ -28,6 +28,10 @@ class ChatFeed:
         """Stop feeding ``queue``."""
         self._watchers.get(conversation_id, set()).discard(queue)
 
+    def watching(self, conversation_id: str) -> int:
+        """How many open pages watch the conversation."""
+        return len(self._watchers.get(conversation_id, ()))
+
     def close_all(self) -> None:
         """Tell every open page stream to end (server shutdown)."""
         for queues in self._watchers.values():

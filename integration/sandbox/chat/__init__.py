@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ from ..assembly import SANDBOX
 from ..feed import CLOSED
 from ..runtime_api.records import newest_first
 
+log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
 CHAT_CHANNEL = "channel"
 CHAT_INTEGRATION = "sandbox-chat"
@@ -127,6 +129,9 @@ async def stream(request: web.Request) -> web.StreamResponse:
         for message in reversed(history):
             await _send_event(response, await feed.view(message))
         await _pump(response, queue)
+    except ConnectionResetError:
+        # The tab was closed: aiohttp only notices at the next write. Nothing went wrong.
+        log.debug("chat stream of %s closed by the page", conversation_id)
     finally:
         feed.unwatch(conversation_id, queue)
     return response
