@@ -202,8 +202,8 @@ class ZendeskClient:
         return await write_checked(write, find, unknown=_unknown)
 
     async def search_triggers(self, title: str) -> list[Trigger]:
-        """``GET /api/v2/triggers/search?query=``: the first page (100) of triggers matching ``title``."""
-        data = await self._call("GET", "/api/v2/triggers/search", params={"query": title, "per_page": "100"})
+        """``GET /api/v2/triggers/search?query=``: the first page (100) of triggers whose title matches ``title``."""
+        data = await self._call("GET", "/api/v2/triggers/search", params={"query": title})
         return [_parse(Trigger, item) for item in data.get("triggers") or []]
 
     async def delete_trigger(self, trigger_id: int) -> None:

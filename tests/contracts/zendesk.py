@@ -71,6 +71,7 @@ _WEBHOOK_BODY: dict[str, Any] = {
 # (method, path pattern) -> JSON Schema of the body, or None for "no body".
 WEBHOOK_OPERATIONS: dict[tuple[str, str], dict[str, Any] | None] = {
     ("POST", r"/api/v2/webhooks"): _WEBHOOK_BODY,
+    ("GET", r"/api/v2/webhooks"): None,
     ("GET", rf"/api/v2/webhooks/{_WEBHOOK_ID}"): None,
     ("DELETE", rf"/api/v2/webhooks/{_WEBHOOK_ID}"): None,
     ("GET", rf"/api/v2/webhooks/{_WEBHOOK_ID}/signing_secret"): None,

@@ -3,7 +3,8 @@
 Agents act through :meth:`FakeZendesk.agent_comment`, :meth:`assign` and :meth:`set_status`. Each returns the
 signed webhook deliveries that the stored triggers would cause: the fake evaluates the trigger conditions
 the adapter created (so loop prevention and the marker tag are really exercised) and renders their
-payload templates with ``{{ticket.id}}`` and ``{{current_user.id}}``.
+payload templates with ``{{ticket.id}}``, ``{{current_user.id}}`` and ``{{ticket.public_comments[0].id}}``.
+Comments are listed with cursor pagination (``page[size]``, ``page[after]``, ``sort``) like the real API.
 """
 
 from __future__ import annotations
@@ -63,6 +64,7 @@ class FakeZendesk:
             "Bob Agent", "agent", email="bob@acme.test", photo="https://acme.zendesk.com/bob.png"
         )
         self.fail_next: list[httpx.Response | Exception] = []
+        self.comment_pages_served = 0
         """Answers (or network errors) served before the real handlers, in order."""
 
     def add_user(self, name: str, role: str, *, email: str | None = None, photo: str | None = None) -> int:
@@ -85,9 +87,11 @@ class FakeZendesk:
             ("GET", r"/api/v2/search", self._search),
             ("POST", r"/api/v2/uploads", self._upload),
             ("POST", r"/api/v2/webhooks", self._create_webhook),
+            ("GET", r"/api/v2/webhooks", self._list_webhooks),
             ("GET", r"/api/v2/webhooks/(?P<webhook_id>\w+)/signing_secret", self._signing_secret),
             ("DELETE", r"/api/v2/webhooks/(?P<webhook_id>\w+)", self._delete_webhook),
             ("POST", r"/api/v2/triggers", self._create_trigger),
+            ("GET", r"/api/v2/triggers/search", self._search_triggers),
             ("DELETE", r"/api/v2/triggers/(?P<trigger_id>\d+)", self._delete_trigger),
         ]
         for method, pattern, handler in routes:
@@ -226,17 +230,35 @@ class FakeZendesk:
         return httpx.Response(200, json={"results": found, "count": len(found)})
 
     def _list_comments(self, request: httpx.Request, ticket_id: str) -> httpx.Response:
+        """Cursor pagination when ``page[size]`` is given (``sort``, ``page[after]``), else offset pagination."""
         ticket = self.tickets.get(int(ticket_id))
         if ticket is None:
             return _not_found()
-        comments = list(ticket.comments)
-        if request.url.params.get("sort_order") == "desc":
-            comments.reverse()
-        comments = comments[: int(request.url.params.get("per_page", "100"))]
-        body: dict[str, Any] = {"comments": comments, "count": len(comments)}
-        if request.url.params.get("include") == "users":
+        params = request.url.params
+        self.comment_pages_served += 1
+        if "page[size]" in params:
+            comments, body = self._comment_cursor_page(ticket, params)
+        else:
+            comments = list(reversed(ticket.comments)) if params.get("sort_order") == "desc" else list(ticket.comments)
+            comments = comments[: min(int(params.get("per_page", "100")), 100)]
+            body = {"comments": comments, "count": len(comments)}
+        if params.get("include") == "users":
             body["users"] = [self.users[a] for a in {c["author_id"] for c in comments} if a in self.users]
         return httpx.Response(200, json=body)
+
+    def _comment_cursor_page(
+        self, ticket: FakeTicket, params: httpx.QueryParams
+    ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+        ordered = list(reversed(ticket.comments)) if params.get("sort") == "-created_at" else list(ticket.comments)
+        size = min(int(params["page[size]"]), 100)
+        start = int(params["page[after]"].removeprefix("cur-")) if "page[after]" in params else 0
+        comments = ordered[start : start + size]
+        has_more = start + size < len(ordered)
+        after = f"cur-{start + size}" if has_more else None
+        meta = {"has_more": has_more, "after_cursor": after, "before_cursor": f"cur-{start}" if start else None}
+        next_link = f"https://acme.zendesk.com/api/v2/tickets/{ticket.id}/comments?page[after]={after}"
+        links = {"next": next_link if after else None, "prev": None}
+        return comments, {"comments": comments, "meta": meta, "links": links}
 
     def _upload(self, request: httpx.Request) -> httpx.Response:
         token = uuid.uuid4().hex
@@ -266,6 +288,11 @@ class FakeZendesk:
         self.webhooks[webhook_id] = {**webhook, "id": webhook_id, "secret": "whsec-" + uuid.uuid4().hex}
         return httpx.Response(201, json={"webhook": {**webhook, "id": webhook_id, "created_at": CREATED_AT}})
 
+    def _list_webhooks(self, request: httpx.Request) -> httpx.Response:
+        wanted = request.url.params.get("filter[name_contains]", "")
+        found = [_public_webhook(w) for w in self.webhooks.values() if wanted in w["name"]]
+        return httpx.Response(200, json={"webhooks": found, "meta": {"has_more": False}, "links": {}})
+
     def _signing_secret(self, request: httpx.Request, webhook_id: str) -> httpx.Response:
         webhook = self.webhooks.get(webhook_id)
         if webhook is None:
@@ -280,6 +307,11 @@ class FakeZendesk:
         trigger_id = next(self._ids)
         self.triggers[trigger_id] = {**trigger, "id": trigger_id}
         return httpx.Response(201, json={"trigger": {**trigger, "id": trigger_id, "created_at": CREATED_AT}})
+
+    def _search_triggers(self, request: httpx.Request) -> httpx.Response:
+        query = request.url.params.get("query", "").lower()
+        found = [t for t in self.triggers.values() if query in t["title"].lower()]
+        return httpx.Response(200, json={"triggers": found, "count": len(found)})
 
     def _delete_trigger(self, request: httpx.Request, trigger_id: str) -> httpx.Response:
         return httpx.Response(204) if self.triggers.pop(int(trigger_id), None) else _not_found()
@@ -345,7 +377,10 @@ class FakeZendesk:
 
     def _deliver(self, webhook_id: str, template: str, ticket: FakeTicket, change: dict[str, Any]) -> WebhookRequest:
         webhook = self.webhooks[webhook_id]
+        public = [comment for comment in ticket.comments if comment["public"]]
+        newest_public = str(public[-1]["id"]) if public else ""
         body = template.replace("{{ticket.id}}", str(ticket.id)).replace("{{current_user.id}}", str(change["user"]))
+        body = body.replace("{{ticket.public_comments[0].id}}", newest_public)
         timestamp = _now()
         return WebhookRequest(
             method="POST",
@@ -381,6 +416,10 @@ def _user(
         "created_at": CREATED_AT,
         "updated_at": CREATED_AT,
     }
+
+
+def _public_webhook(webhook: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in webhook.items() if key != "secret"} | {"created_at": CREATED_AT}
 
 
 def _audit(ticket: FakeTicket, comment_id: int | None) -> dict[str, Any]:

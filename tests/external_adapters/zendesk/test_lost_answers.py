@@ -1,0 +1,186 @@
+"""Every Zendesk write whose answer is lost after Zendesk committed it: never done twice.
+
+The fake commits the request (a ticket, a trigger... exists), then the client gets a read timeout or a reset
+instead of the answer (tests/contracts/lost_answers.py). A write that is not idempotent is then either found
+by its key and the operation succeeds, or it fails cleanly without a repeat; an idempotent one is repeated.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+import respx
+
+from external_adapters import (
+    EndUser,
+    ExternalUserRequest,
+    OpenSessionRequest,
+    OutboundMessage,
+    Transcript,
+    UnavailableError as OutcomeError,  # OutcomeUnknownError is one; so was the old error
+)
+from external_adapters.zendesk import ZendeskAdapter
+from external_adapters.zendesk.subscription import STATE_NAME
+from tests.contracts.lost_answers import ErrorFactory, LostAnswers, lose_answers, read_timeout, reset
+from tests.contracts.zendesk import ZendeskMockRouter
+
+from .conftest import MEDIA_URL, WEBHOOK_URL, Built
+from .fake_zendesk import FakeZendesk
+
+LOSSES = pytest.mark.parametrize("error", [read_timeout, reset], ids=["read-timeout", "reset"])
+TICKET = r"^/api/v2/tickets/\d+(\.json)?$"
+
+
+@pytest.fixture
+def lost(zendesk_api: ZendeskMockRouter, fake_zendesk: FakeZendesk) -> LostAnswers:
+    """Answers to lose, on the routes of the fake Zendesk."""
+    return lose_answers(zendesk_api)
+
+
+def _sent(router: ZendeskMockRouter, method: str, path: str) -> int:
+    return sum(1 for call in router.calls if call.request.method == method and call.request.url.path == path)
+
+
+async def _user(built: Built) -> str:
+    return await built.adapter.create_user(ExternalUserRequest(bp_user_id="user_01", name="Jane"))
+
+
+def _open_request(jane: str) -> OpenSessionRequest[Any]:
+    return OpenSessionRequest[Any](
+        end_user=EndUser(bp_user_id="user_01", external_user_id=jane, name="Jane"),
+        title="Need help",
+        options=ZendeskAdapter.parse_session_options({}),
+        transcript=Transcript(text="", markdown="", html=""),
+        idempotency_key="start-1",
+    )
+
+
+@LOSSES
+async def test_a_ticket_whose_answer_was_lost_is_found_by_its_key_not_opened_twice(
+    build: Any, fake_zendesk: FakeZendesk, lost: LostAnswers, zendesk_api: ZendeskMockRouter, error: ErrorFactory
+) -> None:
+    built: Built = build()
+    jane = await _user(built)
+    lost.lose("POST", r"^/api/v2/tickets(\.json)?$", error=error)
+
+    ticket_id = await built.adapter.open_session(_open_request(jane))
+
+    assert list(fake_zendesk.tickets) == [int(ticket_id)]
+    assert len(lost.lost) == 1 and _sent(zendesk_api, "POST", "/api/v2/tickets") == 1
+
+
+async def test_a_ticket_create_that_provably_did_not_happen_is_repeated(
+    build: Any, fake_zendesk: FakeZendesk, zendesk_api: ZendeskMockRouter
+) -> None:
+    built: Built = build()
+    jane = await _user(built)
+    original = fake_zendesk._create_ticket
+    answers = [httpx.Response(500, json={"error": "InternalError"})]  # Zendesk failed before it committed
+
+    def failing_once(request: httpx.Request) -> httpx.Response:
+        return answers.pop() if answers else original(request)
+
+    fake_zendesk._create_ticket = failing_once  # type: ignore[method-assign]
+
+    ticket_id = await built.adapter.open_session(_open_request(jane))
+
+    assert list(fake_zendesk.tickets) == [int(ticket_id)]
+    assert _sent(zendesk_api, "POST", "/api/v2/tickets") == 2
+
+
+@LOSSES
+async def test_a_webhook_and_triggers_whose_answers_were_lost_are_found_not_created_twice(
+    build: Any, fake_zendesk: FakeZendesk, lost: LostAnswers, error: ErrorFactory
+) -> None:
+    built: Built = build()
+    lost.lose("POST", r"^/api/v2/webhooks$", error=error).lose("POST", r"^/api/v2/triggers", times=3, error=error)
+
+    await built.adapter.subscribe(WEBHOOK_URL)
+
+    assert len(lost.lost) == 4
+    (webhook_id,) = fake_zendesk.webhooks
+    assert len(fake_zendesk.triggers) == 3
+    state = built.state.items[STATE_NAME]
+    assert state["webhook_id"] == webhook_id
+    assert sorted(state["trigger_ids"]) == sorted(fake_zendesk.triggers)
+
+
+@LOSSES
+async def test_an_upload_whose_answer_was_lost_is_not_repeated_and_the_media_goes_as_a_link(
+    build: Any,
+    fake_zendesk: FakeZendesk,
+    lost: LostAnswers,
+    zendesk_api: ZendeskMockRouter,
+    media_host: respx.MockRouter,
+    error: ErrorFactory,
+) -> None:
+    built: Built = build()
+    await built.adapter.subscribe(WEBHOOK_URL)
+    jane = await _user(built)
+    ticket_id = await built.adapter.open_session(_open_request(jane))
+    lost.lose("POST", r"^/api/v2/uploads", error=error)
+    image = OutboundMessage(
+        external_session_id=ticket_id,
+        author_external_id=jane,
+        message=_image(f"{MEDIA_URL}/cat.png"),
+        bp_message_id="msg_1",
+    )
+
+    await built.adapter.send_message(image)
+
+    assert _sent(zendesk_api, "POST", "/api/v2/uploads") == 1
+    last = fake_zendesk.tickets[int(ticket_id)].comments[-1]
+    assert last["body"] == f"[Image] {MEDIA_URL}/cat.png" and last["attachments"] == []
+
+
+def _image(url: str) -> Any:
+    from bp_modules.hitl import parse_hitl_payload
+
+    return parse_hitl_payload("image", {"imageUrl": url})
+
+
+@LOSSES
+async def test_a_comment_whose_answer_was_lost_is_not_posted_twice(
+    build: Any, fake_zendesk: FakeZendesk, lost: LostAnswers, zendesk_api: ZendeskMockRouter, error: ErrorFactory
+) -> None:
+    built: Built = build()
+    await built.adapter.subscribe(WEBHOOK_URL)
+    jane = await _user(built)
+    ticket_id = await built.adapter.open_session(_open_request(jane))
+    before = len(fake_zendesk.tickets[int(ticket_id)].comments)
+    lost.lose("PUT", TICKET, error=error)
+    text = OutboundMessage(
+        external_session_id=ticket_id, author_external_id=jane, message=_text("maybe"), bp_message_id="msg_1"
+    )
+
+    with pytest.raises(OutcomeError, match="not repeated"):
+        await built.adapter.send_message(text)
+
+    assert len(fake_zendesk.tickets[int(ticket_id)].comments) == before + 1
+    assert _sent(zendesk_api, "PUT", f"/api/v2/tickets/{ticket_id}") == 1
+
+
+def _text(text: str) -> Any:
+    from bp_modules.hitl import parse_hitl_payload
+
+    return parse_hitl_payload("text", {"text": text})
+
+
+@LOSSES
+async def test_idempotent_writes_whose_answers_were_lost_are_repeated_with_one_effect(
+    build: Any, fake_zendesk: FakeZendesk, lost: LostAnswers, zendesk_api: ZendeskMockRouter, error: ErrorFactory
+) -> None:
+    built: Built = build()
+    lost.lose("POST", r"^/api/v2/users/create_or_update", error=error)
+    jane = await _user(built)
+    assert [u["id"] for u in fake_zendesk.users.values() if u["external_id"] == "user_01"] == [int(jane)]
+
+    ticket_id = await built.adapter.open_session(_open_request(jane))
+    lost.lose("PUT", TICKET, times=2, error=error)
+    await built.adapter.link_session(ticket_id, "conv_01")  # PUT external_id
+    await built.adapter.close_session(ticket_id)  # PUT status
+    ticket = fake_zendesk.tickets[int(ticket_id)]
+    assert (ticket.data["external_id"], ticket.data["status"]) == ("conv_01", "solved")
+    assert len(lost.lost) == 3 and len(ticket.comments) == 1
