@@ -14,6 +14,7 @@ from external_adapters.registry import get_adapter_class
 
 from .app_keys import ADAPTER_BACKENDS, ADAPTER_ENV, BOTPRESS_HTTP, DISPATCHER, SERVICES, SETTINGS, VENDOR_HTTP
 from .handlers import health, no_content, operation
+from .home import home
 from .operations import Dispatcher
 from .services import Services, TtlCache, adapter_environment
 from .settings import Settings
@@ -34,6 +35,7 @@ def create_app(
     app.cleanup_ctx.append(_adapters)
     app.router.add_get("/health", health)
     app.router.add_get("/favicon.ico", no_content)
+    app.router.add_get("/", home)
     _mount_extras(app, settings)
     # Last: every other POST is a Botpress operation, whatever its path.
     app.router.add_post("/{tail:.*}", operation)
