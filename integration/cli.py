@@ -42,7 +42,9 @@ def build_parser() -> argparse.ArgumentParser:
     inbox_commands = inbox.add_subparsers(dest="inbox_command", required=True)
     admin = inbox_commands.add_parser("create-admin", help="create (or reset) an inbox admin account")
     admin.add_argument("--email", required=True)
-    admin.add_argument("--password", required=True)
+    given = admin.add_mutually_exclusive_group()
+    given.add_argument("--password", help="the password (others can read it in the process list: prefer the prompt)")
+    given.add_argument("--password-stdin", action="store_true", help="read the password from the first line of stdin")
     return parser
 
 
@@ -87,9 +89,9 @@ def _run(args: argparse.Namespace) -> int:
         settings = Settings()
         return definition_command(args.adapter or settings.adapter, settings.renames, sys.stdout)
     if args.command == "inbox":
-        from .inbox_cli import create_admin_command
+        from .inbox_cli import create_admin_cli
 
-        return create_admin_command(Settings(), args.email, args.password, sys.stdout)
+        return create_admin_cli(Settings(), args.email, args.password, args.password_stdin, sys.stdin, sys.stdout)
     if args.command == "sandbox":
         config = {"sandbox_configuration": json.loads(args.config)} if args.config else {}
         return serve(load_settings(args, sandbox=True, **config))
