@@ -43,7 +43,7 @@ def create_admin_cli(
     try:
         password = read_password(given, from_stdin, stdin)
     except (PasswordUnavailable, EOFError) as exc:
-        print(f"error: {exc or 'no password given'}", file=out)
+        print(f"error: {str(exc) or 'no password given'}", file=out)
         return 2
     return create_admin_command(settings, email, password, out)
 
