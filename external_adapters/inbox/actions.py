@@ -167,11 +167,11 @@ class Actions(Intake):
             raise NotFound(f"no contact {contact_id}")
 
     async def set_contact_tags(self, agent: Agent, contact_id: str, tags: list[str]) -> None:
-        """Replace a contact's visibility tags (admins only)."""
+        """Replace a contact's visibility tags (admins who may see the contact: visibility binds admins too)."""
         if not agent.is_admin:
             raise Forbidden("only admins change contact visibility")
         async with self._tx() as db:
-            await self._contact(db, contact_id)
+            await self._visible_contact(db, agent, contact_id)
             await db.execute(
                 "UPDATE contacts SET visibility_tags = ? WHERE id = ?",
                 (dumps(sorted({t.strip() for t in tags if t.strip()})), contact_id),

@@ -56,3 +56,17 @@ async def test_live_events_of_a_hidden_session_reach_only_who_may_see_it(client:
     assert "offer_withdrawn" in seen_by_alice and seen_by_alice[-1] == "agent"
     await sally_ws.close()
     await alice_ws.close()
+
+
+async def test_an_admin_cannot_retag_a_contact_hidden_from_them(client: Client, inbox: InboxService) -> None:
+    await add_agent(inbox, "vera", groups=("vip",), role="admin")
+    await add_agent(inbox, "sam", groups=("sales",), role="admin")
+    session_id = await open_session(inbox)
+    contact_id = (await inbox.export(session_id))["contact"]["id"]
+    await login(client, "vera@example.com")
+    tagged = await client.put(f"/console/api/contacts/{contact_id}/tags", json={"values": ["vip"]}, headers=CLIENT)
+    assert tagged.status == 200
+    await login(client, "sam@example.com")
+    retag = await client.put(f"/console/api/contacts/{contact_id}/tags", json={"values": ["sales"]}, headers=CLIENT)
+    assert retag.status == 404
+    assert (await inbox.export(session_id))["contact"]["visibility_tags"] == ["vip"]
