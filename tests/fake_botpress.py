@@ -70,6 +70,7 @@ class FakeBotpress:
             ("GET", r"/messages$", self._list_messages),
             ("PUT", r"/messages/(?P<id>[^/]+)$", self._update_message),
             ("POST", r"/events$", self._create_event),
+            ("GET", r"/events$", self._list_events),
             ("GET", r"/states/(?P<type>[^/]+)/(?P<id>[^/]+)/(?P<name>[^/]+)$", self._get_state),
             ("POST", r"/states/(?P<type>[^/]+)/(?P<id>[^/]+)/(?P<name>[^/]+)$", self._set_state),
         ]
@@ -180,6 +181,10 @@ class FakeBotpress:
         event = bp_event(type=body["type"], payload=body["payload"], conversation_id=body.get("conversationId"))
         self.events.append(event)
         return bp_json({"event": event}, 201)
+
+    def _list_events(self, request: httpx.Request) -> httpx.Response:
+        wanted = {k: v for k, v in request.url.params.items() if k in ("type", "conversationId")}
+        return bp_page("events", [e for e in self.events if all(e.get(k) == v for k, v in wanted.items())])
 
     def _get_state(self, request: httpx.Request, type: str, id: str, name: str) -> httpx.Response:
         state = self.states.get((type, id, name))

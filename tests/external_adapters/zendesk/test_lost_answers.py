@@ -72,17 +72,11 @@ async def test_a_ticket_whose_answer_was_lost_is_found_by_its_key_not_opened_twi
 
 
 async def test_a_ticket_create_that_provably_did_not_happen_is_repeated(
-    build: Any, fake_zendesk: FakeZendesk, zendesk_api: ZendeskMockRouter
+    build: Any, fake_zendesk: FakeZendesk, lost: LostAnswers, zendesk_api: ZendeskMockRouter
 ) -> None:
     built: Built = build()
     jane = await _user(built)
-    original = fake_zendesk._create_ticket
-    answers = [httpx.Response(500, json={"error": "InternalError"})]  # Zendesk failed before it committed
-
-    def failing_once(request: httpx.Request) -> httpx.Response:
-        return answers.pop() if answers else original(request)
-
-    fake_zendesk._create_ticket = failing_once  # type: ignore[method-assign]
+    lost.fail("POST", r"^/api/v2/tickets(\.json)?$", httpx.Response(500, json={"error": "InternalError"}))
 
     ticket_id = await built.adapter.open_session(_open_request(jane))
 

@@ -8,7 +8,9 @@ import pytest
 from external_adapters.http_retry import RetryPolicy
 from integration.botpress import (
     BotpressClient,
+    BotpressOutcomeUnknownError,
     BotpressUnavailableError,
+    Event,
     InternalError,
     InvalidPayloadError,
     RateLimitedError,
@@ -23,6 +25,8 @@ from tests.contracts.botpress import (
     bp_user,
     make_bp_client,
 )
+from tests.contracts.lost_answers import ErrorFactory, LostAnswers, lose_answers, read_timeout, reset
+from tests.fake_botpress import FakeBotpress
 
 USER_ID = "user_01JTESTUSER00000000000000000"
 CONV_ID = "conv_01JTESTCONV00000000000000000"
@@ -182,3 +186,117 @@ async def test_attempts_follow_the_policy(bp_api: BotpressMockRouter, bp_sleeps:
             await client.get_user(USER_ID)
 
     assert route.call_count == 2
+
+
+# --- lost answers: Botpress committed the write, the answer never came back ---------------------------------------
+
+LOSSES = pytest.mark.parametrize("error", [read_timeout, reset], ids=["read-timeout", "reset"])
+AGENT_A = "user_01JTESTAGENTA0000000000000000"
+AGENT_B = "user_01JTESTAGENTB0000000000000000"
+
+
+@pytest.fixture
+def lost(bp_api: BotpressMockRouter, fake_botpress: FakeBotpress) -> LostAnswers:
+    """Answers to lose, on the routes of the fake Botpress."""
+    return lose_answers(bp_api)
+
+
+def _sent(router: BotpressMockRouter, method: str, path: str) -> int:
+    return sum(1 for call in router.calls if call.request.method == method and call.request.url.path == path)
+
+
+def _assigned(fake: FakeBotpress) -> list[str]:
+    return [event["payload"]["userId"] for event in fake.events if event["type"] == "hitlAssigned"]
+
+
+async def assign(client: BotpressClient, agent_id: str) -> Event:
+    payload = {"conversationId": CONV_ID, "userId": agent_id}
+    return await client.create_event(type="hitlAssigned", payload=payload, conversation_id=CONV_ID)
+
+
+@LOSSES
+async def test_an_event_whose_answer_was_lost_is_found_not_emitted_twice(
+    bp_api: BotpressMockRouter,
+    bp_client: BotpressClient,
+    fake_botpress: FakeBotpress,
+    lost: LostAnswers,
+    error: ErrorFactory,
+) -> None:
+    lost.lose("POST", r"/v1/chat/events$", error=error)
+
+    event = await bp_client.create_event(
+        type="hitlStopped", payload={"conversationId": CONV_ID}, conversation_id=CONV_ID
+    )
+
+    assert [e["id"] for e in fake_botpress.events] == [event.id]
+    assert _sent(bp_api, "POST", "/v1/chat/events") == 1 and len(lost.lost) == 1
+
+
+async def test_an_event_is_found_only_if_it_is_the_newest_of_its_type(
+    bp_api: BotpressMockRouter, bp_client: BotpressClient, fake_botpress: FakeBotpress, lost: LostAnswers
+) -> None:
+    await assign(bp_client, AGENT_A)
+    await assign(bp_client, AGENT_B)
+    lost.lose("POST", r"/v1/chat/events$")
+
+    await assign(bp_client, AGENT_A)  # back to A: the older event for A is not this one
+
+    assert _assigned(fake_botpress) == [AGENT_A, AGENT_B, AGENT_A]
+    assert _sent(bp_api, "POST", "/v1/chat/events") == 3
+
+
+async def test_an_event_that_provably_did_not_happen_is_emitted_again(
+    bp_api: BotpressMockRouter, bp_client: BotpressClient, fake_botpress: FakeBotpress, lost: LostAnswers
+) -> None:
+    await assign(bp_client, AGENT_A)
+    lost.fail("POST", r"/v1/chat/events$", bp_error("Internal"))  # Botpress failed before it stored the event
+
+    await assign(bp_client, AGENT_B)
+
+    assert _assigned(fake_botpress) == [AGENT_A, AGENT_B]
+    assert _sent(bp_api, "POST", "/v1/chat/events") == 3
+
+
+@LOSSES
+async def test_a_message_or_user_create_whose_answer_was_lost_is_not_repeated(
+    bp_api: BotpressMockRouter,
+    bp_client: BotpressClient,
+    fake_botpress: FakeBotpress,
+    lost: LostAnswers,
+    error: ErrorFactory,
+) -> None:
+    lost.lose("POST", r"/v1/chat/messages$", error=error).lose("POST", r"/v1/chat/users$", error=error)
+
+    with pytest.raises(BotpressOutcomeUnknownError, match="not repeated"):
+        await create_message(bp_client)
+    with pytest.raises(BotpressOutcomeUnknownError, match="not repeated"):
+        await bp_client.create_user(tags={}, name="Jane")
+
+    assert len(fake_botpress.messages) == 1 and len(fake_botpress.users) == 1
+    assert _sent(bp_api, "POST", "/v1/chat/messages") == 1 and _sent(bp_api, "POST", "/v1/chat/users") == 1
+
+
+@LOSSES
+async def test_idempotent_writes_whose_answers_were_lost_are_repeated_with_one_effect(
+    bp_client: BotpressClient, fake_botpress: FakeBotpress, lost: LostAnswers, error: ErrorFactory
+) -> None:
+    for method, path in [
+        ("POST", r"/users/get-or-create$"),
+        ("POST", r"/conversations/get-or-create$"),
+        ("POST", r"/messages/get-or-create$"),
+        ("POST", r"/states/"),
+        ("PUT", r"/users/"),
+    ]:
+        lost.lose(method, path, error=error)
+
+    user = await bp_client.get_or_create_user(tags={"id": "42"}, discriminate_by_tags=["id"])
+    conversation = await bp_client.get_or_create_conversation(channel="hitl", tags={"id": "7"})
+    await bp_client.get_or_create_message(
+        conversation_id=conversation.id, user_id=user.id, type="text", payload={"text": "hi"}, tags={"id": "m1"}
+    )
+    await bp_client.set_state("conversation", conversation.id, "hitlSession", {"closed": True})
+    await bp_client.update_user(user.id, name="Jane")
+
+    assert len(lost.lost) == 5
+    assert (len(fake_botpress.users), len(fake_botpress.conversations), len(fake_botpress.messages)) == (1, 1, 1)
+    assert fake_botpress.users[user.id]["name"] == "Jane" and len(fake_botpress.states) == 1
