@@ -39,6 +39,7 @@ from ..errors import (
 from ..events import AgentAssigned, InboundEvent, SessionClosed
 from . import subscription as subs
 from .client import ZendeskClient
+from .comments import comments_for_webhook
 from .config import ZendeskConfig, ZendeskSession
 from .inbound import agent_messages, agent_profile
 from .media import MediaUnavailable, download
@@ -49,7 +50,6 @@ from .webhooks import INVOCATION_HEADER, TriggerPayload, parse_payload, verify
 
 log = logging.getLogger(__name__)
 MAX_PHOTO_URL = 255
-RECENT_COMMENTS = 20
 CLOSED_STATUSES = frozenset({"closed"})
 
 
@@ -265,7 +265,7 @@ class ZendeskAdapter(HelpdeskAdapter[ZendeskConfig, ZendeskSession]):
         ticket_id = payload.ticket_id
         if payload.event == "assigned":
             return await self._assignment(ticket_id, invocation)
-        recent = await self.client.list_recent_comments(ticket_id, RECENT_COMMENTS)
+        recent = await comments_for_webhook(self.client, ticket_id, payload.comment_id)
         events: list[InboundEvent] = list(agent_messages(ticket_id, recent, stored.bot_zendesk_user_id))
         if payload.event == "solved":
             ticket = await self.client.show_ticket(ticket_id)

@@ -132,9 +132,12 @@ class ZendeskClient:
         data = await self._call("GET", "/api/v2/search", params={"query": f"type:ticket {query}"})
         return [_parse(Ticket, item) for item in data.get("results") or [] if item.get("result_type") == "ticket"]
 
-    async def list_recent_comments(self, ticket_id: int, count: int) -> Comments:
-        """``GET /api/v2/tickets/{id}/comments``: the newest ``count`` comments, newest first, with their authors."""
-        params = {"include": "users", "sort_order": "desc", "per_page": str(count)}
+    async def list_comments_page(self, ticket_id: int, *, size: int, after: str | None = None) -> Comments:
+        """``GET /api/v2/tickets/{id}/comments``, cursor-paginated: one page of ``size`` comments (at most 100),
+        newest first, with their authors; ``after`` is the previous page's ``meta.after_cursor``."""
+        params = {"include": "users", "sort": "-created_at", "page[size]": str(size)}
+        if after is not None:
+            params["page[after]"] = after
         return _parse(Comments, await self._call("GET", f"/api/v2/tickets/{ticket_id}/comments", params=params))
 
     async def upload(self, filename: str, content: bytes, content_type: str) -> Upload:

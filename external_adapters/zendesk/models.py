@@ -101,9 +101,17 @@ class TicketWithAudit(_Response):
     audit: Audit | None = None
 
 
+class CursorMeta(_Response):
+    """``meta`` of a cursor-paginated list: whether more pages follow, and the cursor of the next one."""
+
+    has_more: bool = False
+    after_cursor: str | None = None
+
+
 class Comments(_Response):
     comments: list[Comment] = Field(default_factory=list)
     users: list[User] = Field(default_factory=list)
+    meta: CursorMeta | None = None
 
 
 class Upload(_Response):

@@ -1,8 +1,8 @@
 """The trigger templates :meth:`ZendeskAdapter.subscribe` creates.
 
 Each trigger calls our webhook with a small JSON body of ids only (``{{ticket.id}}``,
-``{{current_user.id}}``): Zendesk renders placeholders as text, and free text (names, comment
-bodies) could break the JSON. The adapter reads the rest back through the API.
+``{{current_user.id}}``, the newest public comment's id): Zendesk renders placeholders as text, and free
+text (names, comment bodies) could break the JSON. The adapter reads the rest back through the API.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from .webhooks import PAYLOAD_VERSION
 TriggerEvent = Literal["comment", "assigned", "solved"]
 VIA_API = "5"  # current_via_id 5 = "Web service / API": what this adapter itself writes
 TITLE_PREFIX = "hitl-bridge"
+COMMENT_ID_PLACEHOLDER = "{{ticket.public_comments[0].id}}"
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,11 @@ TEMPLATES: tuple[TriggerTemplate, ...] = (
 
 
 def payload_template(event: TriggerEvent, marker: str) -> str:
-    """The webhook body a trigger sends, with Zendesk placeholders."""
+    """The webhook body a trigger sends, with Zendesk placeholders.
+
+    Comment and solve payloads name the newest public comment (the Liquid form Botpress's own Zendesk
+    integration uses), so a late delivery can still find its comment on a busy ticket.
+    """
     body = {
         "v": PAYLOAD_VERSION,
         "event": event,
@@ -73,6 +78,8 @@ def payload_template(event: TriggerEvent, marker: str) -> str:
         "marker": marker,
         "currentUserId": "{{current_user.id}}",
     }
+    if event != "assigned":
+        body["commentId"] = COMMENT_ID_PLACEHOLDER
     return json.dumps(body, separators=(",", ":"))
 
 

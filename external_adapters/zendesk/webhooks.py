@@ -23,6 +23,7 @@ PAYLOAD_VERSION = 1
 # Zendesk frames "<agent> commented on behalf of <user>" headers with ***! ... !*** markers.
 _ON_BEHALF_MARKER = re.compile(r"!\*{3}|\*{3}!")
 _RULE_LINE = re.compile(r"^[\s\-_*]*$")
+_COMMENT_ID = re.compile(r"[1-9][0-9]{0,17}")
 _ON_BEHALF_LINE = re.compile(r"^\W*[^\n]{0,200}\bon behalf of\b[^\n]{0,200}$", re.IGNORECASE)
 
 
@@ -67,6 +68,8 @@ class TriggerPayload(BaseModel):
     ticket_id: int = Field(alias="ticketId")
     marker: str
     current_user_id: int | None = Field(default=None, alias="currentUserId")
+    comment_id: int | None = Field(default=None, alias="commentId")
+    """The newest public comment when the trigger fired (absent from triggers made by earlier versions)."""
 
 
 def parse_payload(body: str | None) -> TriggerPayload | None:
@@ -83,6 +86,8 @@ def parse_payload(body: str | None) -> TriggerPayload | None:
         return None
     if data.get("currentUserId") in ("", "-1"):  # system notifications render an empty or -1 id
         data = {**data, "currentUserId": None}
+    if not _COMMENT_ID.fullmatch(str(data.get("commentId", ""))):  # "" on a ticket without a public comment
+        data = {**data, "commentId": None}  # only a hint: never a reason to drop the whole delivery
     try:
         return TriggerPayload.model_validate(data)
     except ValidationError:

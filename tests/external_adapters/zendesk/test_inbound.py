@@ -3,6 +3,7 @@ and everything that must never echo back."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +40,7 @@ def _fixture(name: str) -> str:
 def test_each_trigger_template_has_a_payload_fixture_rendered_from_it(template: Any) -> None:
     rendered = payload_template(template.event, marker_tag(INSTALLATION.webhook_id))
     rendered = rendered.replace("{{ticket.id}}", "1234").replace("{{current_user.id}}", "1001")
+    rendered = rendered.replace("{{ticket.public_comments[0].id}}", "5678")
     assert _fixture(template.event) == rendered
     payload = parse_payload(rendered)
     assert payload is not None and (payload.event, payload.ticket_id, payload.current_user_id) == (
@@ -46,6 +48,13 @@ def test_each_trigger_template_has_a_payload_fixture_rendered_from_it(template: 
         1234,
         1001,
     )
+
+
+@pytest.mark.parametrize(("rendered", "comment_id"), [("5678", 5678), ("", None), ("{{oops}}", None), ("²", None)])
+def test_the_comment_id_is_a_hint_that_never_drops_a_delivery(rendered: str, comment_id: int | None) -> None:
+    body = _fixture("comment").replace('"5678"', json.dumps(rendered))
+    payload = parse_payload(body)
+    assert payload is not None and payload.ticket_id == 1234 and payload.comment_id == comment_id
 
 
 @pytest.mark.parametrize("name", ["zendesk_test_webhook", "foreign_marker"])
@@ -171,6 +180,32 @@ async def test_bursts_are_not_lost_and_redeliveries_keep_their_keys(
     assert [e.message.text for e in late] == ["one", "two"]
     again = await _events(built, second)
     assert [e.dedupe_key for e in again] == [e.dedupe_key for e in late]
+
+
+async def test_a_late_webhook_on_a_busy_ticket_still_finds_its_comment(
+    ticket: tuple[Built, int], fake_zendesk: FakeZendesk
+) -> None:
+    built, ticket_id = ticket
+    late = fake_zendesk.agent_comment(ticket_id, "<p>the late one</p>")
+    for n in range(130):  # the user's messages relayed meanwhile: many newer comments, none an agent reply
+        fake_zendesk.agent_comment(ticket_id, f"<p>user message {n}</p>", via="api")
+    events = await _events(built, late)
+    assert [e.message.text for e in events] == ["the late one"]
+
+
+@pytest.mark.parametrize(("newer", "pages"), [(130, 3), (700, 6)], ids=["past it", "the bound"])
+async def test_paging_back_for_a_comment_stops_once_past_it_or_at_the_bound(
+    ticket: tuple[Built, int], fake_zendesk: FakeZendesk, newer: int, pages: int
+) -> None:
+    built, ticket_id = ticket
+    (late,) = fake_zendesk.agent_comment(ticket_id, "<p>deleted later</p>")
+    fake_zendesk.tickets[ticket_id].comments.pop()  # its comment no longer exists
+    for n in range(newer):
+        fake_zendesk.agent_comment(ticket_id, f"<p>user message {n}</p>", via="api")
+    fake_zendesk.comment_pages_served = 0
+    assert await _events(built, [late]) == []
+    # The newest 20, then pages of 100 back until an older comment shows up, or 5 of them at most.
+    assert fake_zendesk.comment_pages_served == pages
 
 
 async def test_assignment_gives_the_agent_and_unassignment_nothing(
