@@ -20,6 +20,7 @@ log = logging.getLogger(__name__)
 RECENT_COMMENTS = 20
 PAGE_SIZE = 100
 MAX_PAGES = 5
+_SPAN = PAGE_SIZE * MAX_PAGES
 
 
 async def comments_for_webhook(client: ZendeskClient, ticket_id: int, comment_id: int | None) -> Comments:
@@ -32,9 +33,6 @@ async def comments_for_webhook(client: ZendeskClient, ticket_id: int, comment_id
         log.warning("zendesk: comment %s of ticket %s not found within %d comments", comment_id, ticket_id, _SPAN)
         return recent
     return Comments(comments=[*recent.comments, *found.comments], users=[*recent.users, *found.users])
-
-
-_SPAN = PAGE_SIZE * MAX_PAGES
 
 
 async def _page_back(client: ZendeskClient, ticket_id: int, comment_id: int) -> Comments | None:
