@@ -9,6 +9,8 @@ USER_ID_TAG: Final = "id"
 """On a user: the helpdesk's id of the person (end user or agent)."""
 USER_EMAIL_TAG: Final = "email"
 """On a user: the email it was linked with; one Botpress user per email."""
+USER_CREATE_KEY_TAG: Final = "createKey"
+"""On a user linked without an email: a random key of that createUser call, so a repeated request finds it."""
 CONVERSATION_ID_TAG: Final = "id"
 """On a hitl conversation: the helpdesk's id of the session (ticket, thread...)."""
 MESSAGE_ID_TAG: Final = "id"
@@ -20,6 +22,7 @@ TagTexts = Mapping[str, tuple[str, str]]
 USER_TAGS: Final[TagTexts] = {
     USER_ID_TAG: ("Helpdesk user id", "The helpdesk's id of this person"),
     USER_EMAIL_TAG: ("Email", "The email this user was linked with"),
+    USER_CREATE_KEY_TAG: ("Creation key", "A random key of the createUser call that linked this user without an email"),
 }
 CONVERSATION_TAGS: Final[TagTexts] = {
     CONVERSATION_ID_TAG: ("Helpdesk session id", "The helpdesk's id of the session"),

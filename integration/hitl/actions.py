@@ -5,11 +5,12 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import secrets
 from typing import Any
 
 from bp_modules.hitl import CreateUserInput, StartHitlInput, StopHitlInput
 from definition.states import HitlSessionState, HitlStartState
-from definition.tags import CONVERSATION_ID_TAG, USER_EMAIL_TAG, USER_ID_TAG
+from definition.tags import CONVERSATION_ID_TAG, USER_CREATE_KEY_TAG, USER_EMAIL_TAG, USER_ID_TAG
 from external_adapters import EndUser, ExternalUserRequest, OpenSessionRequest
 
 from ..botpress import User
@@ -23,7 +24,11 @@ log = logging.getLogger(__name__)
 
 
 async def create_user(deps: Deps, raw_input: Any) -> dict[str, Any]:
-    """Link an end user: one Botpress user per email, and its helpdesk twin. Idempotent."""
+    """Link an end user: one Botpress user per email, and its helpdesk twin. Idempotent.
+
+    Without an email each call links a new person; its Botpress user is still created retry-safely (a
+    get-or-create on a random key of the call), so a lost answer repeated creates no second user.
+    """
     data = validate(CreateUserInput, raw_input, "input")
     bp_user = await _end_user(deps, data)
     request = ExternalUserRequest(bp_user_id=bp_user.id, name=data.name, email=data.email, picture_url=data.picture_url)
@@ -35,8 +40,14 @@ async def create_user(deps: Deps, raw_input: Any) -> dict[str, Any]:
 
 async def _end_user(deps: Deps, data: CreateUserInput) -> User:
     if not data.email:
-        # Without an email nothing identifies the person: each call stands for a new user.
-        return await deps.botpress.create_user(tags={}, name=data.name, picture_url=data.picture_url)
+        # Without an email nothing identifies the person: each call stands for a new user. A createUser POST
+        # whose answer is lost may not be repeated; a get-or-create on a key of this call may.
+        return await deps.botpress.get_or_create_user(
+            tags={USER_CREATE_KEY_TAG: secrets.token_hex(16)},
+            name=data.name,
+            picture_url=data.picture_url,
+            discriminate_by_tags=[USER_CREATE_KEY_TAG],
+        )
     return await deps.botpress.get_or_create_user(
         tags={USER_EMAIL_TAG: data.email},
         name=data.name,

@@ -145,7 +145,7 @@ def test_the_adapter_property_is_reserved() -> None:
 
 def test_user_conversation_and_message_tags() -> None:
     body = _build()
-    assert set(body["user"]["tags"]) == {"id", "email"}
+    assert set(body["user"]["tags"]) == {"id", "email", "createKey"}
     channel = body["channels"]["hitl"]
     assert set(channel["conversation"]["tags"]) == {"id"}
     assert set(channel["message"]["tags"]) == {"id"}
