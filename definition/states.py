@@ -1,7 +1,7 @@
 """The states this integration declares: our own two, plus whatever the adapter keeps per installation.
 
 * ``hitlStart`` (user state): the user's last ``startHitl``, so a retried call returns the same
-  conversation instead of opening a second helpdesk session.
+  conversation instead of opening a second helpdesk session, as long as that session is open.
 * ``hitlSession`` (conversation state): which helpdesk session a hitl conversation stands for, who is
   assigned, whether it ended, and the keys of recent helpdesk events (to drop redeliveries).
 * Adapter states (``HelpdeskAdapter.states``) are integration states.
@@ -27,10 +27,19 @@ class _State(BaseModel):
 
 
 class HitlStartState(_State):
-    """User state ``hitlStart``: the user's last startHitl attempt."""
+    """User state ``hitlStart``: the user's last startHitl, resumed by a retry while its session is open.
 
-    key: str = Field(description="Idempotency key of the startHitl call")
-    external_session_id: str = Field(alias="externalSessionId", description="Helpdesk id of the session it opened")
+    ``session_key`` is minted fresh for each new session and saved before the helpdesk opens anything, so a
+    crash between the two is resumed under the same key; once the session closed, the same input gets a new key.
+    """
+
+    input_hash: str = Field(alias="inputHash", description="Hash of the startHitl input this record answers")
+    session_key: str = Field(
+        alias="sessionKey", description="Idempotency key the helpdesk got for this session (fresh for each session)"
+    )
+    external_session_id: str | None = Field(
+        default=None, alias="externalSessionId", description="Helpdesk id of the session, once opened"
+    )
     conversation_id: str | None = Field(
         default=None, alias="conversationId", description="Botpress conversation created for it, once known"
     )

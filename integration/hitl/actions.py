@@ -16,7 +16,7 @@ from external_adapters import EndUser, ExternalUserRequest, OpenSessionRequest
 from ..botpress import User
 from ..errors import BotpressRuntimeError
 from ..services import Deps
-from .sessions import load_session, load_start, save_session, save_start
+from .sessions import is_closed, load_session, load_start, save_session, save_start
 from .transcript import render_transcript
 from .validation import validate
 
@@ -57,24 +57,52 @@ async def _end_user(deps: Deps, data: CreateUserInput) -> User:
 
 
 async def start_hitl(deps: Deps, raw_input: Any) -> dict[str, Any]:
-    """Open a helpdesk session and its Botpress conversation. A retried call reuses both."""
+    """Open a helpdesk session and its Botpress conversation.
+
+    Retry-safe: a call with the same input resumes the user's start record while its session is open (same
+    session key, same conversation); once that session closed, the same input is a new handoff. The key is
+    saved before the helpdesk opens anything and the adapter opens at most one session per key, so a crash
+    or a lost answer in between is resumed without a second session.
+    """
     data = validate(StartHitlInput, raw_input, "input")
     options = type(deps.adapter).parse_session_options(data.hitl_session)
     end_user = await _linked_user(deps, data.user_id)
-    key = _idempotency_key(deps, raw_input)
-    async with deps.services.locks.hold(f"start:{key}"):
-        record = await load_start(deps.botpress, end_user.bp_user_id)
-        if record is not None and record.key == key and record.conversation_id:
+    input_hash = _input_hash(deps, raw_input)
+    async with deps.services.locks.hold(f"start:{end_user.bp_user_id}"):
+        record = await _resumable(deps, end_user.bp_user_id, input_hash)
+        if record is not None and record.conversation_id:
             return {"conversationId": record.conversation_id}
-        reuse = record.external_session_id if record is not None and record.key == key else None
-        external_session_id = reuse or await _open(deps, data, options, end_user, key)
-        bp_conversation_id = await _link(deps, external_session_id)
-        await save_start(
-            deps.botpress,
-            end_user.bp_user_id,
-            HitlStartState(key=key, external_session_id=external_session_id, conversation_id=bp_conversation_id),
-        )
+        record = record or await _begin(deps, end_user.bp_user_id, input_hash)
+        bp_conversation_id = await _open_and_link(deps, data, options, end_user, record)
     return {"conversationId": bp_conversation_id}
+
+
+async def _resumable(deps: Deps, bp_user_id: str, input_hash: str) -> HitlStartState | None:
+    """The user's start record if it answers this input and its session is not known to be closed."""
+    record = await load_start(deps.botpress, bp_user_id)
+    if record is None or record.input_hash != input_hash:
+        return None
+    if record.conversation_id and await is_closed(deps.botpress, record.conversation_id):
+        return None
+    return record
+
+
+async def _begin(deps: Deps, bp_user_id: str, input_hash: str) -> HitlStartState:
+    """A new session's record under a fresh key, saved before the helpdesk opens anything (so a crash resumes it)."""
+    record = HitlStartState(input_hash=input_hash, session_key=secrets.token_hex(16))
+    await save_start(deps.botpress, bp_user_id, record)
+    return record
+
+
+async def _open_and_link(
+    deps: Deps, data: StartHitlInput, options: Any, end_user: EndUser, record: HitlStartState
+) -> str:
+    """Open the session unless the record already names it, link its conversation, and complete the record."""
+    external_session_id = record.external_session_id or await _open(deps, data, options, end_user, record)
+    bp_conversation_id = await _link(deps, external_session_id)
+    done = {"external_session_id": external_session_id, "conversation_id": bp_conversation_id}
+    await save_start(deps.botpress, end_user.bp_user_id, record.model_copy(update=done))
+    return bp_conversation_id
 
 
 async def _linked_user(deps: Deps, bp_user_id: str) -> EndUser:
@@ -92,7 +120,8 @@ async def _linked_user(deps: Deps, bp_user_id: str) -> EndUser:
     )
 
 
-async def _open(deps: Deps, data: StartHitlInput, options: Any, end_user: EndUser, key: str) -> str:
+async def _open(deps: Deps, data: StartHitlInput, options: Any, end_user: EndUser, record: HitlStartState) -> str:
+    """Open the helpdesk session under the record's key, then save its id in the record."""
     settings = deps.services.settings
     names = {end_user.bp_user_id: end_user.name or "User"}
     transcript = render_transcript(
@@ -104,12 +133,11 @@ async def _open(deps: Deps, data: StartHitlInput, options: Any, end_user: EndUse
         description=data.description,
         options=options,
         transcript=transcript,
-        idempotency_key=key,
+        idempotency_key=record.session_key,
     )
     external_session_id = await deps.adapter.open_session(request)
-    await save_start(
-        deps.botpress, end_user.bp_user_id, HitlStartState(key=key, external_session_id=external_session_id)
-    )
+    opened = record.model_copy(update={"external_session_id": external_session_id})
+    await save_start(deps.botpress, end_user.bp_user_id, opened)
     return external_session_id
 
 
@@ -125,7 +153,8 @@ async def _link(deps: Deps, external_session_id: str) -> str:
     return conversation.id
 
 
-def _idempotency_key(deps: Deps, raw_input: Any) -> str:
+def _input_hash(deps: Deps, raw_input: Any) -> str:
+    """What identifies a retry of the same call: the installation and the input, canonically serialised."""
     installation = deps.ctx.installation
     canonical = json.dumps([installation.bot_id, installation.integration_id, raw_input], sort_keys=True, default=str)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:32]

@@ -193,7 +193,7 @@ def test_states_ours_and_the_adapters() -> None:
         "credentials": "integration",
     }
     assert states[HITL_START_STATE]["schema"] == wire_schema(HitlStartState)
-    assert set(states[HITL_START_STATE]["schema"]["required"]) == {"key", "externalSessionId"}
+    assert set(states[HITL_START_STATE]["schema"]["required"]) == {"inputHash", "sessionKey"}
     assert set(states[HITL_SESSION_STATE]["schema"]["properties"]) == {
         "externalSessionId",
         "assignedAgentId",
@@ -205,7 +205,7 @@ def test_states_ours_and_the_adapters() -> None:
 
 def test_state_payloads_round_trip_through_their_schemas() -> None:
     session = HitlSessionState(external_session_id="T-1", closed=True, recent_event_keys=["e1"])
-    start = HitlStartState(key="k", external_session_id="T-1")
+    start = HitlStartState(input_hash="h", session_key="k", external_session_id="T-1")
     for model, value in ((HitlSessionState, session), (HitlStartState, start)):
         payload = value.model_dump(mode="json", by_alias=True, exclude_none=True)
         assert jsonschema.Draft7Validator(wire_schema(model)).is_valid(payload)
