@@ -6,21 +6,12 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
-from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 from pydantic import ValidationError
 
-from .serving import serve
+from .serving import package_version, serve
 from .settings import Settings
-
-
-def package_version() -> str:
-    """The installed version of hitl-bridge."""
-    try:
-        return version("hitl-bridge")
-    except PackageNotFoundError:
-        return "0.0.0+unknown"
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -11,6 +11,7 @@ import ipaddress
 import logging
 import socket
 import sys
+from importlib.metadata import PackageNotFoundError, version
 
 from .settings import Settings
 
@@ -20,6 +21,14 @@ EXIT_REFUSED = 2
 
 class StartError(Exception):
     """The server cannot start; the message is one line telling what to change."""
+
+
+def package_version() -> str:
+    """The installed version of hitl-bridge."""
+    try:
+        return version("hitl-bridge")
+    except PackageNotFoundError:
+        return "0.0.0+unknown"
 
 
 def serve(settings: Settings) -> int:
@@ -86,8 +95,6 @@ def _family(host: str) -> socket.AddressFamily:
 
 def announce(settings: Settings) -> None:
     """Print where everything is served (once the port is bound)."""
-    from .cli import package_version
-
     base = settings.self_url
     lines = [f"hitl-bridge {package_version()} on {base}", f"  Botpress operations: POST {base}/"]
     if settings.console and "inbox" in settings.enabled_adapters:
