@@ -30,7 +30,7 @@ async def comments_for_webhook(client: ZendeskClient, ticket_id: int, comment_id
         return recent
     found = await _page_back(client, ticket_id, comment_id)
     if found is None:
-        log.warning("zendesk: comment %s of ticket %s not found within %d comments", comment_id, ticket_id, _SPAN)
+        log.warning("zendesk: comment %s of ticket %s is gone or over %d comments back", comment_id, ticket_id, _SPAN)
         return recent
     return Comments(comments=[*recent.comments, *found.comments], users=[*recent.users, *found.users])
 
