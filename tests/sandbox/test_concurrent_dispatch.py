@@ -109,6 +109,11 @@ async def test_nobody_can_take_the_session_and_the_user_is_back_with_the_bot(
     ]
     session = await sandbox.plugin.session(chat["conversationId"])
     assert session is not None and session["endReason"] == "agent-closed-ticket"
+    # The plugin linked both sides as the real one does; the integration waited for the downstream tag.
+    upstream = await sandbox.botpress.conversations.get(chat["conversationId"])
+    downstream = await sandbox.botpress.conversations.get(session["downstreamConversationId"])
+    assert upstream["tags"]["hitl#downstream"] == downstream["id"]
+    assert downstream["tags"]["hitl#upstream"] == upstream["id"]
 
 
 @pytest.mark.parametrize("concurrent", [False, True])
