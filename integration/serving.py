@@ -9,6 +9,7 @@ from __future__ import annotations
 import errno
 import ipaddress
 import logging
+import os
 import socket
 import sys
 from importlib.metadata import PackageNotFoundError, version
@@ -79,7 +80,7 @@ def bind(host: str, port: int) -> socket.socket:
             raise StartError(
                 f"port {port} on {host} is already in use: choose another with HITL_BRIDGE_PORT or --port"
             ) from None
-        reason = exc.strerror or type(exc).__name__
+        reason = os.strerror(exc.errno) if exc.errno else type(exc).__name__
         raise StartError(
             f"cannot listen on {host}:{port} ({reason}): change HITL_BRIDGE_HOST / --host or HITL_BRIDGE_PORT / --port"
         ) from None

@@ -132,3 +132,15 @@ def test_help_documents_each_flag_with_its_default_and_variable(command: str) ->
         setting = "sandbox_configuration" if action.dest == "config" else action.dest
         assert f"env HITL_BRIDGE_{setting.upper()}" in str(action.help), action.dest
         assert f"default {Settings.model_fields[setting].get_default(call_default_factory=True)}" in str(action.help)
+
+
+def test_a_host_that_cannot_be_listened_on_is_one_line_naming_the_settings(
+    run_app: RunApp, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["sandbox", "--host", "203.0.113.9"]) == 2  # TEST-NET-3: no interface of this machine has it
+    err = capsys.readouterr()
+    assert err.out == ""
+    assert err.err == (
+        "hitl-bridge: cannot listen on 203.0.113.9:0 (Cannot assign requested address): "
+        "change HITL_BRIDGE_HOST / --host or HITL_BRIDGE_PORT / --port\n"
+    )
