@@ -91,7 +91,6 @@ async def _adapters(app: web.Application) -> AsyncIterator[None]:
             adapter_env=app[ADAPTER_ENV],
             backends=backends,
             author_cache=TtlCache(settings.author_cache_seconds),
-            sent_messages=TtlCache(settings.author_cache_seconds),
         )
         app[ADAPTER_BACKENDS] = backends
         app[SERVICES] = services

@@ -25,6 +25,9 @@ from .state_store import BotpressStateStore
 AdapterClass = type[HelpdeskAdapter[Any, Any]]
 SANDBOX_TOKEN = SecretStr("sandbox")
 """The token sent to the sandbox's emulated Runtime API when no BP_TOKEN is set."""
+SENT_MESSAGES_TTL_SECONDS = 3600.0
+"""How long a delivered message's helpdesk id is remembered: longer than a runtime redelivery takes to come
+back, and never tied to the author cache's setting (which an operator may set to 0)."""
 
 
 class TtlCache:
@@ -95,7 +98,7 @@ class Services:
     backends: dict[str, object | None] = field(default_factory=dict)
     author_cache: TtlCache = field(default_factory=lambda: TtlCache(300.0))
     """Helpdesk id of each message author, so a message does not cost a user lookup."""
-    sent_messages: TtlCache = field(default_factory=lambda: TtlCache(300.0))
+    sent_messages: TtlCache = field(default_factory=lambda: TtlCache(SENT_MESSAGES_TTL_SECONDS))
     """Helpdesk message id of each Botpress message already delivered, for redeliveries that beat the ack."""
     locks: KeyedLocks = field(default_factory=KeyedLocks)
 

@@ -84,7 +84,11 @@ async def _deliver(deps: Deps, event: MessageCreated, external_session_id: str, 
 
 
 async def author_external_id(deps: Deps, bp_user_id: str, sender: _Ref | None = None) -> str | None:
-    """The helpdesk id of a Botpress user, cached for the configured TTL. ``None``: a system author."""
+    """The helpdesk id of a Botpress user, ``None`` for a system author.
+
+    A found id is cached for the configured TTL; "not linked" is never cached, so a user linked by
+    createUser a moment later is an author at once.
+    """
     key = f"author:{deps.ctx.installation.bot_id}:{bp_user_id}"
     found, cached = deps.services.author_cache.get(key)
     if found:
@@ -94,5 +98,6 @@ async def author_external_id(deps: Deps, bp_user_id: str, sender: _Ref | None = 
     else:
         user = await deps.botpress.get_user(bp_user_id)
         external_id = user.tags.get(USER_ID_TAG) if user is not None else None
-    deps.services.author_cache.put(key, external_id)
+    if external_id is not None:
+        deps.services.author_cache.put(key, external_id)
     return external_id
