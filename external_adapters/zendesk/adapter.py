@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import html
 import logging
+import secrets
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import Any, ClassVar
@@ -43,7 +44,16 @@ from .comments import comments_for_webhook
 from .config import ZendeskConfig, ZendeskSession
 from .inbound import agent_messages, agent_profile
 from .media import MediaUnavailable, download
-from .models import CommentInput, Requester, Ticket, TicketInput, UserInput, ZendeskSubscription, zendesk_id
+from .models import (
+    DELIVERY_KEY,
+    CommentInput,
+    Requester,
+    Ticket,
+    TicketInput,
+    UserInput,
+    ZendeskSubscription,
+    zendesk_id,
+)
 from .outbound import OutgoingComment, compose
 from .runtime import DEFAULT_RUNTIME, ZendeskRuntime
 from .webhooks import INVOCATION_HEADER, TriggerPayload, parse_payload, verify
@@ -229,10 +239,12 @@ class ZendeskAdapter(HelpdeskAdapter[ZendeskConfig, ZendeskSession]):
         return upload.token
 
     async def _deliver(self, ticket_id: int, comment: OutgoingComment) -> str:
+        # The key lets the client find this comment again if the answer to its update is lost (see docs/writes.md).
         update = TicketInput(
             comment=CommentInput(
                 body=comment.body, public=True, author_id=comment.author_id, uploads=list(comment.uploads) or None
-            )
+            ),
+            metadata={DELIVERY_KEY: secrets.token_hex(12)},
         )
         result = await self.comment_client.update_ticket(ticket_id, update)
         comment_id = result.audit.comment_id() if result.audit else None

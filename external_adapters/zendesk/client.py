@@ -14,29 +14,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
-from pydantic import BaseModel, ValidationError
 
-from ..errors import (
-    ExternalAuthError,
-    ExternalNotFoundError,
-    ExternalRequestError,
-    ExternalServiceError,
-    OutcomeUnknownError,
-    RateLimitedError,
-    UnavailableError,
-)
-from ..http_retry import (
-    RetryPolicy,
-    method_is_idempotent,
-    outcome_unknown,
-    retry_after_seconds,
-    send_with_retries,
-    write_checked,
-)
+from ..errors import OutcomeUnknownError, UnavailableError
+from ..http_retry import RetryPolicy, method_is_idempotent, outcome_unknown, send_with_retries, write_checked
 from .models import (
+    DELIVERY_KEY,
+    Audit,
     Comments,
     SigningSecret,
     Ticket,
@@ -50,13 +36,12 @@ from .models import (
     Webhook,
     WebhookInput,
 )
+from .responses import NOT_REPEATED, SERVICE, error_for, field, json_object, parse
+from .runtime import DEFAULT_POLICY
 
 log = logging.getLogger(__name__)
-SERVICE = "zendesk"
-DEFAULT_POLICY = RetryPolicy()
-SUMMARY_LIMIT = 200
+RECENT_AUDITS = 50  # how far back a lost comment update is looked for: other updates of the ticket may follow it
 Sleep = Callable[[float], Awaitable[None]]
-ModelT = TypeVar("ModelT", bound=BaseModel)
 
 
 class ZendeskClient:
@@ -81,11 +66,11 @@ class ZendeskClient:
         """``POST /api/v2/users/create_or_update``: match by external_id or email. Idempotent (an upsert)."""
         path = "/api/v2/users/create_or_update"
         data = await self._call("POST", path, idempotent=True, json={"user": user.to_json()})
-        return _field(data, "user", User)
+        return field(data, "user", User)
 
     async def show_user(self, user_id: int) -> User:
         """``GET /api/v2/users/{id}``."""
-        return _field(await self._call("GET", f"/api/v2/users/{user_id}"), "user", User)
+        return field(await self._call("GET", f"/api/v2/users/{user_id}"), "user", User)
 
     async def create_ticket(self, ticket: TicketInput) -> TicketWithAudit:
         """``POST /api/v2/tickets``. Not idempotent.
@@ -97,7 +82,7 @@ class ZendeskClient:
 
         async def write() -> TicketWithAudit:
             data = await self._call("POST", "/api/v2/tickets", json={"ticket": ticket.to_json()})
-            return _parse(TicketWithAudit, data)
+            return parse(TicketWithAudit, data)
 
         key = ticket.external_id
         if key is None:
@@ -111,26 +96,48 @@ class ZendeskClient:
 
     async def show_ticket(self, ticket_id: int) -> Ticket:
         """``GET /api/v2/tickets/{id}``."""
-        return _field(await self._call("GET", f"/api/v2/tickets/{ticket_id}"), "ticket", Ticket)
+        return field(await self._call("GET", f"/api/v2/tickets/{ticket_id}"), "ticket", Ticket)
 
     async def update_ticket(self, ticket_id: int, ticket: TicketInput) -> TicketWithAudit:
-        """``PUT /api/v2/tickets/{id}``. Idempotent, unless it adds a comment: that one is repeated only when it
-        surely did not reach Zendesk, else it raises :class:`OutcomeUnknownError` (a repeat could post it twice)."""
+        """``PUT /api/v2/tickets/{id}``. Idempotent, unless it adds a comment: a repeat could post it twice.
+
+        A comment update carrying a :data:`DELIVERY_KEY` in its audit metadata is checked after a lost answer: the
+        ticket's newest audits are read, and one with that key is this update (it comes back with that audit);
+        only when none has it is the update sent again. Without a key, it raises :class:`OutcomeUnknownError`.
+        """
         adds_comment = ticket.comment is not None
-        data = await self._call(
-            "PUT", f"/api/v2/tickets/{ticket_id}", json={"ticket": ticket.to_json()}, idempotent=not adds_comment
-        )
-        return _parse(TicketWithAudit, data)
+        path = f"/api/v2/tickets/{ticket_id}"
+
+        async def write() -> TicketWithAudit:
+            data = await self._call("PUT", path, json={"ticket": ticket.to_json()}, idempotent=not adds_comment)
+            return parse(TicketWithAudit, data)
+
+        key = (ticket.metadata or {}).get(DELIVERY_KEY)
+        if not adds_comment or not isinstance(key, str):
+            return await write()
+
+        async def find() -> TicketWithAudit | None:
+            audits = await self.recent_audits(ticket_id, RECENT_AUDITS)
+            audit = next((audit for audit in audits if audit.delivery_key() == key), None)
+            return TicketWithAudit(ticket=Ticket(id=ticket_id), audit=audit) if audit else None
+
+        return await write_checked(write, find, unknown=_unknown)
+
+    async def recent_audits(self, ticket_id: int, count: int) -> list[Audit]:
+        """``GET /api/v2/tickets/{id}/audits``: the newest ``count`` audits (at most 100), newest first."""
+        params = {"sort_order": "desc", "per_page": str(min(count, 100))}
+        data = await self._call("GET", f"/api/v2/tickets/{ticket_id}/audits", params=params)
+        return [parse(Audit, item) for item in data.get("audits") or []]
 
     async def list_tickets_by_external_id(self, external_id: str) -> list[Ticket]:
         """``GET /api/v2/tickets?external_id=``: external ids are not unique, so this is a list."""
         data = await self._call("GET", "/api/v2/tickets", params={"external_id": external_id})
-        return [_parse(Ticket, item) for item in data.get("tickets") or []]
+        return [parse(Ticket, item) for item in data.get("tickets") or []]
 
     async def search_tickets(self, query: str) -> list[Ticket]:
         """``GET /api/v2/search?query=type:ticket ...`` (the search index lags behind writes)."""
         data = await self._call("GET", "/api/v2/search", params={"query": f"type:ticket {query}"})
-        return [_parse(Ticket, item) for item in data.get("results") or [] if item.get("result_type") == "ticket"]
+        return [parse(Ticket, item) for item in data.get("results") or [] if item.get("result_type") == "ticket"]
 
     async def list_comments_page(self, ticket_id: int, *, size: int, after: str | None = None) -> Comments:
         """``GET /api/v2/tickets/{id}/comments``, cursor-paginated: one page of ``size`` comments (at most 100),
@@ -138,7 +145,7 @@ class ZendeskClient:
         params = {"include": "users", "sort": "-created_at", "page[size]": str(size)}
         if after is not None:
             params["page[after]"] = after
-        return _parse(Comments, await self._call("GET", f"/api/v2/tickets/{ticket_id}/comments", params=params))
+        return parse(Comments, await self._call("GET", f"/api/v2/tickets/{ticket_id}/comments", params=params))
 
     async def upload(self, filename: str, content: bytes, content_type: str) -> Upload:
         """``POST /api/v2/uploads?filename=``: returns the token a comment's ``uploads`` takes.
@@ -153,7 +160,7 @@ class ZendeskClient:
             content=content,
             headers={"Content-Type": content_type},
         )
-        return _field(data, "upload", Upload)
+        return field(data, "upload", Upload)
 
     async def create_webhook(self, webhook: WebhookInput) -> Webhook:
         """``POST /api/v2/webhooks`` (Webhooks API: never a ``.json`` suffix). Not idempotent.
@@ -164,7 +171,7 @@ class ZendeskClient:
 
         async def write() -> Webhook:
             data = await self._call("POST", "/api/v2/webhooks", json={"webhook": webhook.to_json()})
-            return _field(data, "webhook", Webhook)
+            return field(data, "webhook", Webhook)
 
         async def find() -> Webhook | None:
             found = await self.find_webhooks(webhook.name)
@@ -176,12 +183,12 @@ class ZendeskClient:
         """``GET /api/v2/webhooks?filter[name_contains]=``: the first page (100) of webhooks named like ``name``."""
         params = {"filter[name_contains]": name, "page[size]": "100"}
         data = await self._call("GET", "/api/v2/webhooks", params=params)
-        return [_parse(Webhook, item) for item in data.get("webhooks") or []]
+        return [parse(Webhook, item) for item in data.get("webhooks") or []]
 
     async def webhook_signing_secret(self, webhook_id: str) -> SigningSecret:
         """``GET /api/v2/webhooks/{id}/signing_secret``."""
         data = await self._call("GET", f"/api/v2/webhooks/{webhook_id}/signing_secret")
-        return _field(data, "signing_secret", SigningSecret)
+        return field(data, "signing_secret", SigningSecret)
 
     async def delete_webhook(self, webhook_id: str) -> None:
         """``DELETE /api/v2/webhooks/{id}``."""
@@ -196,7 +203,7 @@ class ZendeskClient:
 
         async def write() -> Trigger:
             data = await self._call("POST", "/api/v2/triggers", json={"trigger": trigger.to_json()})
-            return _field(data, "trigger", Trigger)
+            return field(data, "trigger", Trigger)
 
         async def find() -> Trigger | None:
             found = await self.search_triggers(trigger.title)
@@ -207,7 +214,7 @@ class ZendeskClient:
     async def search_triggers(self, title: str) -> list[Trigger]:
         """``GET /api/v2/triggers/search?query=``: the first page (100) of triggers whose title matches ``title``."""
         data = await self._call("GET", "/api/v2/triggers/search", params={"query": title})
-        return [_parse(Trigger, item) for item in data.get("triggers") or []]
+        return [parse(Trigger, item) for item in data.get("triggers") or []]
 
     async def delete_trigger(self, trigger_id: int) -> None:
         """``DELETE /api/v2/triggers/{id}``."""
@@ -226,84 +233,13 @@ class ZendeskClient:
             response = await send_with_retries(send, self._policy, idempotent=repeatable, sleep=self._sleep)
         except httpx.TransportError as exc:
             error = OutcomeUnknownError if not repeatable and outcome_unknown(exc) else UnavailableError
-            summary = _NOT_REPEATED.format(type(exc).__name__) if error is OutcomeUnknownError else type(exc).__name__
+            summary = NOT_REPEATED.format(type(exc).__name__) if error is OutcomeUnknownError else type(exc).__name__
             raise error(SERVICE, method, path, None, summary) from None
         log.debug("zendesk %s %s -> %s", method, path, response.status_code)
         if response.status_code >= 400:
-            raise _error_for(response, method, path, self._policy if not repeatable else None)
-        return _json(response, method, path)
-
-
-_NOT_REPEATED = "{} (outcome unknown, not repeated)"
+            raise error_for(response, method, path, self._policy if not repeatable else None)
+        return json_object(response, method, path)
 
 
 def _unknown(exc: Exception) -> bool:
     return isinstance(exc, OutcomeUnknownError)
-
-
-def _error_for(
-    response: httpx.Response, method: str, path: str, write_policy: RetryPolicy | None = None
-) -> ExternalServiceError:
-    """The error for a failed answer; ``write_policy`` is given for a write that is not idempotent."""
-    status = response.status_code
-    if write_policy is not None and status >= 500 and status not in write_policy.retry_statuses_any_method:
-        return OutcomeUnknownError(SERVICE, method, path, status, _NOT_REPEATED.format("Zendesk failed"))
-    if status == 429:
-        return RateLimitedError(SERVICE, method, path, retry_after_seconds(response))
-    if status >= 500:
-        return UnavailableError(SERVICE, method, path, status, "Zendesk failed")
-    summary = error_summary(response)
-    if status in (401, 403):
-        return ExternalAuthError(SERVICE, method, path, status, summary)
-    if status == 404:
-        return ExternalNotFoundError(SERVICE, method, path, status, summary)
-    return ExternalRequestError(SERVICE, method, path, status, summary)
-
-
-def error_summary(response: httpx.Response) -> str:
-    """One line out of a Zendesk error body: ``error: description (field: detail)``."""
-    try:
-        body = response.json()
-    except ValueError:
-        return response.reason_phrase or "error"
-    if not isinstance(body, dict):
-        return response.reason_phrase or "error"
-    error = body.get("error")
-    if isinstance(error, dict):
-        error = error.get("title") or error.get("message")
-    parts = [str(part) for part in (error, body.get("description")) if part]
-    details = body.get("details")
-    if isinstance(details, dict):
-        parts.extend(_detail_lines(details))
-    text = " ".join(" ".join(parts).split()) or response.reason_phrase or "error"
-    return text[:SUMMARY_LIMIT]
-
-
-def _detail_lines(details: dict[str, Any]) -> list[str]:
-    lines = []
-    for field_name, problems in details.items():
-        if isinstance(problems, list) and problems and isinstance(problems[0], dict):
-            lines.append(f"({field_name}: {problems[0].get('description') or problems[0].get('error')})")
-    return lines
-
-
-def _json(response: httpx.Response, method: str, path: str) -> dict[str, Any]:
-    if not response.content:
-        return {}
-    try:
-        data = response.json()
-    except ValueError:
-        raise UnavailableError(SERVICE, method, path, response.status_code, "response is not JSON") from None
-    return data if isinstance(data, dict) else {}
-
-
-def _parse(model: type[ModelT], data: Any) -> ModelT:
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        where = ".".join(str(part) for part in exc.errors()[0]["loc"])
-        raise UnavailableError(SERVICE, "-", model.__name__, None, f"unexpected response shape at {where}") from None
-
-
-def _field(data: dict[str, Any], key: str, model: type[ModelT]) -> ModelT:
-    return _parse(model, data.get(key))

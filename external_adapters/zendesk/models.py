@@ -84,9 +84,20 @@ class Ticket(_Response):
     updated_at: str | None = None
 
 
+DELIVERY_KEY = "hitl_bridge_delivery"
+"""The custom audit metadata key of a comment this adapter posts: a random key per delivery, to find it again."""
+
+
 class Audit(_Response):
     id: int | None = None
     events: list[dict[str, Any]] = Field(default_factory=list)
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+    def delivery_key(self) -> str | None:
+        """The :data:`DELIVERY_KEY` this audit's update carried in its custom metadata, if any."""
+        custom = self.metadata.get("custom")
+        key = custom.get(DELIVERY_KEY) if isinstance(custom, dict) else None
+        return key if isinstance(key, str) else None
 
     def comment_id(self) -> int | None:
         """The id of the comment this audit added, if it added one."""

@@ -40,6 +40,8 @@ class FakeTicket:
     data: dict[str, Any]
     comments: list[dict[str, Any]] = field(default_factory=list)
     version: int = 0
+    audits: list[dict[str, Any]] = field(default_factory=list)
+    """Every create and update, oldest first, with the custom metadata it carried."""
 
     def view(self) -> dict[str, Any]:
         return {
@@ -84,6 +86,7 @@ class FakeZendesk:
             ("GET", r"/api/v2/tickets/(?P<ticket_id>\d+)", self._show_ticket),
             ("PUT", r"/api/v2/tickets/(?P<ticket_id>\d+)", self._update_ticket),
             ("GET", r"/api/v2/tickets/(?P<ticket_id>\d+)/comments", self._list_comments),
+            ("GET", r"/api/v2/tickets/(?P<ticket_id>\d+)/audits", self._list_audits),
             ("GET", r"/api/v2/search", self._search),
             ("POST", r"/api/v2/uploads", self._upload),
             ("POST", r"/api/v2/webhooks", self._create_webhook),
@@ -143,10 +146,11 @@ class FakeZendesk:
         if requester is not None:
             data["requester_id"] = self._requester_id(requester)
         ticket = FakeTicket(next(self._ids), {"status": "new", "tags": [], "assignee_id": None})
+        metadata = data.get("metadata")
         self._apply(ticket, data)
         self.tickets[ticket.id] = ticket
         comment_id = self._add_comment(ticket, comment, default_author=data.get("requester_id", API_USER_ID))
-        return httpx.Response(201, json={"ticket": ticket.view(), "audit": _audit(ticket, comment_id)})
+        return httpx.Response(201, json={"ticket": ticket.view(), "audit": _audit(ticket, comment_id, metadata)})
 
     def _apply(self, ticket: FakeTicket, data: dict[str, Any]) -> None:
         """Store the fields of a create/update; write-only ones are resolved, never shown back."""
@@ -185,10 +189,20 @@ class FakeZendesk:
             )
         data = dict(_json(request)["ticket"])
         comment = data.pop("comment", None)
+        metadata = data.get("metadata")
         self._apply(ticket, data)
         ticket.version += 1
         comment_id = self._add_comment(ticket, comment, default_author=API_USER_ID) if comment else None
-        return httpx.Response(200, json={"ticket": ticket.view(), "audit": _audit(ticket, comment_id)})
+        return httpx.Response(200, json={"ticket": ticket.view(), "audit": _audit(ticket, comment_id, metadata)})
+
+    def _list_audits(self, request: httpx.Request, ticket_id: str) -> httpx.Response:
+        """Offset pagination: ``sort_order`` (asc by default) and ``per_page`` (at most 100)."""
+        ticket = self.tickets.get(int(ticket_id))
+        if ticket is None:
+            return _not_found()
+        audits = list(reversed(ticket.audits)) if request.url.params.get("sort_order") == "desc" else ticket.audits
+        page = audits[: min(int(request.url.params.get("per_page", "100")), 100)]
+        return httpx.Response(200, json={"audits": page, "count": len(ticket.audits)})
 
     def _add_comment(
         self, ticket: FakeTicket, comment: dict[str, Any], *, default_author: int, via: str = "api"
@@ -422,9 +436,13 @@ def _public_webhook(webhook: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in webhook.items() if key != "secret"} | {"created_at": CREATED_AT}
 
 
-def _audit(ticket: FakeTicket, comment_id: int | None) -> dict[str, Any]:
+def _audit(ticket: FakeTicket, comment_id: int | None, custom: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The audit of a create or update, remembered on the ticket; the request's metadata is its ``custom`` part."""
     events = [{"id": comment_id, "type": "Comment", "public": True}] if comment_id else []
-    return {"id": 9_000_000 + ticket.version, "ticket_id": ticket.id, "events": events, "metadata": {}}
+    metadata = {"custom": dict(custom or {}), "system": {}}
+    audit = {"id": 9_000_000 + ticket.version, "ticket_id": ticket.id, "events": events, "metadata": metadata}
+    ticket.audits.append(audit)
+    return audit
 
 
 def _json(request: httpx.Request) -> dict[str, Any]:

@@ -18,8 +18,7 @@ from external_adapters import (
     ExternalUserRequest,
     OpenSessionRequest,
     OutboundMessage,
-    Transcript,
-    UnavailableError as OutcomeError,  # OutcomeUnknownError is one; so was the old error
+    Transcript,  # OutcomeUnknownError is one; so was the old error
 )
 from external_adapters.zendesk import ZendeskAdapter
 from external_adapters.zendesk.subscription import STATE_NAME
@@ -136,7 +135,7 @@ def _image(url: str) -> Any:
 
 
 @LOSSES
-async def test_a_comment_whose_answer_was_lost_is_not_posted_twice(
+async def test_a_comment_whose_answer_was_lost_is_found_by_its_delivery_key_not_posted_twice(
     build: Any, fake_zendesk: FakeZendesk, lost: LostAnswers, zendesk_api: ZendeskMockRouter, error: ErrorFactory
 ) -> None:
     built: Built = build()
@@ -149,11 +148,29 @@ async def test_a_comment_whose_answer_was_lost_is_not_posted_twice(
         external_session_id=ticket_id, author_external_id=jane, message=_text("maybe"), bp_message_id="msg_1"
     )
 
-    with pytest.raises(OutcomeError, match="not repeated"):
-        await built.adapter.send_message(text)
+    comment_id = await built.adapter.send_message(text)
 
-    assert len(fake_zendesk.tickets[int(ticket_id)].comments) == before + 1
-    assert _sent(zendesk_api, "PUT", f"/api/v2/tickets/{ticket_id}") == 1
+    comments = fake_zendesk.tickets[int(ticket_id)].comments
+    assert len(comments) == before + 1 and str(comments[-1]["id"]) == comment_id
+    assert _sent(zendesk_api, "PUT", f"/api/v2/tickets/{ticket_id}") == 1 and len(lost.lost) == 1
+
+
+async def test_a_comment_update_that_provably_did_not_happen_is_sent_again(
+    build: Any, fake_zendesk: FakeZendesk, lost: LostAnswers, zendesk_api: ZendeskMockRouter
+) -> None:
+    built: Built = build()
+    await built.adapter.subscribe(WEBHOOK_URL)
+    jane = await _user(built)
+    ticket_id = await built.adapter.open_session(_open_request(jane))
+    lost.fail("PUT", TICKET, httpx.Response(500, json={"error": "InternalError"}))
+    text = OutboundMessage(
+        external_session_id=ticket_id, author_external_id=jane, message=_text("again"), bp_message_id="msg_1"
+    )
+
+    await built.adapter.send_message(text)
+
+    assert [c["body"] for c in fake_zendesk.tickets[int(ticket_id)].comments].count("again") == 1
+    assert _sent(zendesk_api, "PUT", f"/api/v2/tickets/{ticket_id}") == 2
 
 
 def _text(text: str) -> Any:
