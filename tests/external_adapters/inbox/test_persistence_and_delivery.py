@@ -15,8 +15,9 @@ import respx
 from external_adapters.inbox.intake import installation_key
 from external_adapters.inbox.models import SessionState
 from external_adapters.inbox.service import InboxService
-from external_adapters.inbox.signing import check
+from external_adapters.inbox.signing import EVENT_HEADER, check
 from external_adapters.inbox.store import Store
+from tests.contracts.lost_answers import lose_answers
 
 from .conftest import Clock, add_agent, open_session
 
@@ -168,3 +169,22 @@ async def test_undelivered_events_are_sent_after_a_restart(tmp_path: Path, clock
     bodies = [json.loads(c.request.content)["type"] for c in respx.calls][-2:]
     assert bodies == ["agent_message", "session_closed"]
     assert installation_key("bot_1", "intver_1") == "bot_1:intver_1"
+
+
+async def test_a_delivery_whose_answer_was_lost_is_repeated_with_the_same_event_id(service: InboxService) -> None:
+    received: list[httpx.Request] = []
+
+    def receive(request: httpx.Request) -> httpx.Response:
+        received.append(request)  # the receiver applied it; then the answer is lost
+        return httpx.Response(200)
+
+    session_id = await open_session(service)
+    await service.link(session_id, "conv_1")
+    await service.claim(await add_agent(service, "alice"), session_id)
+    with respx.mock(assert_all_called=False) as router:
+        router.post(HOOK).mock(side_effect=receive)
+        lose_answers(router).lose("POST", "/wh_1")
+        async with httpx.AsyncClient() as http:
+            assert await service.attach_outbox(http).deliver_due() == 1
+    first, again = received
+    assert first.headers[EVENT_HEADER] == again.headers[EVENT_HEADER] and first.content == again.content
