@@ -149,6 +149,14 @@ class AdapterContract:
         assert await self._session(harness, "key-a") == first
         assert await self._session(harness, "key-b") != first
 
+    async def test_a_closed_session_is_found_by_its_key_and_a_new_key_opens_a_new_one(
+        self, harness: AdapterHarness
+    ) -> None:
+        first = await self._session(harness, "key-done")
+        await harness.adapter.close_session(first)
+        assert await self._session(harness, "key-done") == first  # resuming a key never opens a second session
+        assert await self._session(harness, "key-next") != first  # the integration's next handoff
+
     async def test_sends_every_hitl_message_type(self, harness: AdapterHarness) -> None:
         session_id = await self._session(harness)
         author = await self._user(harness)
