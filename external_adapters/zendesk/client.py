@@ -197,17 +197,19 @@ class ZendeskClient:
     async def create_trigger(self, trigger: TriggerInput) -> Trigger:
         """``POST /api/v2/triggers``. Not idempotent.
 
-        A lost answer is checked: a trigger with the same title and actions (so calling the same webhook) means
-        it was created; only when there is none is it created again.
+        A lost answer is checked: a trigger with the same title calling the same webhook means it was created
+        (a leftover of an earlier webhook does not count); only when there is none is it created again.
         """
 
         async def write() -> Trigger:
             data = await self._call("POST", "/api/v2/triggers", json={"trigger": trigger.to_json()})
             return field(data, "trigger", Trigger)
 
+        target = _webhook_of(trigger.actions)
+
         async def find() -> Trigger | None:
             found = await self.search_triggers(trigger.title)
-            return next((t for t in found if t.title == trigger.title and t.actions == trigger.actions), None)
+            return next((t for t in found if t.title == trigger.title and _webhook_of(t.actions) == target), None)
 
         return await write_checked(write, find, unknown=_unknown)
 
@@ -243,3 +245,12 @@ class ZendeskClient:
 
 def _unknown(exc: Exception) -> bool:
     return isinstance(exc, OutcomeUnknownError)
+
+
+def _webhook_of(actions: list[dict[str, Any]]) -> str | None:
+    """The id of the webhook a trigger's ``notification_webhook`` action calls (its value is ``[id, body]``)."""
+    for action in actions:
+        value = action.get("value")
+        if action.get("field") == "notification_webhook" and isinstance(value, list) and value:
+            return str(value[0])
+    return None

@@ -195,3 +195,20 @@ async def test_idempotent_writes_whose_answers_were_lost_are_repeated_with_one_e
     ticket = fake_zendesk.tickets[int(ticket_id)]
     assert (ticket.data["external_id"], ticket.data["status"]) == ("conv_01", "solved")
     assert len(lost.lost) == 3 and len(ticket.comments) == 1
+
+
+async def test_a_leftover_trigger_of_another_webhook_is_not_taken_for_a_lost_one(
+    build: Any, fake_zendesk: FakeZendesk, lost: LostAnswers
+) -> None:
+    built: Built = build()
+    await built.adapter.subscribe(WEBHOOK_URL)
+    built.state.items.clear()  # a crash forgot the first registration: its webhook and triggers are leftovers
+    leftovers = set(fake_zendesk.triggers)
+    lost.fail("POST", r"^/api/v2/triggers", httpx.Response(500, json={"error": "InternalError"}))
+
+    await built.adapter.subscribe(WEBHOOK_URL)
+
+    state = built.state.items[STATE_NAME]
+    assert len(state["trigger_ids"]) == 3 and not leftovers & set(state["trigger_ids"])
+    for trigger_id in state["trigger_ids"]:
+        assert fake_zendesk.triggers[trigger_id]["actions"][0]["value"][0] == state["webhook_id"]
