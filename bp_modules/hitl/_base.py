@@ -1,10 +1,11 @@
-"""The base of every hitl model: strict on the wire, convenient in Python.
+"""The base of every hitl model: parsed on the wire as the Botpress SDK parses, convenient in Python.
 
 Two ways in, two sets of rules:
 
-* ``Model.model_validate(data)`` / ``model_validate_json`` parse what Botpress sent. They follow the
-  generated JSON Schemas: camelCase keys only, and an optional field is omitted, never ``null``
-  (Zod's ``.optional()`` rejects ``null`` too).
+* ``Model.model_validate(data)`` / ``model_validate_json`` parse what Botpress sent, as the SDK's zod
+  schemas do at run time: camelCase keys only, unknown keys dropped (zod objects strip them), and an
+  optional field is omitted, never ``null`` (Zod's ``.optional()`` rejects ``null`` too). A wrong type or
+  a missing required field is still an error naming the field.
 * ``Model(field_name=...)`` builds a model in Python: snake_case names work and ``None`` means "absent".
 
 Serialise back to the wire with ``model_dump(mode="json", by_alias=True, exclude_none=True)``.
@@ -12,6 +13,7 @@ Serialise back to the wire with ``model_dump(mode="json", by_alias=True, exclude
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict, ValidationError, ValidationInfo, model_validator
@@ -33,9 +35,20 @@ def is_wire(info: ValidationInfo) -> bool:
 
 
 class WireModel(BaseModel):
-    """A frozen model that forbids unknown keys and parses wire data by its camelCase aliases."""
+    """A frozen model that drops unknown keys and parses wire data by its camelCase aliases.
 
-    model_config = ConfigDict(extra="forbid", frozen=True, validate_by_name=True, validate_by_alias=True)
+    Dropping, not refusing: the HITL plugin passes earlier messages back verbatim in ``messageHistory``,
+    with the ``type`` and ``userId`` it put inside their payloads, and channels add keys of their own. The
+    published JSON Schema still says ``additionalProperties: false``, as the SDK's generated schemas do.
+    """
+
+    model_config = ConfigDict(
+        extra="ignore",
+        frozen=True,
+        validate_by_name=True,
+        validate_by_alias=True,
+        json_schema_extra={"additionalProperties": False},
+    )
 
     @classmethod
     def model_validate(cls, obj: Any, **kwargs: Any) -> Self:
@@ -51,10 +64,17 @@ class WireModel(BaseModel):
     @classmethod
     def _omitted_not_null(cls, data: Any, info: ValidationInfo) -> Any:
         if is_wire(info) and isinstance(data, dict):
-            nulls = [key for key, value in data.items() if value is None]
+            # Only our own fields: an unknown key is dropped whatever its value, as zod strips it.
+            known = _wire_keys(cls)
+            nulls = [key for key, value in data.items() if value is None and key in known]
             if nulls:
                 raise ValidationError.from_exception_data(cls.__name__, [_null_error(key) for key in nulls])
         return data
+
+
+@cache
+def _wire_keys(model: type[BaseModel]) -> frozenset[str]:
+    return frozenset(field.alias or name for name, field in model.model_fields.items())
 
 
 def _null_error(key: Any) -> InitErrorDetails:

@@ -1,10 +1,14 @@
-"""Payloads of the ``hitl`` channel: the six default types, each with ``userId`` and ``additionalData``."""
+"""Payloads of the ``hitl`` channel: the six default types, each with ``userId`` and ``additionalData``.
+
+The HITL plugin sends ``payload = {type, ...payload, userId}``: the ``type`` key is not part of the schema,
+so it is dropped like any unknown key (see :mod:`bp_modules.hitl._base`).
+"""
 
 from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from pydantic import Field, model_validator
+from pydantic import Field
 
 from ._base import WireModel
 from .messages import (
@@ -33,14 +37,6 @@ class _HitlSpecific(WireModel):
     )
 
     message_type: ClassVar[HitlMessageType]
-
-    @model_validator(mode="before")
-    @classmethod
-    def _drop_echoed_type(cls, data: Any) -> Any:
-        # The HITL plugin sends payload = {type, ...payload, userId}: accept a `type` equal to our own.
-        if isinstance(data, dict) and data.get("type") == cls.message_type:
-            return {k: v for k, v in data.items() if k != "type"}
-        return data
 
 
 class HitlText(TextPayload, _HitlSpecific):

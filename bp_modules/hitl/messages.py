@@ -1,8 +1,8 @@
 """Message payloads of the default Botpress message types, and the hitl channel's extensions.
 
-Models reject unknown keys (the generated JSON Schemas say ``additionalProperties: false``),
-except where Botpress is known to send extras: the HITL plugin puts ``type`` and ``userId``
-inside channel payloads, so channel payloads tolerate a ``type`` key equal to their own type.
+Models drop unknown keys, as the SDK's zod schemas do at run time: the HITL plugin passes earlier
+messages back with ``type`` and ``userId`` inside their payloads, and channels add keys of their own.
+The generated JSON Schemas still say ``additionalProperties: false``, as Botpress's own do.
 """
 
 from __future__ import annotations

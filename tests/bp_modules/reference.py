@@ -57,6 +57,29 @@ def is_valid(schema: dict[str, Any], instance: Any) -> bool:
     return bool(jsonschema.Draft7Validator(schema).is_valid(instance))
 
 
+def as_the_sdk_parses(schema: Any) -> Any:
+    """``schema`` with every ``additionalProperties: false`` lifted: what the SDK accepts at run time.
+
+    The generated schemas say ``additionalProperties: false``, but the SDK validates with the zod schemas they
+    were generated from, and a zod object strips unknown keys instead of refusing them. Lifting the keyword
+    gives the same verdicts, ``anyOf`` branches included (a zod union takes the first branch that parses).
+    The models must drop those keys; the tests check that too.
+    """
+    if isinstance(schema, list):
+        return [as_the_sdk_parses(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    lifted = {key: as_the_sdk_parses(value) for key, value in schema.items()}
+    if lifted.get("additionalProperties") is False:
+        del lifted["additionalProperties"]
+    return lifted
+
+
+def sdk_accepts(schema: dict[str, Any], instance: Any) -> bool:
+    """Whether the SDK accepts ``instance`` (see :func:`as_the_sdk_parses`)."""
+    return is_valid(as_the_sdk_parses(schema), instance)
+
+
 def model_accepts(model: type[BaseModel], instance: Any) -> bool:
     """Whether ``model`` accepts ``instance`` as wire data."""
     try:

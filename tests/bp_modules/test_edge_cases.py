@@ -1,4 +1,8 @@
-"""Hand-picked edge cases: each row states the verdict, and both the reference schema and the model must give it."""
+"""Hand-picked edge cases: each row states the SDK's verdict, and both the reference schema and the model must give it.
+
+The SDK's verdict is the reference schema's with unknown keys dropped, not refused (see
+:func:`tests.bp_modules.reference.as_the_sdk_parses`): rows with an unknown key are accepted.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ import pytest
 from pydantic import BaseModel, ValidationError
 
 from bp_modules import hitl
-from tests.bp_modules.reference import HISTORY_ELEMENT, HITL, PAYLOADS, is_valid, load, model_accepts
+from tests.bp_modules.reference import HISTORY_ELEMENT, HITL, PAYLOADS, is_valid, load, model_accepts, sdk_accepts
 
 BOT = {"type": "bot"}
 USER = {"type": "user", "userId": "user_1"}
@@ -43,8 +47,10 @@ ROWS: list[tuple[str, tuple[type[BaseModel], Any], Any, bool]] = [
     ("additionalData: 501 chars", TEXT, {"text": "hi", "additionalData": "x" * 501}, False),
     ("additionalData: not a string", TEXT, {"text": "hi", "additionalData": {"a": 1}}, False),
     ("text: null userId", TEXT, {"text": "hi", "userId": None}, False),
-    ("text: extra key", TEXT, {"text": "hi", "extra": 1}, False),
-    ("text: snake_case user_id", TEXT, {"text": "hi", "user_id": "u"}, False),
+    ("text: extra key is dropped", TEXT, {"text": "hi", "extra": 1}, True),
+    ("text: extra null key is dropped", TEXT, {"text": "hi", "extra": None}, True),
+    ("text: snake_case user_id is an unknown key", TEXT, {"text": "hi", "user_id": "u"}, True),
+    ("text: extra key, text missing", TEXT, {"extra": "hi"}, False),
     ("image: empty title", IMAGE, {"imageUrl": "u", "title": ""}, False),
     ("image: empty url", IMAGE, {"imageUrl": ""}, False),
     ("image: null title", IMAGE, {"imageUrl": "u", "title": None}, False),
@@ -80,7 +86,7 @@ ROWS: list[tuple[str, tuple[type[BaseModel], Any], Any, bool]] = [
     ("history: bot text", HISTORY, _history("text", {"text": "hi"}), True),
     ("history: user text", HISTORY, _history("text", {"text": "hi"}, USER), True),
     ("history: user without userId", HISTORY, _history("text", {"text": "hi"}, {"type": "user"}), False),
-    ("history: bot with userId", HISTORY, _history("text", {"text": "hi"}, {"type": "bot", "userId": "u"}), False),
+    ("history: bot with userId", HISTORY, _history("text", {"text": "hi"}, {"type": "bot", "userId": "u"}), True),
     ("history: unknown source", HISTORY, _history("text", {"text": "hi"}, {"type": "agent"}), False),
     ("history: unknown message type", HISTORY, _history("sticker", {"text": "hi"}), False),
     ("history: type and payload disagree", HISTORY, _history("image", {"text": "hi"}), False),
@@ -92,12 +98,29 @@ ROWS: list[tuple[str, tuple[type[BaseModel], Any], Any, bool]] = [
         _history("bloc", {"items": [{"type": "markdown", "payload": {"markdown": "x"}}]}),
         True,
     ),
-    ("history: extra key", HISTORY, {**_history("text", {"text": "hi"}), "id": "m1"}, False),
-    ("history: extra payload key", HISTORY, _history("text", {"text": "hi", "userId": "u"}), False),
+    ("history: extra key", HISTORY, {**_history("text", {"text": "hi"}), "id": "m1"}, True),
+    ("history: extra payload key", HISTORY, _history("text", {"text": "hi", "userId": "u"}), True),
+    ("history: relayed by the plugin", HISTORY, _history("text", {"type": "text", "text": "hi", "userId": "u"}), True),
+    (
+        "history: relayed image with channel metadata",
+        HISTORY,
+        _history("image", {"type": "image", "imageUrl": "u", "metadata": {"webchat": 1}}, USER),
+        True,
+    ),
+    (
+        "history: bloc item with an unknown key",
+        HISTORY,
+        _history("bloc", {"type": "bloc", "items": [{"type": "text", "payload": {"text": "x"}, "id": 1}]}),
+        True,
+    ),
+    ("history: relayed, empty text", HISTORY, _history("text", {"type": "text", "text": "", "userId": "u"}), False),
+    ("history: relayed, text missing", HISTORY, _history("image", {"type": "text", "text": "hi"}), False),
+    ("history: relayed, null title", HISTORY, _history("image", {"imageUrl": "u", "title": None, "x": 1}), False),
     ("createUser: name only", CREATE_USER, {"name": "Ada"}, True),
     ("createUser: empty name is allowed", CREATE_USER, {"name": ""}, True),
     ("createUser: null email", CREATE_USER, {"name": "Ada", "email": None}, False),
-    ("createUser: snake picture_url", CREATE_USER, {"name": "Ada", "picture_url": "u"}, False),
+    ("createUser: snake picture_url is an unknown key", CREATE_USER, {"name": "Ada", "picture_url": "u"}, True),
+    ("createUser: unknown key, name missing", CREATE_USER, {"fullName": "Ada"}, False),
     ("hitlAssigned: both ids", ASSIGNED, {"conversationId": "c", "userId": "u"}, True),
     ("hitlAssigned: no userId", ASSIGNED, {"conversationId": "c"}, False),
 ]
@@ -108,7 +131,7 @@ def test_schema_and_model_give_the_stated_verdict(
     target: tuple[type[BaseModel], Any], instance: Any, accepted: bool
 ) -> None:
     model, schema = target
-    assert is_valid(schema(), instance) is accepted, "the reference schema disagrees with the table"
+    assert sdk_accepts(schema(), instance) is accepted, "the reference schema disagrees with the table"
     assert model_accepts(model, instance) is accepted
 
 
@@ -130,10 +153,10 @@ def test_channel_payload_tolerates_the_echoed_type_and_user_id_from_the_hitl_plu
     assert parsed.model_dump(mode="json", by_alias=True, exclude_none=True) == {**sample, "userId": "user_1"}
 
 
-def test_channel_payload_refuses_a_type_that_is_not_its_own() -> None:
-    with pytest.raises(ValidationError) as caught:
-        hitl.parse_hitl_payload("text", {"type": "image", "text": "hi"})
-    assert [error["loc"] for error in caught.value.errors()] == [("type",)]
+def test_channel_payload_drops_a_type_key_as_any_unknown_key() -> None:
+    # The schema has no `type` property: zod strips it whatever its value, and so do we.
+    parsed = hitl.parse_hitl_payload("text", {"type": "image", "text": "hi"})
+    assert parsed.model_dump(mode="json", by_alias=True, exclude_none=True) == {"text": "hi"}
 
 
 def test_parse_hitl_payload_refuses_a_type_outside_the_channel() -> None:
@@ -182,6 +205,37 @@ def test_dropdown_and_choice_payloads_keep_their_own_class() -> None:
 
 
 def test_model_validate_json_follows_the_wire_rules() -> None:
-    with pytest.raises(ValidationError):
-        hitl.HitlText.model_validate_json('{"text": "hi", "user_id": "u"}')
+    assert hitl.HitlText.model_validate_json('{"text": "hi", "user_id": "u"}').user_id is None
     assert hitl.HitlText.model_validate_json('{"text": "hi", "userId": "u"}').user_id == "u"
+    with pytest.raises(ValidationError):
+        hitl.HitlText.model_validate_json('{"text": "hi", "userId": null}')
+
+
+PLUGIN_HISTORY = [
+    _history("text", {"text": "hello", "metadata": {"webchat": {"device": "mobile"}}}, USER),
+    _history("text", {"type": "text", "text": "An agent joined."}),
+    _history("text", {"type": "text", "text": "Hi, I am Bob", "userId": "user_webchat"}),
+    _history("image", {"type": "image", "imageUrl": "https://x/i.png", "userId": "user_1", "extra": None}, USER),
+    _history("bloc", {"type": "bloc", "items": [{"type": "markdown", "payload": {"markdown": "*x*", "k": 1}}]}),
+]
+KEPT_HISTORY = [
+    _history("text", {"text": "hello"}, USER),
+    _history("text", {"text": "An agent joined."}),
+    _history("text", {"text": "Hi, I am Bob"}),
+    _history("image", {"imageUrl": "https://x/i.png"}, USER),
+    _history("bloc", {"items": [{"type": "markdown", "payload": {"markdown": "*x*"}}]}),
+]
+
+
+def test_a_history_relayed_by_the_plugin_is_accepted_and_its_unknown_keys_dropped() -> None:
+    # A second handoff: earlier messages come back verbatim, with the plugin's `type`/`userId` and channel keys.
+    parsed = hitl.StartHitlInput.model_validate({"userId": "u", "messageHistory": PLUGIN_HISTORY, "x": 1})
+    dumped = parsed.model_dump(mode="json", by_alias=True, exclude_none=True)
+    assert dumped == {"userId": "u", "messageHistory": KEPT_HISTORY}
+
+
+def test_in_a_relayed_history_a_wrong_type_still_names_the_field() -> None:
+    history = [*PLUGIN_HISTORY, _history("image", {"type": "image", "imageUrl": 7, "userId": "u"})]
+    with pytest.raises(ValidationError) as caught:
+        hitl.StartHitlInput.model_validate({"userId": "u", "messageHistory": history})
+    assert [error["loc"] for error in caught.value.errors()] == [("messageHistory", 5, "payload", "imageUrl")]

@@ -235,3 +235,33 @@ async def test_a_failing_start_is_told_to_the_user(running: Running) -> None:
     last = (await running.transcript(session))[-1]
     assert last[0] == "bot" and last[1].startswith("Sorry, I could not reach a human agent")
     assert await running.sandbox.plugin.session(session["conversationId"]) is None
+
+
+async def _round(running: Running, session: dict[str, str], n: int, known: set[str]) -> str:
+    """One complete handoff: ask, agent joins and replies, user answers, agent closes; the round's ticket."""
+    await running.chat(session, f"human please, round {n}")
+    (ticket,) = set(running.desk.sessions) - known
+    await running.desk_event(kind="assign", session=ticket, agentName="Bob", key=f"a{n}")
+    await running.desk_event(kind="reply", session=ticket, text=f"agent says {n}", message=f"c{n}", key=f"r{n}")
+    await running.chat(session, f"user says {n}")
+    await running.desk_event(kind="close", session=ticket, key=f"x{n}")
+    return ticket
+
+
+async def test_a_second_and_a_third_handoff_in_one_chat_each_get_a_new_conversation(running: Running) -> None:
+    # The plugin relays agent messages upstream as {type, ...payload}; the next startHitl passes them back verbatim
+    # in messageHistory. A strict model refused every second handoff with "payload.type: Extra inputs".
+    session = await _session(running)
+    await running.chat(session, "hello")
+    tickets: list[str] = []
+    for n in (1, 2, 3):
+        tickets.append(await _round(running, session, n, set(tickets)))
+    conversations = [running.desk.sessions[ticket]["conversation"] for ticket in tickets]
+    assert len(set(conversations)) == 3 and None not in conversations
+    assert [m.message.text for m in running.desk.sent] == ["user says 1", "user says 2", "user says 3"]
+    assert [m.external_session_id for m in running.desk.sent] == tickets
+    transcript = await running.transcript(session)
+    assert [text for who, text in transcript if who == "agent"] == ["agent says 1", "agent says 2", "agent says 3"]
+    third = running.desk.sessions[tickets[2]]["request"].transcript.messages
+    relayed = [m.payload.text for m in third if m.source.type == "bot"]  # type: ignore[union-attr]
+    assert {"agent says 1", "agent says 2"} <= set(relayed)
