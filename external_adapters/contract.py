@@ -131,6 +131,11 @@ class AdapterContract:
             type(harness.adapter).parse_session_options(raw)
         assert field in caught.value.field
 
+    def test_unknown_session_options_are_dropped(self, harness: AdapterHarness) -> None:
+        # hitlSession is action input: the SDK's zod parsing strips unknown keys, so must the Studio card model.
+        cls = type(harness.adapter)
+        assert cls.parse_session_options({"notAnOption": 1, "x-webchat": {"a": None}}) == cls.parse_session_options({})
+
     async def test_subscribe_and_unsubscribe_are_repeatable(self, harness: AdapterHarness) -> None:
         await harness.adapter.subscribe(harness.webhook_url)
         await harness.adapter.subscribe(harness.webhook_url)

@@ -46,9 +46,9 @@ class FakeConfig(BaseModel):
 
 
 class FakeSession(BaseModel):
-    """The fake desk's Studio card."""
+    """The fake desk's Studio card (unknown keys dropped, as every adapter's card must)."""
 
-    model_config = ConfigDict(populate_by_name=True, extra="forbid")
+    model_config = ConfigDict(populate_by_name=True, extra="ignore")
 
     priority: Literal["low", "normal", "high", "urgent"] = "normal"
     tags: list[str] = Field(default_factory=list)

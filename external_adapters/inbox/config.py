@@ -32,9 +32,12 @@ class InboxConfig(BaseModel):
 
 
 class InboxSession(BaseModel):
-    """The ``hitlInboxSession`` card: who may take the session, and who the end user is."""
+    """The ``hitlInboxSession`` card: who may take the session, and who the end user is.
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    Action input like the rest of ``startHitl``: unknown keys are dropped, as the SDK's zod schemas drop them.
+    """
+
+    model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True)
 
     claim_statuses: list[AgentStatus] = Field(
         default_factory=lambda: list[AgentStatus](["available"]),

@@ -115,6 +115,44 @@ async def test_a_new_start_hitl_opens_a_new_session(
     assert len(desk.sessions) == 2
 
 
+def _relayed_history(user_id: str) -> list[dict[str, Any]]:
+    """What the HITL plugin sends on a second handoff: earlier payloads verbatim, with its own and channel keys."""
+    user = {"type": "user", "userId": user_id}
+    return [
+        {"source": user, "type": "text", "payload": {"text": "my order", "metadata": {"webchat": {"tz": "UTC"}}}},
+        {"source": {"type": "bot"}, "type": "text", "payload": {"type": "text", "text": "Hi, Bob here"}},
+        {"source": user, "type": "image", "payload": {"type": "image", "imageUrl": "https://x/i.png", "userId": "u9"}},
+    ]
+
+
+async def test_start_hitl_takes_the_history_the_plugin_relays_on_a_second_handoff(
+    client: TestClient, desk: FakeDesk, fake_botpress: FakeBotpress
+) -> None:
+    user_id = (await action(client, "createUser", {"name": "Jane", "email": "jane@example.com"}))["userId"]
+    start = {
+        "userId": user_id,
+        "title": "Again",
+        "messageHistory": _relayed_history(user_id),
+        "hitlSession": {"priority": "high", "cardOnlyKey": True},
+        "keyOfANewerSdk": 1,
+    }
+    conversation_id = (await action(client, "startHitl", start))["conversationId"]
+    request = desk.sessions[fake_botpress.conversations[conversation_id]["tags"]["id"]]["request"]
+    assert request.options.priority == "high"
+    assert [m.type for m in request.transcript.messages] == ["text", "text", "image"]
+    assert "Hi, Bob here" in request.transcript.text
+
+
+async def test_in_a_relayed_history_a_wrong_type_is_still_a_400_naming_the_field(client: TestClient) -> None:
+    user_id = (await action(client, "createUser", {"name": "Jane", "email": "jane@example.com"}))["userId"]
+    history = [*_relayed_history(user_id), {"source": {"type": "bot"}, "type": "text", "payload": {"type": "text"}}]
+    status, body = await call(
+        client, "action_triggered", action_body("startHitl", {"userId": user_id, "messageHistory": history})
+    )
+    assert status == 400 and body["type"] == "InvalidPayload", body
+    assert "input.messageHistory.3.payload.text" in body["message"]
+
+
 async def test_start_hitl_for_an_unlinked_user_is_a_clear_400(client: TestClient, fake_botpress: FakeBotpress) -> None:
     unlinked = await action(client, "createUser", {"name": "Jane", "email": "jane@example.com"})
     fake_botpress.users[unlinked["userId"]]["tags"].pop("id")
