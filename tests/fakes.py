@@ -154,7 +154,7 @@ def _event(item: dict[str, Any]) -> InboundEvent:
     agent = AgentProfile(external_user_id=item.get("agent", "agent-1"), name=item.get("agentName", "Bob"))
     common = {"external_session_id": item["session"], "dedupe_key": item.get("key")}
     if item["kind"] == "reply":
-        message = HitlText(text=item["text"])
+        message = HitlText(text=item["text"], additional_data=item.get("additionalData"))
         return AgentMessage(**common, external_message_id=item["message"], agent=agent, message=message)
     if item["kind"] == "assign":
         return AgentAssigned(**common, agent=agent)

@@ -160,7 +160,8 @@ class HitlPlugin(PluginBase):
         additional_data = message["payload"].get("additionalData")
         if isinstance(additional_data, str) and additional_data:
             tags["additionalData"] = additional_data
-        payload = {key: value for key, value in message["payload"].items() if key not in ("userId", "additionalData")}
+        # As the plugin: {...payload, type, userId: <webchat user> | undefined}; additionalData stays in the payload.
+        payload = {key: value for key, value in message["payload"].items() if key != "userId"}
         await self._bp.create_message(
             session["upstreamConversationId"],
             self._bp.identity.bot_user_id,

@@ -265,3 +265,22 @@ async def test_a_second_and_a_third_handoff_in_one_chat_each_get_a_new_conversat
     third = running.desk.sessions[tickets[2]]["request"].transcript.messages
     relayed = [m.payload.text for m in third if m.source.type == "bot"]  # type: ignore[union-attr]
     assert {"agent says 1", "agent says 2"} <= set(relayed)
+
+
+async def test_an_agent_message_is_relayed_as_the_plugin_relays_it_and_comes_back_in_the_history(
+    running: Running,
+) -> None:
+    # hitl-behaviour.md 2.4: upstream payload {...payload, type, userId: <webchat user> | undefined}; additionalData
+    # stays in it (and becomes a tag). The next startHitl gets that payload back verbatim in messageHistory.
+    session = await _session(running)
+    await running.chat(session, "human")
+    first = running.ticket()
+    await running.desk_event(kind="reply", session=first, text="Hi", message="c1", key="r1", additionalData='{"k":1}')
+    messages = await running.sandbox.botpress.messages.select({"conversationId": session["conversationId"]})
+    (relayed,) = [m for m in messages if m["payload"].get("text") == "Hi"]
+    assert relayed["payload"] == {"type": "text", "text": "Hi", "additionalData": '{"k":1}'}
+    await running.desk_event(kind="close", session=first, key="x1")
+    await running.chat(session, "human again")
+    (second,) = set(running.desk.sessions) - {first}
+    history = running.desk.sessions[second]["request"].transcript.messages
+    assert ("bot", "Hi") in [(m.source.type, m.payload.text) for m in history]  # type: ignore[union-attr]
