@@ -4,7 +4,8 @@ and an agent console to watch a complete handoff.
 The real console script runs as its own process on a free port, with a fresh data directory and no BP_TOKEN (so the
 sandbox and the inbox run, with the console). The test reads the demo agent's credentials from what ``serve``
 prints, then drives two Chromium pages: the end user on ``/sandbox`` and the agent on ``/console``. Handoff, claim,
-messages both ways, resolve, and the bot answering again.
+messages both ways, resolve, and the bot answering again; then a second handoff in the same chat, whose history
+carries the first session's relayed agent message (the payload the HITL plugin wrote, ``type`` inside).
 """
 
 from __future__ import annotations
@@ -157,7 +158,7 @@ async def test_serve_prints_the_demo_login_once_and_never_logs_it(served: Served
     assert served.printed("Sandbox chat page") == f"{served.base_url}/sandbox"
 
 
-async def test_a_newcomer_watches_a_complete_handoff_in_the_chat_page_and_the_console(served: Served) -> None:
+async def test_a_newcomer_watches_two_complete_handoffs_in_the_chat_page_and_the_console(served: Served) -> None:
     from playwright.async_api import expect
 
     async with chromium() as browser:
@@ -206,3 +207,40 @@ async def test_a_newcomer_watches_a_complete_handoff_in_the_chat_page_and_the_co
         for operation in ("action createUser", "action startHitl", "webhook_received", "message_created"):
             await expect(calls).to_contain_text(operation, timeout=STEP_MS)
         await _shoot(user, agent, "3-resolved")
+        await _second_handoff(user, agent)
+
+
+async def _see_times(page: Any, who: str, text: str, times: int) -> None:
+    from playwright.async_api import expect
+
+    found = page.locator(f"#messages li[data-from='{who}']", has_text=text)
+    await expect(found).to_have_count(times, timeout=STEP_MS)
+
+
+async def _second_handoff(user: Any, agent: Any) -> None:
+    """The same chat asks again after the first session was resolved: a new session, and it works both ways."""
+    from playwright.async_api import expect
+
+    await _say(user, "sorry, a human again please")
+    await _see_times(user, "bot", DEFAULT_TEXTS["on_hitl_handoff_message"], 2)
+    offer = agent.get_by_test_id("offer")
+    await expect(offer).to_be_visible(timeout=STEP_MS)
+    await offer.get_by_role("button", name="Claim").click()
+    # The new session's transcript holds the first session's agent message, relayed back in messageHistory.
+    messages = agent.get_by_test_id("messages")
+    await expect(messages.locator("li.transcript", has_text="looking at your order")).to_be_visible(timeout=STEP_MS)
+    await expect(messages.locator("li.transcript", has_text="a human again please")).to_be_visible()
+    await expect(agent.locator("#s-meta")).not_to_contain_text("Closed", timeout=STEP_MS)
+    await _see_times(user, "bot", DEFAULT_TEXTS["on_human_agent_assigned_message"], 2)
+
+    await agent.get_by_test_id("reply").fill("Back again? Happy to help.")
+    await agent.get_by_test_id("reply").press("Enter")
+    await _see(user, "agent", "Back again? Happy to help.")
+    await _say(user, "It is about order 5678 now.")
+    await expect(messages.locator("li.user", has_text="order 5678")).to_be_visible(timeout=STEP_MS)
+    await _shoot(user, agent, "4-second-handoff")
+
+    await agent.get_by_test_id("resolve").click()
+    await expect(agent.locator("#s-meta")).to_contain_text("Closed: resolved", timeout=STEP_MS)
+    await _see_times(user, "bot", DEFAULT_TEXTS["on_hitl_stopped_message"], 2)
+    await _see_times(user, "bot", WELCOME_BACK, 2)
