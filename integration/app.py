@@ -13,7 +13,7 @@ from external_adapters import AdapterEnvironment
 from external_adapters.registry import get_adapter_class
 
 from .app_keys import ADAPTER_BACKENDS, ADAPTER_ENV, BOTPRESS_HTTP, DISPATCHER, SERVICES, SETTINGS, VENDOR_HTTP
-from .handlers import health, no_content, operation
+from .handlers import health, no_content, no_tracebacks, operation
 from .home import home
 from .operations import Dispatcher
 from .services import Services, TtlCache, adapter_environment
@@ -29,7 +29,7 @@ def create_app(
     vendor_transport: httpx.AsyncBaseTransport | None = None,
 ) -> web.Application:
     """Build the server. Transports can be injected for tests; by default real networking is used."""
-    app = web.Application(client_max_size=32 * 1024 * 1024)
+    app = web.Application(client_max_size=32 * 1024 * 1024, middlewares=[no_tracebacks])
     app[SETTINGS] = settings
     app.cleanup_ctx.append(_clients(botpress_transport, vendor_transport))
     app.cleanup_ctx.append(_adapters)

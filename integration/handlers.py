@@ -3,15 +3,38 @@
 from __future__ import annotations
 
 import hmac
+import logging
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
+from .access_log import redact_path
 from .app_keys import DISPATCHER, SETTINGS
 from .context import context_trace_id
+from .errors import error_response
 from .logging_setup import trace_id_var
 from .operations import OperationRequest, OperationResponse
 
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+log = logging.getLogger(__name__)
+
+
+@web.middleware
+async def no_tracebacks(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Whatever escapes a route is answered as an operation's failure is: a JSON error body, never a traceback.
+
+    Too deep or unencodable input (RecursionError, UnicodeError) is a 400; anything else the SDK's generic 500.
+    """
+    try:
+        return await handler(request)
+    except web.HTTPException:
+        raise
+    except Exception as exc:
+        response = error_response(exc)
+        secret = request.app[SETTINGS].secret_path
+        path = redact_path(request.path, secret.get_secret_value() if secret else None)
+        log.error("%s %s failed: %s", request.method, path, type(exc).__name__, exc_info=response.status >= 500)
+        return web.json_response(response.body, status=response.status)
 
 
 async def to_operation_request(request: web.Request) -> OperationRequest:

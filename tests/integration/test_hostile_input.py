@@ -132,3 +132,19 @@ async def test_an_exception_from_the_desk_on_deep_input_is_a_400(
     body = bot_message(fake_botpress, conversation_id, session_id, "msg_01JAAAAAAAAAAAAAAAAAAAAAAAAA", "text", {"text": "x"})
     status, payload = await post(client, body, runtime_headers("message_created", FAKE_CONFIG))
     assert_error(status, payload, 400, "InvalidPayload", "nested too deeply")
+
+
+@pytest.mark.parametrize(("exc", "status"), [(ZeroDivisionError("boom"), 500), (RecursionError("deep"), 400)])
+async def test_what_escapes_any_route_is_a_json_error_without_traceback(
+    aiohttp_client: Any, tmp_path: Path, settings: Any, exc: Exception, status: int
+) -> None:
+    app = create_app(conftest.test_settings(tmp_path))
+
+    async def broken(request: Any) -> Any:
+        raise exc
+
+    app.router.add_get("/broken", broken)
+    response = await (await aiohttp_client(app)).get("/broken")
+    body = await response.json()
+    assert response.status == status and "Traceback" not in json.dumps(body) and "boom" not in body["message"]
+    validate_botpress_error_body(body, status=status)
