@@ -9,6 +9,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from external_adapters import OpenSessionRequest, UnavailableError
+from tests.contracts.botpress import bp_state
 from tests.factories import action_body, webhook_body
 from tests.fake_botpress import FakeBotpress
 from tests.fakes import FakeAdapter, FakeDesk, FakeHarness, FakeSession, fake_webhook
@@ -119,3 +120,14 @@ async def test_the_start_record_keeps_a_fresh_session_key_per_session(
         await action(client, "stopHitl", {"conversationId": conversation_id})
     assert keys[0] != keys[1]
     assert [session["request"].idempotency_key for session in desk.sessions.values()] == keys
+
+
+async def test_a_start_record_in_the_older_shape_is_read_as_absent(
+    client: TestClient, desk: FakeDesk, fake_botpress: FakeBotpress
+) -> None:
+    user_id = await _user(client)
+    old = {"key": "0" * 32, "externalSessionId": "t-old", "conversationId": "conv_old".ljust(28, "0")}
+    fake_botpress.states[("user", user_id, START_STATE)] = bp_state("user", user_id, START_STATE, old)
+    conversation_id = await _start(client, _start_input(user_id))
+    assert fake_botpress.conversations[conversation_id]["tags"]["id"] in desk.sessions
+    assert set(fake_botpress.states[("user", user_id, START_STATE)]["payload"]) >= {"inputHash", "sessionKey"}
