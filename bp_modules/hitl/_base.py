@@ -6,7 +6,8 @@ Two ways in, two sets of rules:
   schemas do at run time: camelCase keys only, unknown keys dropped (zod objects strip them), and an
   optional field is omitted, never ``null`` (Zod's ``.optional()`` rejects ``null`` too). A wrong type or
   a missing required field is still an error naming the field.
-* ``Model(field_name=...)`` builds a model in Python: snake_case names work and ``None`` means "absent".
+* ``Model(field_name=...)`` builds a model in Python: snake_case names work, ``None`` means "absent",
+  and an unknown keyword is an error (our own code has no excuse for one).
 
 Serialise back to the wire with ``model_dump(mode="json", by_alias=True, exclude_none=True)``.
 """
@@ -35,20 +36,15 @@ def is_wire(info: ValidationInfo) -> bool:
 
 
 class WireModel(BaseModel):
-    """A frozen model that drops unknown keys and parses wire data by its camelCase aliases.
+    """A frozen model that parses wire data by its camelCase aliases and drops unknown wire keys.
 
     Dropping, not refusing: the HITL plugin passes earlier messages back verbatim in ``messageHistory``,
-    with the ``type`` and ``userId`` it put inside their payloads, and channels add keys of their own. The
-    published JSON Schema still says ``additionalProperties: false``, as the SDK's generated schemas do.
+    with the ``type`` and ``userId`` it put inside their payloads, and channels add keys of their own.
+    ``extra="forbid"`` still guards construction in Python (a misspelt keyword is an error) and makes the
+    published JSON Schema say ``additionalProperties: false``, as the SDK's generated schemas do.
     """
 
-    model_config = ConfigDict(
-        extra="ignore",
-        frozen=True,
-        validate_by_name=True,
-        validate_by_alias=True,
-        json_schema_extra={"additionalProperties": False},
-    )
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_by_name=True, validate_by_alias=True)
 
     @classmethod
     def model_validate(cls, obj: Any, **kwargs: Any) -> Self:
@@ -62,14 +58,15 @@ class WireModel(BaseModel):
 
     @model_validator(mode="before")
     @classmethod
-    def _omitted_not_null(cls, data: Any, info: ValidationInfo) -> Any:
-        if is_wire(info) and isinstance(data, dict):
-            # Only our own fields: an unknown key is dropped whatever its value, as zod strips it.
-            known = _wire_keys(cls)
-            nulls = [key for key, value in data.items() if value is None and key in known]
-            if nulls:
-                raise ValidationError.from_exception_data(cls.__name__, [_null_error(key) for key in nulls])
-        return data
+    def _as_the_sdk_parses(cls, data: Any, info: ValidationInfo) -> Any:
+        if not (is_wire(info) and isinstance(data, dict)):
+            return data
+        known = _wire_keys(cls)
+        nulls = [key for key, value in data.items() if value is None and key in known]
+        if nulls:
+            raise ValidationError.from_exception_data(cls.__name__, [_null_error(key) for key in nulls])
+        # A zod object strips unknown keys, whatever their value (snake_case names included: not wire names).
+        return {key: value for key, value in data.items() if key in known}
 
 
 @cache

@@ -194,6 +194,14 @@ def test_python_construction_takes_field_names_and_none() -> None:
     }
 
 
+def test_python_construction_refuses_an_unknown_keyword() -> None:
+    # Only the wire is lenient: a misspelt field in our own code is an error, not silently dropped.
+    with pytest.raises(ValidationError):
+        hitl.HitlText(text="hi", additional_dta="{}")  # type: ignore[call-arg]
+    with pytest.raises(ValidationError):
+        hitl.HistoryMessage(source=hitl.BotSource(type="bot"), type="text", payload={"text": "hi", "extra": 1})
+
+
 def test_python_construction_still_checks_the_payload_against_the_type() -> None:
     with pytest.raises(ValidationError):
         hitl.HistoryMessage(source=hitl.BotSource(type="bot"), type="image", payload=hitl.TextPayload(text="hi"))
