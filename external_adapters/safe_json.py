@@ -25,14 +25,20 @@ class UnreadableJsonError(ValueError):
     """The text is nested too deeply to be read."""
 
 
+def _not_json(constant: str) -> Any:
+    # json.loads takes NaN and Infinity, which are not JSON: JSON.parse refuses them, and so do we.
+    raise ValueError(f"{constant} is not JSON")
+
+
 def loads(text: str) -> Any:
-    """:func:`json.loads`, with deep nesting a :class:`ValueError` and lone surrogates replaced by U+FFFD.
+    """:func:`json.loads` as strict as ``JSON.parse``: deep nesting is a :class:`ValueError`, ``NaN`` and
+    ``Infinity`` are refused, and lone surrogates are replaced by U+FFFD.
 
     Raises:
         ValueError: the text is not JSON, or nests too deeply (:class:`UnreadableJsonError`).
     """
     try:
-        value = json.loads(text)
+        value = json.loads(text, parse_constant=_not_json)
         if _SURROGATE_ESCAPE.search(text) is None and _SURROGATE.search(text) is None:
             return value
         # Valid pairs were joined by the decoder; what is left alone becomes U+FFFD, keys included.

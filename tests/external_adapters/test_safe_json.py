@@ -34,3 +34,9 @@ def test_invalid_json_is_still_a_value_error() -> None:
 def test_clean_text_replaces_only_lone_surrogates() -> None:
     assert clean_text("a\udcffb\U0001f600") == "a\ufffdb\U0001f600"
     assert clean_text("plain") == "plain"
+
+
+@pytest.mark.parametrize("text", ["NaN", "[Infinity]", '{"a": -Infinity}'])
+def test_nan_and_infinity_are_not_json(text: str) -> None:
+    with pytest.raises(ValueError, match="is not JSON"):
+        loads(text)
