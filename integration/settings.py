@@ -9,6 +9,7 @@ from __future__ import annotations
 import ipaddress
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -96,12 +97,19 @@ class Settings(BaseSettings):
     def sandbox_enabled(self) -> bool:
         """Whether the Botpress emulator runs in this process.
 
-        Unset, it runs only for a newcomer's setup: no ``BP_TOKEN`` and a loopback host. A production host with a
+        Unset, it runs only for a newcomer's setup: no ``BP_TOKEN``, a loopback host, and no public URL other than a
+        loopback one (a loopback host behind a reverse proxy is a production setup too). A production setup with a
         forgotten token must fail to start (:meth:`start_problem`), not expose an emulator to the network.
         """
         if self.sandbox is not None:
             return self.sandbox
-        return self.bp_token is None and is_loopback_host(self.host)
+        return self.bp_token is None and self.local_only
+
+    @property
+    def local_only(self) -> bool:
+        """Whether this server is only reachable from this machine, as far as its settings tell."""
+        public_host = (urlsplit(self.public_url).hostname or "") if self.public_url else self.host
+        return is_loopback_host(self.host) and is_loopback_host(public_host)
 
     @property
     def endpoint_protected(self) -> bool:
@@ -112,8 +120,8 @@ class Settings(BaseSettings):
         """Why ``serve`` must refuse these settings (one line, naming the variables to set), else ``None``."""
         if self.bp_token is None and not self.sandbox_enabled:
             return (
-                f"BP_TOKEN is unset and the sandbox starts by itself only on a loopback host (not {self.host!r}): "
-                "set BP_TOKEN to serve Botpress, or HITL_BRIDGE_SANDBOX=true to serve the sandbox on this host"
+                f"BP_TOKEN is unset and the sandbox starts by itself only on loopback (not {self._reach()}): "
+                "set BP_TOKEN to serve Botpress, or HITL_BRIDGE_SANDBOX=true to serve the sandbox here"
             )
         if self.bp_token is not None and not self.endpoint_protected and not self.insecure:
             return (
@@ -121,6 +129,10 @@ class Settings(BaseSettings):
                 "HITL_BRIDGE_ALLOWED_BOT_IDS (or HITL_BRIDGE_INSECURE=true if it is protected otherwise)"
             )
         return None
+
+    def _reach(self) -> str:
+        where = f"host {self.host!r}"
+        return f"{where}, public URL {self.public_url!r}" if self.public_url else where
 
     @property
     def self_url(self) -> str:

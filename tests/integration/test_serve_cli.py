@@ -90,6 +90,17 @@ def test_no_token_on_a_public_host_neither_starts_the_sandbox_nor_serves(
 @pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "::1", "127.0.0.2"])
 def test_no_token_on_loopback_gives_the_sandbox(host: str) -> None:
     assert Settings(host=host).sandbox_enabled
+    assert Settings(host=host, public_url="http://localhost:8000").sandbox_enabled
+
+
+def test_no_token_behind_a_public_url_neither_starts_the_sandbox_nor_serves(
+    run_app: RunApp, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("HITL_BRIDGE_PUBLIC_URL", "https://bridge.example.com")  # a reverse proxy in front
+    assert main(["serve"]) == 2
+    err = capsys.readouterr().err
+    assert "'https://bridge.example.com'" in err and "HITL_BRIDGE_SANDBOX=true" in err
+    assert run_app.calls == []
 
 
 def test_the_sandbox_can_be_asked_for_on_any_host() -> None:
