@@ -214,6 +214,9 @@ HITL_PAYLOADS = [
         "bloc",
         {"items": [{"type": "text", "payload": {"text": "a"}}, {"type": "markdown", "payload": {"markdown": "**b**"}}]},
     ),
+    # Unknown keys (a channel's own, or of a newer SDK) are dropped, as the SDK's zod parsing drops them.
+    ("image", {"type": "image", "imageUrl": "https://m/cat.png", "metadata": {"channel": "webchat"}}),
+    ("bloc", {"type": "bloc", "items": [{"type": "text", "payload": {"text": "a", "x": 1}}], "extra": None}),
 ]
 
 
