@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import secrets
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 from aiohttp import web
+
+from external_adapters import safe_json
 
 from ..slot import NotStartedError
 
@@ -84,8 +85,8 @@ async def read_json_object(request: web.Request) -> dict[str, object]:
     if not raw:
         raise invalid_payload("The request body is empty; a JSON object is expected")
     try:
-        body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+        body = safe_json.loads(raw.decode("utf-8"))  # too deeply nested is invalid JSON too, not a 500
+    except ValueError:  # UnicodeDecodeError included
         raise invalid_payload("The request body is not valid JSON") from None
     if not isinstance(body, dict):
         raise invalid_payload("The request body must be a JSON object")
