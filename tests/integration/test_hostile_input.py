@@ -79,7 +79,9 @@ async def bare_client(aiohttp_client: Any, tmp_path: Path, settings: Any, bp_api
     return await aiohttp_client(create_app(conftest.test_settings(tmp_path)))  # type: ignore[no-any-return]
 
 
-async def test_a_botpress_refusal_is_a_400_with_its_message(bare_client: TestClient, bp_api: BotpressMockRouter) -> None:
+async def test_a_botpress_refusal_is_a_400_with_its_message(
+    bare_client: TestClient, bp_api: BotpressMockRouter
+) -> None:
     bp_api.post("/v1/chat/users/get-or-create").mock(return_value=bp_error("InvalidPayload", "tags.email is too long"))
     headers = runtime_headers("action_triggered", FAKE_CONFIG)
     status, body = await post(bare_client, action_body("createUser", {"name": "Jane", "email": "j@x.test"}), headers)
@@ -129,7 +131,9 @@ async def test_an_exception_from_the_desk_on_deep_input_is_a_400(
 
     conversation_id, session_id = await start_session(client, fake_botpress)
     desk.fail_next_send = RecursionError("maximum recursion depth exceeded")
-    body = bot_message(fake_botpress, conversation_id, session_id, "msg_01JAAAAAAAAAAAAAAAAAAAAAAAAA", "text", {"text": "x"})
+    body = bot_message(
+        fake_botpress, conversation_id, session_id, "msg_01JAAAAAAAAAAAAAAAAAAAAAAAAA", "text", {"text": "x"}
+    )
     status, payload = await post(client, body, runtime_headers("message_created", FAKE_CONFIG))
     assert_error(status, payload, 400, "InvalidPayload", "nested too deeply")
 
