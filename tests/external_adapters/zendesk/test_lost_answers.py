@@ -212,3 +212,20 @@ async def test_a_leftover_trigger_of_another_webhook_is_not_taken_for_a_lost_one
     assert len(state["trigger_ids"]) == 3 and not leftovers & set(state["trigger_ids"])
     for trigger_id in state["trigger_ids"]:
         assert fake_zendesk.triggers[trigger_id]["actions"][0]["value"][0] == state["webhook_id"]
+
+
+@LOSSES
+async def test_deletes_whose_answers_were_lost_are_repeated_and_their_404_counts_as_done(
+    build: Any, fake_zendesk: FakeZendesk, lost: LostAnswers, zendesk_api: ZendeskMockRouter, error: ErrorFactory
+) -> None:
+    built: Built = build()
+    await built.adapter.subscribe(WEBHOOK_URL)
+    for trigger_id in fake_zendesk.triggers:
+        lost.lose("DELETE", rf"^/api/v2/triggers/{trigger_id}$", error=error)
+    lost.lose("DELETE", r"^/api/v2/webhooks/", error=error)
+
+    await built.adapter.unsubscribe(WEBHOOK_URL)
+
+    assert fake_zendesk.webhooks == {} and fake_zendesk.triggers == {} and STATE_NAME not in built.state.items
+    deletes = [call.optional_response for call in zendesk_api.calls if call.request.method == "DELETE"]
+    assert len(lost.lost) == 4 and [r.status_code for r in deletes if r is not None] == [404] * 4

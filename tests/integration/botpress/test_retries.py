@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from typing import Any
+
 import httpx
 import pytest
 
@@ -19,9 +22,11 @@ from tests.contracts.botpress import (
     TEST_TOKEN,
     BotpressMockRouter,
     RecordedSleeps,
+    bp_conversation,
     bp_error,
     bp_json,
     bp_message,
+    bp_state,
     bp_user,
     make_bp_client,
 )
@@ -30,6 +35,7 @@ from tests.fake_botpress import FakeBotpress
 
 USER_ID = "user_01JTESTUSER00000000000000000"
 CONV_ID = "conv_01JTESTCONV00000000000000000"
+MSG_ID = "msg_01JTESTMSG0000000000000000000"
 ATTEMPTS = RetryPolicy().attempts
 
 
@@ -300,3 +306,39 @@ async def test_idempotent_writes_whose_answers_were_lost_are_repeated_with_one_e
     assert len(lost.lost) == 5
     assert (len(fake_botpress.users), len(fake_botpress.conversations), len(fake_botpress.messages)) == (1, 1, 1)
     assert fake_botpress.users[user.id]["name"] == "Jane" and len(fake_botpress.states) == 1
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "answer", "call"),
+    [
+        ("PUT", f"/v1/chat/conversations/{CONV_ID}", {"conversation": bp_conversation(CONV_ID)}, "update_conversation"),
+        ("PUT", f"/v1/chat/messages/{MSG_ID}", {"message": bp_message(MSG_ID)}, "update_message"),
+        (
+            "POST",
+            f"/v1/chat/states/conversation/{CONV_ID}/s/get-or-set",
+            {"state": bp_state(), "meta": {"cached": False}},
+            "get_or_set_state",
+        ),
+        ("PATCH", f"/v1/chat/states/conversation/{CONV_ID}/s", {"state": bp_state()}, "patch_state"),
+    ],
+)
+async def test_the_other_idempotent_writes_are_repeated_after_a_lost_answer(
+    bp_api: BotpressMockRouter,
+    bp_client: BotpressClient,
+    method: str,
+    path: str,
+    answer: dict[str, Any],
+    call: str,
+) -> None:
+    route = bp_api.route(method=method, path=path).mock(return_value=bp_json(answer))
+    lose_answers(bp_api).lose(method, "^" + path + "$")
+    calls: dict[str, Callable[[], Awaitable[Any]]] = {
+        "update_conversation": lambda: bp_client.update_conversation(CONV_ID, tags={"id": "1"}),
+        "update_message": lambda: bp_client.update_message(MSG_ID, tags={"id": "1"}),
+        "get_or_set_state": lambda: bp_client.get_or_set_state("conversation", CONV_ID, "s", {"a": 1}),
+        "patch_state": lambda: bp_client.patch_state("conversation", CONV_ID, "s", {"a": 1}),
+    }
+
+    await calls[call]()
+
+    assert route.call_count == 2
