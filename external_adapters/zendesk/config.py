@@ -45,7 +45,7 @@ Email = Annotated[str, AfterValidator(_check_email)]
 Url = Annotated[str, AfterValidator(_check_url)]
 Tags = Annotated[list[str], AfterValidator(_check_tags)]
 Blankable = BeforeValidator(_blank_to_none)
-PositiveId = Annotated[int, Field(gt=0)]
+PositiveId = Annotated[int, Field(gt=0, le=2**63 - 1)]  # Zendesk ids are 64-bit: a bigger number names nothing
 Name = Annotated[str, Field(max_length=255)]
 
 

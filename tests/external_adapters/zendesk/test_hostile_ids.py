@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 
 from bp_modules.hitl import HitlText
-from external_adapters import ExternalNotFoundError, InvalidWebhookError, OutboundMessage
+from external_adapters import ExternalNotFoundError, InvalidWebhookError, OutboundMessage, SessionOptionsError
+from external_adapters.zendesk import ZendeskAdapter
 from external_adapters.zendesk.models import zendesk_id
 from external_adapters.zendesk.webhooks import parse_payload
 from tests.contracts.zendesk import ZendeskMockRouter
@@ -55,3 +56,15 @@ async def test_a_tampered_author_id_sends_nothing(build: Any, zendesk_api: Zende
     with pytest.raises(ExternalNotFoundError):
         await build().adapter.send_message(message)
     assert not zendesk_api.calls
+
+
+@pytest.mark.parametrize("field", ["groupId", "ticketFormId"])
+@pytest.mark.parametrize("value", [2**63, 10**400])
+def test_an_id_too_big_for_zendesk_in_the_card_is_refused_naming_it(field: str, value: int) -> None:
+    with pytest.raises(SessionOptionsError, match=field):
+        ZendeskAdapter.parse_session_options({field: value})
+
+
+def test_a_custom_field_id_too_big_for_zendesk_is_refused() -> None:
+    with pytest.raises(SessionOptionsError, match="customFields"):
+        ZendeskAdapter.parse_session_options({"customFields": [{"id": 2**64, "value": "x"}]})
