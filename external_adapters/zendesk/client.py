@@ -40,7 +40,7 @@ from .responses import NOT_REPEATED, SERVICE, error_for, field, json_object, par
 from .runtime import DEFAULT_POLICY
 
 log = logging.getLogger(__name__)
-RECENT_AUDITS = 50  # how far back a lost comment update is looked for: other updates of the ticket may follow it
+AUDIT_PAGE = 100  # the largest offset page; a lost comment update is looked for among the last one or two pages
 Sleep = Callable[[float], Awaitable[None]]
 
 
@@ -102,8 +102,9 @@ class ZendeskClient:
         """``PUT /api/v2/tickets/{id}``. Idempotent, unless it adds a comment: a repeat could post it twice.
 
         A comment update carrying a :data:`DELIVERY_KEY` in its audit metadata is checked after a lost answer: the
-        ticket's newest audits are read, and one with that key is this update (it comes back with that audit);
-        only when none has it is the update sent again. Without a key, it raises :class:`OutcomeUnknownError`.
+        ticket's newest audits (:meth:`newest_audits`) are read, and one with that key is this update (it comes back
+        with that audit); only when none has it is the update sent again. Without a key, it raises
+        :class:`OutcomeUnknownError`.
         """
         adds_comment = ticket.comment is not None
         path = f"/api/v2/tickets/{ticket_id}"
@@ -117,17 +118,26 @@ class ZendeskClient:
             return await write()
 
         async def find() -> TicketWithAudit | None:
-            audits = await self.recent_audits(ticket_id, RECENT_AUDITS)
+            audits = await self.newest_audits(ticket_id)
             audit = next((audit for audit in audits if audit.delivery_key() == key), None)
             return TicketWithAudit(ticket=Ticket(id=ticket_id), audit=audit) if audit else None
 
         return await write_checked(write, find, unknown=_unknown)
 
-    async def recent_audits(self, ticket_id: int, count: int) -> list[Audit]:
-        """``GET /api/v2/tickets/{id}/audits``: the newest ``count`` audits (at most 100), newest first."""
-        params = {"sort_order": "desc", "per_page": str(min(count, 100))}
-        data = await self._call("GET", f"/api/v2/tickets/{ticket_id}/audits", params=params)
-        return [parse(Audit, item) for item in data.get("audits") or []]
+    async def newest_audits(self, ticket_id: int) -> list[Audit]:
+        """``GET /api/v2/tickets/{id}/audits``: the first page, and the last two when there are more.
+
+        Offset pages come in the endpoint's own order; reading both ends holds the newest 100 to 200 audits
+        whichever order that is, in two or three calls.
+        """
+        path = f"/api/v2/tickets/{ticket_id}/audits"
+        first = await self._call("GET", path, params={"per_page": str(AUDIT_PAGE)})
+        total = first.get("count")
+        last = -(-total // AUDIT_PAGE) if isinstance(total, int) and total > 0 else 1
+        pages = [first]
+        for page in range(max(2, last - 1), last + 1):
+            pages.append(await self._call("GET", path, params={"per_page": str(AUDIT_PAGE), "page": str(page)}))
+        return [parse(Audit, item) for data in pages for item in data.get("audits") or []]
 
     async def list_tickets_by_external_id(self, external_id: str) -> list[Ticket]:
         """``GET /api/v2/tickets?external_id=``: external ids are not unique, so this is a list."""

@@ -196,12 +196,13 @@ class FakeZendesk:
         return httpx.Response(200, json={"ticket": ticket.view(), "audit": _audit(ticket, comment_id, metadata)})
 
     def _list_audits(self, request: httpx.Request, ticket_id: str) -> httpx.Response:
-        """Offset pagination: ``sort_order`` (asc by default) and ``per_page`` (at most 100)."""
+        """Offset pagination, oldest first: ``per_page`` (at most 100) and ``page``, with the total ``count``."""
         ticket = self.tickets.get(int(ticket_id))
         if ticket is None:
             return _not_found()
-        audits = list(reversed(ticket.audits)) if request.url.params.get("sort_order") == "desc" else ticket.audits
-        page = audits[: min(int(request.url.params.get("per_page", "100")), 100)]
+        size = min(int(request.url.params.get("per_page", "100")), 100)
+        start = (int(request.url.params.get("page", "1")) - 1) * size
+        page = ticket.audits[start : start + size]
         return httpx.Response(200, json={"audits": page, "count": len(ticket.audits)})
 
     def _add_comment(

@@ -229,3 +229,23 @@ async def test_deletes_whose_answers_were_lost_are_repeated_and_their_404_counts
     assert fake_zendesk.webhooks == {} and fake_zendesk.triggers == {} and STATE_NAME not in built.state.items
     deletes = [call.optional_response for call in zendesk_api.calls if call.request.method == "DELETE"]
     assert len(lost.lost) == 4 and [r.status_code for r in deletes if r is not None] == [404] * 4
+
+
+async def test_a_lost_comment_on_a_ticket_with_hundreds_of_audits_is_still_found(
+    build: Any, fake_zendesk: FakeZendesk, lost: LostAnswers, zendesk_api: ZendeskMockRouter
+) -> None:
+    built: Built = build()
+    await built.adapter.subscribe(WEBHOOK_URL)
+    jane = await _user(built)
+    ticket_id = await built.adapter.open_session(_open_request(jane))
+    ticket = fake_zendesk.tickets[int(ticket_id)]
+    ticket.audits += [{"id": 8_000_000 + n, "ticket_id": ticket.id, "events": [], "metadata": {}} for n in range(250)]
+    lost.lose("PUT", TICKET)
+    text = OutboundMessage(
+        external_session_id=ticket_id, author_external_id=jane, message=_text("late"), bp_message_id="msg_1"
+    )
+
+    comment_id = await built.adapter.send_message(text)
+
+    assert [c["body"] for c in ticket.comments].count("late") == 1 and str(ticket.comments[-1]["id"]) == comment_id
+    assert _sent(zendesk_api, "GET", f"/api/v2/tickets/{ticket_id}/audits") == 3  # the first and the last two pages
