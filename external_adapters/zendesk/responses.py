@@ -7,6 +7,7 @@ from typing import Any, TypeVar
 import httpx
 from pydantic import BaseModel, ValidationError
 
+from .. import safe_json
 from ..errors import (
     ExternalAuthError,
     ExternalNotFoundError,
@@ -76,7 +77,8 @@ def json_object(response: httpx.Response, method: str, path: str) -> dict[str, A
     if not response.content:
         return {}
     try:
-        data = response.json()
+        # Lone surrogates (an agent's text) would fail the next request that carries them on: U+FFFD instead.
+        data = safe_json.loads(response.text)
     except ValueError:
         raise UnavailableError(SERVICE, method, path, response.status_code, "response is not JSON") from None
     return data if isinstance(data, dict) else {}

@@ -11,6 +11,7 @@ from urllib.parse import quote
 import httpx
 from pydantic import SecretStr
 
+from external_adapters import safe_json
 from external_adapters.http_retry import RetryPolicy, method_is_idempotent, outcome_unknown, send_with_retries
 from integration.botpress.errors import (
     UNKNOWN_TYPE,
@@ -130,7 +131,8 @@ class Transport:
 
     def _json(self, response: httpx.Response, operation: str) -> JsonObject:
         try:
-            parsed = response.json()
+            # Lone surrogates in an answer would fail the next request that carries them on: U+FFFD instead.
+            parsed = safe_json.loads(response.text)
         except ValueError:
             parsed = None
         if not isinstance(parsed, dict):

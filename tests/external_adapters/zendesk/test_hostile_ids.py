@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+import httpx
 import pytest
 
 from bp_modules.hitl import HitlText
 from external_adapters import ExternalNotFoundError, InvalidWebhookError, OutboundMessage, SessionOptionsError
 from external_adapters.zendesk import ZendeskAdapter
 from external_adapters.zendesk.models import zendesk_id
+from external_adapters.zendesk.responses import json_object
 from external_adapters.zendesk.webhooks import parse_payload
 from tests.contracts.zendesk import ZendeskMockRouter
 
@@ -68,3 +71,8 @@ def test_an_id_too_big_for_zendesk_in_the_card_is_refused_naming_it(field: str, 
 def test_a_custom_field_id_too_big_for_zendesk_is_refused() -> None:
     with pytest.raises(SessionOptionsError, match="customFields"):
         ZendeskAdapter.parse_session_options({"customFields": [{"id": 2**64, "value": "x"}]})
+
+
+def test_a_lone_surrogate_in_a_zendesk_answer_becomes_a_replacement_character() -> None:
+    answer = httpx.Response(200, content=json.dumps({"comment": {"body": "hi \ud800"}}).encode())
+    assert json_object(answer, "GET", "/api/v2/x") == {"comment": {"body": "hi \ufffd"}}
