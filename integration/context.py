@@ -19,8 +19,9 @@ OPERATION_HEADER = "x-bp-operation"
 CONFIGURATION_HEADER = "x-bp-configuration"
 CONFIGURATION_TYPE_HEADER = "x-bp-configuration-type"
 TRACE_HEADERS = ("traceparent", "tracestate")
-# Ids travel on in the headers of Runtime API calls, which take printable ASCII only.
+# Ids travel on in the headers of Runtime API calls, which take printable ASCII only (tracestate has spaces).
 _HEADER_VALUE = re.compile(r"[\x21-\x7e]+")
+_TRACE_VALUE = re.compile(r"[\x20-\x7e]+")
 
 _REQUIRED = (
     ("x-bot-id", "Missing bot header"),
@@ -75,7 +76,7 @@ def context_from_headers(headers: Mapping[str, str]) -> OperationContext:
         installation=installation,
         configuration=decode_configuration(headers[CONFIGURATION_HEADER]),
         configuration_type=headers.get(CONFIGURATION_TYPE_HEADER),
-        trace_headers={name: headers[name] for name in TRACE_HEADERS if _HEADER_VALUE.fullmatch(headers.get(name, ""))},
+        trace_headers={name: headers[name] for name in TRACE_HEADERS if _TRACE_VALUE.fullmatch(headers.get(name, ""))},
     )
 
 

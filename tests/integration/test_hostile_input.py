@@ -152,3 +152,12 @@ async def test_what_escapes_any_route_is_a_json_error_without_traceback(
     body = await response.json()
     assert response.status == status and "Traceback" not in json.dumps(body) and "boom" not in body["message"]
     validate_botpress_error_body(body, status=status)
+
+
+def test_a_tracestate_with_spaces_is_kept_and_a_non_ascii_one_dropped() -> None:
+    from integration.context import context_from_headers
+
+    kept = context_from_headers(runtime_headers("ping", FAKE_CONFIG, tracestate="congo=t61rcWkgMzE, rojo=00f067aa"))
+    dropped = context_from_headers(runtime_headers("ping", FAKE_CONFIG, tracestate="k=\u00e9"))
+    assert kept.trace_headers["tracestate"] == "congo=t61rcWkgMzE, rojo=00f067aa"
+    assert "tracestate" not in dropped.trace_headers and "traceparent" in dropped.trace_headers
