@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 import logging
+from typing import Any
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
@@ -16,6 +17,7 @@ from .logging_setup import trace_id_var
 from .operations import OperationRequest, OperationResponse
 
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+_CONSOLE_PREFIXES = ("/console/", "/admin/")
 log = logging.getLogger(__name__)
 
 
@@ -24,6 +26,7 @@ async def no_tracebacks(request: web.Request, handler: Handler) -> web.StreamRes
     """Whatever escapes a route is answered as an operation's failure is: a JSON error body, never a traceback.
 
     Too deep or unencodable input (RecursionError, UnicodeError) is a 400; anything else the SDK's generic 500.
+    Every body's ``code`` is its status; console and admin-API routes keep their own ``{"error", "code"}`` shape.
     """
     try:
         return await handler(request)
@@ -34,7 +37,14 @@ async def no_tracebacks(request: web.Request, handler: Handler) -> web.StreamRes
         secret = request.app[SETTINGS].secret_path
         path = redact_path(request.path, secret.get_secret_value() if secret else None)
         log.error("%s %s failed: %s", request.method, path, type(exc).__name__, exc_info=response.status >= 500)
-        return web.json_response(response.body, status=response.status)
+        return web.json_response(_body_for(request, response.body, response.status), status=response.status)
+
+
+def _body_for(request: web.Request, body: dict[str, Any], status: int) -> dict[str, Any]:
+    """The SDK's body for operations; the console's ``{"error", "code"}`` on its routes (app.js shows ``error``)."""
+    if not request.path.startswith(_CONSOLE_PREFIXES) or request.match_info.handler is operation:
+        return body
+    return {"error": body.get("message") or body.get("error") or "failed", "code": status}
 
 
 async def to_operation_request(request: web.Request) -> OperationRequest:

@@ -25,9 +25,14 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 AgentHandler = Callable[[web.Request, Agent], Awaitable[web.StreamResponse]]
 
 
+def error_body(status: int, message: str, **extra: Any) -> dict[str, Any]:
+    """The console's error body: ``{"error": message, "code": status, ...}`` (app.js shows ``error``)."""
+    return {"error": message, "code": status, **extra}
+
+
 def error(status: int, message: str, **extra: Any) -> web.Response:
-    """A JSON error body: ``{"error": message, ...}``."""
-    return web.json_response({"error": message, **extra}, status=status)
+    """A JSON error response whose ``code`` is its HTTP status."""
+    return web.json_response(error_body(status, message, **extra), status=status)
 
 
 def service_of(request: web.Request) -> InboxService:
@@ -35,7 +40,7 @@ def service_of(request: web.Request) -> InboxService:
     backend = request.app.get(ADAPTER_BACKENDS, {}).get("inbox")
     if not isinstance(backend, InboxService):
         raise web.HTTPServiceUnavailable(
-            text=json.dumps({"error": "the inbox is not running"}), content_type="application/json"
+            text=json.dumps(error_body(503, "the inbox is not running")), content_type="application/json"
         )
     return backend
 

@@ -19,7 +19,7 @@ ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 async def test_login_sets_a_cookie_and_goes_available(client: Client, inbox: InboxService) -> None:
     assert (await client.get("/console/api/me")).status == 401
     bad = await client.post("/console/api/login", json={"email": "admin@example.com", "password": "nope"})
-    assert bad.status == 401 and (await bad.json()) == {"error": "wrong e-mail or password"}
+    assert bad.status == 401 and (await bad.json()) == {"error": "wrong e-mail or password", "code": 401}
     body = await login(client)
     assert body["agent"]["status"] == "available" and body["token"]
     me = await (await client.get("/console/api/me")).json()

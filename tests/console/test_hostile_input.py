@@ -24,7 +24,7 @@ async def test_admin_limit_that_is_not_a_small_ascii_number_is_a_400(client: Cli
 async def test_deeply_nested_login_body_is_a_400(client: Client) -> None:
     response = await client.post("/console/api/login", data=DEEP, headers={"Content-Type": "application/json"})
     assert response.status == 400
-    assert await response.json() == {"error": "body: must be JSON", "field": "body"}
+    assert await response.json() == {"error": "body: must be JSON", "code": 400, "field": "body"}
 
 
 async def test_deeply_nested_agent_body_is_a_400(client: Client) -> None:
