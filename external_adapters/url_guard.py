@@ -6,8 +6,10 @@ Before such a fetch, and again before following each redirect, :func:`check_publ
 refuses the URL if ANY of its addresses is not a public unicast one. IP literals go through the same resolver,
 so ``http://2130706433/`` (127.0.0.1 as one number) and ``[::ffff:10.0.0.1]`` are caught too.
 
-Known limit: the HTTP client resolves the name again when it connects, so a DNS server that answers a public
-address to the check and a private one to the connection (DNS rebinding) is not stopped here.
+That check alone would leave a window: an HTTP client resolves the name again when it connects, so a DNS server
+answering a public address to the check and a private one to the connection (DNS rebinding) would get through.
+:mod:`external_adapters.guarded_http` closes it: its client makes the same check (:func:`public_addresses`) at
+connect time and connects to the very address it checked.
 """
 
 from __future__ import annotations
@@ -44,16 +46,25 @@ async def check_public_url(url: httpx.URL, resolve: Resolver = resolve_host) -> 
     """
     if url.scheme not in ("http", "https") or not url.host:
         raise ForbiddenUrl("only http(s) URLs with a host are fetched")
-    port = url.port or (443 if url.scheme == "https" else 80)
+    await public_addresses(url.host, url.port or (443 if url.scheme == "https" else 80), resolve)
+
+
+async def public_addresses(host: str, port: int, resolve: Resolver = resolve_host) -> list[str]:
+    """Every address of ``host``, once each in the resolver's order, all of them public.
+
+    Raises:
+        ForbiddenUrl: the host does not resolve, or one of its addresses is not public.
+    """
     try:
-        addresses = await resolve(url.host, port)
+        addresses = list(dict.fromkeys(await resolve(host, port)))
     except (OSError, UnicodeError):
-        raise ForbiddenUrl(f"host {url.host!r} does not resolve") from None
+        raise ForbiddenUrl(f"host {host!r} does not resolve") from None
     if not addresses:
-        raise ForbiddenUrl(f"host {url.host!r} does not resolve")
+        raise ForbiddenUrl(f"host {host!r} does not resolve")
     for address in addresses:
         if not is_public_address(address):
-            raise ForbiddenUrl(f"host {url.host!r} resolves to a non-public address ({address})")
+            raise ForbiddenUrl(f"host {host!r} resolves to a non-public address ({address})")
+    return addresses
 
 
 def is_public_address(text: str) -> bool:

@@ -38,6 +38,7 @@ from ..errors import (
     OutcomeUnknownError,
 )
 from ..events import AgentAssigned, InboundEvent, SessionClosed
+from ..guarded_http import guarded_client
 from . import subscription as subs
 from .client import ZendeskClient
 from .comments import comments_for_webhook
@@ -104,8 +105,9 @@ class ZendeskAdapter(HelpdeskAdapter[ZendeskConfig, ZendeskSession]):
     @classmethod
     @asynccontextmanager
     async def lifespan(cls, env: AdapterEnvironment) -> AsyncIterator[object | None]:
-        """One :class:`ZendeskRuntime` (outbox, sent cache) for the whole process."""
-        yield ZendeskRuntime()
+        """One :class:`ZendeskRuntime` (outbox, sent cache, guarded media client) for the whole process."""
+        async with guarded_client() as media_http:
+            yield ZendeskRuntime(media_http=media_http)
 
     async def subscribe(self, webhook_url: str) -> None:
         """Replace any previous subscription: webhook + signing secret, bot user, three triggers."""

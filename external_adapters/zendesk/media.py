@@ -3,9 +3,12 @@
 The URL comes from a message, so it is checked like any URL the bridge was handed
 (:mod:`external_adapters.url_guard`): no private, loopback or link-local address, at the start and after each
 of at most :data:`MAX_REDIRECTS` redirects, unless the process allows it (``allow_private``, from
-``HITL_BRIDGE_ALLOW_VENDOR_BASE_URLS``). At most :data:`MAX_CONCURRENT_DOWNLOADS` downloads run at once in a
-process, so at most that many times :data:`MAX_MEDIA_BYTES` are held in memory; waiting for a slot counts in
-the time limit, so a flood of media turns into links, not into requests that hang.
+``HITL_BRIDGE_ALLOW_VENDOR_BASE_URLS``). The check is made twice: before each request, for a clear reason, and
+at connect time on the address actually connected to (:mod:`external_adapters.guarded_http`), so that a name
+answering a public address to the first and a private one to the second (DNS rebinding) still gets nowhere; the
+shared client is used only when private addresses are allowed. At most :data:`MAX_CONCURRENT_DOWNLOADS`
+downloads run at once in a process, so at most that many times :data:`MAX_MEDIA_BYTES` are held in memory;
+waiting for a slot counts in the time limit, so a flood of media turns into links, not into requests that hang.
 """
 
 from __future__ import annotations
@@ -14,11 +17,14 @@ import asyncio
 import mimetypes
 import posixpath
 import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from urllib.parse import unquote, urlsplit
 
 import httpx
 
+from ..guarded_http import guarded_client
 from ..url_guard import ForbiddenUrl, Resolver, check_public_url, resolve_host
 
 MAX_MEDIA_BYTES = 20 * 1024 * 1024
@@ -43,13 +49,18 @@ class Media:
 
 @dataclass(frozen=True)
 class DownloadRules:
-    """The bounds of one download: size, time, which addresses, and the process-wide slots."""
+    """The bounds of one download: size, time, which addresses, and the process-wide slots and guarded client.
+
+    ``guarded_http`` is the process-wide :func:`~external_adapters.guarded_http.guarded_client` (made with the
+    same ``resolve``); without one, each download that needs it makes and closes its own.
+    """
 
     max_bytes: int = MAX_MEDIA_BYTES
     time_limit: float = MEDIA_TIMEOUT_SECONDS
     allow_private: bool = False
     resolve: Resolver = resolve_host
     slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(MAX_CONCURRENT_DOWNLOADS))
+    guarded_http: httpx.AsyncClient | None = None
 
 
 async def download(
@@ -57,14 +68,16 @@ async def download(
 ) -> Media:
     """Stream ``url`` into memory within ``rules`` (a GET: nothing to repeat or undo when it fails).
 
+    ``http`` (the shared client) is used only when ``rules.allow_private``; otherwise the guarded client is.
+
     Raises:
         MediaUnavailable: a forbidden address, non-2xx status, too many redirects, network error, too large,
             or too slow (waiting for a download slot included).
     """
     rules = rules or DownloadRules()
     try:
-        async with asyncio.timeout(rules.time_limit), rules.slots:
-            content, header_type = await _follow(http, httpx.URL(url), rules)
+        async with asyncio.timeout(rules.time_limit), rules.slots, _client(http, rules) as client:
+            content, header_type = await _follow(client, httpx.URL(url), rules)
     except TimeoutError:
         raise MediaUnavailable(f"download took longer than {rules.time_limit:g}s") from None
     except ForbiddenUrl as exc:
@@ -76,8 +89,23 @@ async def download(
     return Media(filename=name, content_type=content_type, content=content)
 
 
+@asynccontextmanager
+async def _client(http: httpx.AsyncClient, rules: DownloadRules) -> AsyncIterator[httpx.AsyncClient]:
+    """The shared client when private addresses are allowed, else the guarded one (a fresh one if none is given)."""
+    if rules.allow_private:
+        yield http
+    elif rules.guarded_http is not None:
+        yield rules.guarded_http
+    else:
+        async with guarded_client(rules.resolve) as fresh:
+            yield fresh
+
+
 async def _follow(http: httpx.AsyncClient, url: httpx.URL, rules: DownloadRules) -> tuple[bytes, str | None]:
-    """GET ``url``, following redirects by hand so that each new address is checked before it is asked."""
+    """GET ``url``, following redirects by hand so that each new address is checked before it is asked.
+
+    The check here gives the clear reason; the guarded client's check at connect time is the one that holds.
+    """
     for _ in range(MAX_REDIRECTS + 1):
         if not rules.allow_private:
             await check_public_url(url, rules.resolve)

@@ -7,6 +7,8 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
+import httpx
+
 from ..http_retry import RetryPolicy
 from ..url_guard import Resolver, resolve_host
 from .media import MAX_CONCURRENT_DOWNLOADS, MAX_MEDIA_BYTES, MEDIA_TIMEOUT_SECONDS, DownloadRules
@@ -35,6 +37,8 @@ class ZendeskRuntime:
     resolve: Resolver = resolve_host
     download_slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(MAX_CONCURRENT_DOWNLOADS))
     """Shared by every media download of the process (see :mod:`.media`)."""
+    media_http: httpx.AsyncClient | None = None
+    """The process-wide guarded client for media downloads (made and closed by the adapter's ``lifespan``)."""
     outbox: Outbox = field(default_factory=Outbox)
     sent: SentCache = field(default_factory=SentCache)
 
@@ -46,6 +50,7 @@ class ZendeskRuntime:
             allow_private=allow_private,
             resolve=self.resolve,
             slots=self.download_slots,
+            guarded_http=self.media_http,
         )
 
 

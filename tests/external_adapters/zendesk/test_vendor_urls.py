@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 import respx
 
+from external_adapters import AdapterEnvironment
 from external_adapters.errors import AdapterConfigError
 from external_adapters.url_guard import is_public_address, resolve_host
-from external_adapters.zendesk import ZendeskRuntime
+from external_adapters.zendesk import ZendeskAdapter, ZendeskRuntime
 from external_adapters.zendesk.media import MAX_REDIRECTS, DownloadRules, MediaUnavailable, download
 
 from .conftest import CONFIG, MEDIA_URL, PUBLIC_ADDRESS, Built, RecordedSleeps, fixed_dns
@@ -196,3 +198,43 @@ def test_a_base_url_other_than_the_account_needs_the_process_setting(build: Any,
 def test_the_account_url_as_base_url_needs_no_setting(build: Any) -> None:
     built: Built = build(baseUrl=f"https://{CONFIG['subdomain']}.zendesk.com/")
     assert built.adapter.config.api_base_url == "https://acme.zendesk.com"
+
+
+async def test_a_name_that_rebinds_to_loopback_after_the_check_gets_no_connection(http: httpx.AsyncClient) -> None:
+    accepted: list[int] = []
+
+    async def accept(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        accepted.append(1)
+        writer.close()
+
+    answers = [[PUBLIC_ADDRESS]]  # the first lookup (the check before the request) is answered a public address
+
+    async def rebinding(host: str, port: int) -> list[str]:
+        return answers.pop() if answers else ["127.0.0.1"]
+
+    server = await asyncio.start_server(accept, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    async with server:
+        with pytest.raises(MediaUnavailable, match=r"refused: .*non-public address \(127\.0\.0\.1\)"):
+            await download(http, f"http://localhost:{port}/x.png", kind="image", rules=_rules(resolve=rebinding))
+    assert accepted == [] and answers == []
+
+
+def _answering(content: bytes) -> httpx.AsyncClient:
+    return httpx.AsyncClient(transport=httpx.MockTransport(lambda request: httpx.Response(200, content=content)))
+
+
+@pytest.mark.parametrize(("allowed", "used"), [(False, b"guarded"), (True, b"shared")])
+async def test_the_guarded_client_fetches_unless_private_addresses_are_allowed(allowed: bool, used: bytes) -> None:
+    async with _answering(b"shared") as shared, _answering(b"guarded") as guarded:
+        rules = _rules(allow_private=allowed, guarded_http=guarded)
+        assert (await download(shared, f"{MEDIA_URL}/cat.png", kind="image", rules=rules)).content == used
+
+
+async def test_the_adapter_lifespan_holds_one_guarded_client_and_closes_it(
+    http: httpx.AsyncClient, tmp_path: Path
+) -> None:
+    async with ZendeskAdapter.lifespan(AdapterEnvironment(http=http, data_dir=tmp_path)) as runtime:
+        assert isinstance(runtime, ZendeskRuntime) and runtime.media_http is not None
+        assert runtime.download_rules(allow_private=False).guarded_http is runtime.media_http
+    assert runtime.media_http.is_closed and not http.is_closed
