@@ -52,7 +52,7 @@ HISTORY_SIZES = (0, 50, 1000)
 
 
 # --- the pins -----------------------------------------------------------------------------------------------------
-# Warm numbers (see the module docstring), except register, which an installation runs once: it is cold.
+# Warm numbers (see the module docstring), except register and unregister, run once per installation: cold.
 # Each entry: the Botpress calls and the helpdesk calls of one operation, in the order sent. The inbox is in
 # process (SQLite): it makes no HTTP call during an operation (its outbox POSTs go out in the background, and come
 # back as webhook_received), so only its Botpress calls are pinned.
@@ -135,6 +135,10 @@ ZENDESK_PINS: dict[str, dict[str, Calls]] = {
         "zendesk": (ZD_COMMENTS, "GET /api/v2/tickets/{id}"),
     },
     "stopHitl": {"botpress": BP_STOP_HITL, "zendesk": ("GET /api/v2/tickets/{id}", "PUT /api/v2/tickets/{id}")},
+    "unregister": {
+        "botpress": (ZD_SUBSCRIPTION_GET, ZD_SUBSCRIPTION_SET),
+        "zendesk": (*["DELETE /api/v2/triggers/{id}"] * 3, "DELETE /api/v2/webhooks/{id}"),
+    },
 }
 
 INBOX_PINS: dict[str, dict[str, Calls]] = {
@@ -150,6 +154,7 @@ INBOX_PINS: dict[str, dict[str, Calls]] = {
     "webhook_received agent reply, redelivered": {"botpress": BP_AGENT_REPLY_AGAIN},
     "webhook_received solve": {"botpress": BP_SOLVE},
     "stopHitl": {"botpress": BP_STOP_HITL},
+    "unregister": {"botpress": ()},
 }
 
 
@@ -218,6 +223,7 @@ async def test_zendesk_call_counts(
     await log.measure("register", lambda: bridge.call("register", {"webhookUrl": BP_WEBHOOK_URL}))
     await zendesk_flow(bridge, zendesk, CallLog(log.upstreams), 1)  # the warm-up: not pinned
     await zendesk_flow(bridge, zendesk, log, 2)
+    await log.measure("unregister", lambda: bridge.call("unregister", {"webhookUrl": BP_WEBHOOK_URL}))
     assert_pinned(log, ZENDESK_PINS)
 
 
@@ -282,4 +288,5 @@ async def test_inbox_call_counts(inbox_bridge: tuple[Bridge, InboxService], bp_a
     await log.measure("register", lambda: bridge.call("register", {"webhookUrl": INBOX_WEBHOOK_URL}))
     await inbox_flow(bridge, service, CallLog(log.upstreams), 1)  # the warm-up: not pinned
     await inbox_flow(bridge, service, log, 2)
+    await log.measure("unregister", lambda: bridge.call("unregister", {"webhookUrl": INBOX_WEBHOOK_URL}))
     assert_pinned(log, INBOX_PINS)
