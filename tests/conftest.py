@@ -74,14 +74,16 @@ def settings(tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-async def client(aiohttp_client: object, settings: Settings, fake_botpress: FakeBotpress) -> TestClient:
+async def client(
+    aiohttp_client: object, settings: Settings, fake_botpress: FakeBotpress
+) -> TestClient[web.Request, web.Application]:
     """An aiohttp test client on the real app, serving the fake desk."""
     app: web.Application = create_app(settings)
     return await aiohttp_client(app)  # type: ignore[operator, no-any-return]
 
 
 @pytest.fixture
-def desk(client: TestClient) -> FakeDesk:
+def desk(client: TestClient[web.Request, web.Application]) -> FakeDesk:
     """The fake desk behind ``client``."""
     backend = client.app[ADAPTER_BACKENDS]["fake"]
     assert isinstance(backend, FakeDesk)
