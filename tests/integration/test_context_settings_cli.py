@@ -9,10 +9,11 @@ import os
 
 import pytest
 
-from integration.cli import main, package_version
+from integration.cli import main
 from integration.context import context_from_headers, decode_configuration, encode_configuration
 from integration.errors import ContextError, new_error_id
 from integration.logging_setup import JsonFormatter, configure_logging, trace_id_var
+from integration.serving import package_version
 from integration.settings import Settings
 from tests.factories import runtime_headers
 

@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from integration.cli import build_parser, main, package_version
+from integration.cli import build_parser, main
+from integration.serving import package_version
 from integration.settings import Settings
 from tests.live import HOST
 
