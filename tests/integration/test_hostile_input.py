@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
+from pytest_aiohttp import AiohttpClient
 
 from integration.app import create_app
 from integration.botpress import errors as bp_errors
@@ -84,10 +85,10 @@ async def test_lone_surrogates_in_names_and_emails_are_replaced(
 
 @pytest.fixture
 async def bare_client(
-    aiohttp_client: Any, tmp_path: Path, settings: Any, bp_api: BotpressMockRouter
+    aiohttp_client: AiohttpClient, tmp_path: Path, settings: Any, bp_api: BotpressMockRouter
 ) -> TestClient[web.Request, web.Application]:
     """The app with no fake Botpress behind the router: each test mocks the answers it needs."""
-    return await aiohttp_client(create_app(conftest.test_settings(tmp_path)))  # type: ignore[no-any-return]
+    return await aiohttp_client(create_app(conftest.test_settings(tmp_path)))
 
 
 async def test_a_botpress_refusal_is_a_400_with_its_message(

@@ -15,6 +15,7 @@ import respx
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
+from external_adapters.zendesk import ZendeskRuntime
 from integration.app import create_app
 from integration.app_keys import ADAPTER_BACKENDS
 from tests import conftest as shared
@@ -69,8 +70,10 @@ async def client(
 ) -> TestClient[web.Request, web.Application]:
     app: web.Application = create_app(shared.test_settings(tmp_path, adapter="zendesk"))
     test_client: TestClient[web.Request, web.Application] = await aiohttp_client(app)
-    test_client.app[ADAPTER_BACKENDS]["zendesk"].sleep = RecordedSleeps()  # type: ignore[union-attr]
-    test_client.app[ADAPTER_BACKENDS]["zendesk"].resolve = fixed_dns  # type: ignore[union-attr]
+    backend = test_client.app[ADAPTER_BACKENDS]["zendesk"]
+    assert isinstance(backend, ZendeskRuntime)
+    backend.sleep = RecordedSleeps()
+    backend.resolve = fixed_dns
     return test_client
 
 
