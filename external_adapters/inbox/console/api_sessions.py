@@ -7,14 +7,12 @@ from typing import Literal
 from aiohttp import web
 from pydantic import BaseModel, Field
 
-from external_adapters.inbox import InboxService
-from external_adapters.inbox.config import AgentStatus
-from external_adapters.inbox.errors import InvalidInput
-from external_adapters.inbox.models import Agent, QueueFilter
-from external_adapters.inbox.throttle import TooManyAttempts
-
-from ..app_keys import SETTINGS
-from .common import COOKIE, Handler, agent_required, body_as, error, json_errors, login_token, ok, service_of
+from ..config import AgentStatus
+from ..errors import InvalidInput
+from ..models import Agent, QueueFilter
+from ..service import InboxService
+from ..throttle import TooManyAttempts
+from .common import COOKIE, EDGE, Handler, agent_required, body_as, error, json_errors, login_token, ok, service_of
 from .live import close_login_sockets
 
 
@@ -69,7 +67,7 @@ def client_address(request: web.Request) -> str | None:
     """The client's address: the peer's, or, when ``HITL_BRIDGE_TRUST_FORWARDED_FOR`` says a reverse proxy
     sets it, the last ``X-Forwarded-For`` entry (the one that proxy added; earlier ones are the client's word)."""
     forwarded = request.headers.get("X-Forwarded-For", "")
-    if request.app[SETTINGS].trust_forwarded_for and forwarded.strip():
+    if request.app[EDGE].trust_forwarded_for and forwarded.strip():
         return forwarded.split(",")[-1].strip()
     return request.remote
 
@@ -79,7 +77,7 @@ async def _logged_in(request: web.Request, service: InboxService, agent: Agent) 
         agent = await service.set_status(agent, "available")
     token = await service.agents.issue_token(agent.id)
     response = ok({"agent": agent, "token": token})
-    secure = (request.app[SETTINGS].public_url or "").startswith("https://")
+    secure = (request.app[EDGE].public_url or "").startswith("https://")
     max_age = int(service.options.login_hours * 3600)
     response.set_cookie(COOKIE, token, httponly=True, samesite="Strict", secure=secure, max_age=max_age, path="/")
     return response

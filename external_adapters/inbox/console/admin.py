@@ -6,9 +6,8 @@ import re
 
 from aiohttp import web
 
-from external_adapters.inbox.errors import InvalidInput
-from external_adapters.inbox.models import SessionState
-
+from ..errors import InvalidInput
+from ..models import SessionState
 from .api_people import AgentIn
 from .common import Handler, admin_token_required, body_as, ok, service_of
 

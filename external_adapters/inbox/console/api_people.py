@@ -5,9 +5,8 @@ from __future__ import annotations
 from aiohttp import web
 from pydantic import BaseModel, Field
 
-from external_adapters.inbox.errors import Forbidden
-from external_adapters.inbox.models import Agent, Role
-
+from ..errors import Forbidden
+from ..models import Agent, Role
 from .api_sessions import ListIn, TextIn
 from .common import agent_required, body_as, ok, service_of
 

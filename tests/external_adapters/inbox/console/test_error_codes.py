@@ -14,8 +14,8 @@ from aiohttp.test_utils import TestClient
 
 from external_adapters.inbox.service import InboxService
 from integration.app_keys import ADAPTER_BACKENDS, SETTINGS
-from integration.console import setup_console
 from integration.handlers import no_tracebacks
+from integration.mounts import mount_web
 from integration.settings import Settings
 from tests.external_adapters.inbox.conftest import add_agent, open_session
 
@@ -86,7 +86,7 @@ async def _app_client(aiohttp_client: Any, tmp_path: Path, backends: dict[str, o
     app = web.Application(middlewares=[no_tracebacks])
     app[SETTINGS] = Settings(data_dir=tmp_path)
     app[ADAPTER_BACKENDS] = backends
-    setup_console(app)
+    mount_web(app, app[SETTINGS])
     result: Client = await aiohttp_client(app)
     return result
 
