@@ -24,7 +24,7 @@ CLIENT = {"X-Inbox-Client": "test"}
 @pytest.fixture
 async def inbox(tmp_path: Path) -> AsyncIterator[InboxService]:
     service = await InboxService.open(tmp_path / "inbox", make_options(), Clock())
-    await service.subscribe("bot_1", "intver_1", "wh_1", "http://hooks.test/wh_1")
+    await service.intake.subscribe("bot_1", "intver_1", "wh_1", "http://hooks.test/wh_1")
     yield service
     await service.store.close()
 

@@ -61,8 +61,8 @@ async def test_404_of_an_unknown_session(client: Client) -> None:
 async def test_409_of_a_message_to_a_contact_without_a_visible_session(client: Client, inbox: InboxService) -> None:
     await add_agent(inbox, "sally", groups=("sales",))
     session_id = await open_session(inbox, ruleTags=["billing"], claimTimeoutSeconds=600)
-    await inbox.link(session_id, "conv_billing")
-    contact_id = (await inbox.export(session_id))["contact"]["id"]
+    await inbox.intake.link(session_id, "conv_billing")
+    contact_id = (await inbox.queries.export(session_id))["contact"]["id"]
     await login(client, "sally@example.com")
     url = f"/console/api/contacts/{contact_id}/messages"
     await assert_error(await client.post(url, json={"text": "hi"}, headers=CLIENT), 409)
@@ -108,7 +108,7 @@ async def test_a_failure_escaping_a_console_route_keeps_the_console_shape(
     async def broken(*args: Any) -> Any:
         raise raised
 
-    monkeypatch.setattr(inbox, "queue", broken)
+    monkeypatch.setattr(inbox.queries, "queue", broken)
     client = await _app_client(aiohttp_client, tmp_path, {"inbox": inbox})
     await login(client)
     body = await assert_error(await client.get("/console/api/queue"), status)
