@@ -15,7 +15,6 @@ from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from definition.renames import Renames
-from external_adapters.extensions import WEB_GROUP, extension_names
 
 DEFAULT_BP_API_URL = "https://api.botpress.cloud"
 
@@ -86,10 +85,7 @@ class Settings(BaseSettings):
     sandbox_plugin: dict[str, Any] = Field(
         default_factory=dict, description="HITL plugin configuration the sandbox emulates (messages, timeout...)"
     )
-    console: bool = Field(
-        default=True,
-        description="Run the adapters that serve web pages (the inbox's agent console at /console) and mount them",
-    )
+    console: bool = Field(default=True, description="Serve the inbox agent console at /console")
     trust_forwarded_for: bool = Field(
         default=False,
         description="Behind a reverse proxy that sets X-Forwarded-For: throttle console logins by its last entry",
@@ -152,11 +148,10 @@ class Settings(BaseSettings):
 
     @property
     def enabled_adapters(self) -> list[str]:
-        """Adapters whose process-wide resources start with the server: the default one, and with ``console`` every
-        adapter that serves web pages (a ``hitl_bridge.web`` entry point: the inbox and its console)."""
+        """Adapters whose process-wide resources start with the server."""
         names = [self.adapter]
-        if self.console:
-            names.extend(name for name in extension_names(WEB_GROUP) if name not in names)
+        if self.console and "inbox" not in names:
+            names.append("inbox")
         return names
 
     def options_for(self, adapter_name: str) -> dict[str, Any]:

@@ -72,7 +72,7 @@ def _service(client: TestClient[web.Request, web.Application]) -> InboxService:
 async def _relay(client: TestClient[web.Request, web.Application], session_id: str) -> None:
     """Pass every event the inbox queued for the session to webhook_received, as Botpress does."""
     service = _service(client)
-    installation = await service.intake.installation(TEST_BOT_ID, TEST_INTEGRATION_ID)
+    installation = await service.installation(TEST_BOT_ID, TEST_INTEGRATION_ID)
     assert installation is not None
     rows = await service.store.fetch_all(
         "SELECT event_id, body FROM outbox WHERE session_id = ? ORDER BY id", (session_id,)
@@ -104,13 +104,13 @@ async def test_same_input_after_an_agent_resolved_opens_a_new_session(
     start = await _start_input(client)
     first, first_session = await _handoff(client, fake_botpress, start)
     assert await _handoff(client, fake_botpress, start) == (first, first_session)  # a retry while open
-    await service.actions.claim(agent, first_session)
-    await service.actions.resolve(agent, first_session)
+    await service.claim(agent, first_session)
+    await service.resolve(agent, first_session)
     await _relay(client, first_session)
     assert fake_botpress.event_types() == ["hitlAssigned", "hitlStopped"]
     second, second_session = await _handoff(client, fake_botpress, start)
     assert (second, second_session) != (first, first_session)
-    detail = await service.queries.detail(agent, second_session)
+    detail = await service.detail(agent, second_session)
     assert detail["session"]["state"] != "closed"
 
 

@@ -15,8 +15,7 @@ from tests.external_adapters.inbox.conftest import Clock
 from .conftest import live_socket
 
 Client = TestClient[Any, Any]
-# The package exports its handler as ``live``: import the module by name.
-live_channel = importlib.import_module("external_adapters.inbox.console.live")
+live_channel = importlib.import_module("integration.console.live")  # the package exports its handler as ``live``
 
 
 async def test_the_live_socket_closes_when_the_agent_signs_out(client: Client) -> None:

@@ -17,7 +17,7 @@ from argon2 import PasswordHasher
 from external_adapters.inbox import agents
 from external_adapters.inbox.service import InboxService
 from integration.app_keys import ADAPTER_BACKENDS, SETTINGS
-from integration.mounts import mount_web
+from integration.console import setup_console
 from integration.settings import Settings
 from tests.external_adapters.inbox.conftest import PASSWORD, Clock, add_agent
 
@@ -34,7 +34,7 @@ async def proxied(aiohttp_client: Any, inbox: InboxService, tmp_path: Path) -> C
     app[SETTINGS] = Settings(data_dir=tmp_path, trust_forwarded_for=True)
     backends: dict[str, object | None] = {"inbox": inbox}
     app[ADAPTER_BACKENDS] = backends
-    mount_web(app, app[SETTINGS])
+    setup_console(app)
     result: Client = await aiohttp_client(app)
     return result
 
