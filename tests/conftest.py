@@ -5,13 +5,12 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 from pydantic import SecretStr
-from pytest_aiohttp import AiohttpClient
 
 from external_adapters import register_adapter
 from integration.app import create_app
@@ -42,11 +41,11 @@ def clean_environ() -> Iterator[None]:
     os.environ.update(saved)
 
 
-def test_settings(data_dir: Path, **overrides: Any) -> Settings:
+def test_settings(data_dir: Path, **overrides: object) -> Settings:
     """Settings for an in-process server on the fake desk, talking to the mocked Botpress."""
     from tests.contracts.botpress import BP_TEST_API_URL, TEST_TOKEN
 
-    values: dict[str, Any] = {
+    values: dict[str, object] = {
         "adapter": "fake",
         "console": False,
         "sandbox": False,
@@ -56,7 +55,7 @@ def test_settings(data_dir: Path, **overrides: Any) -> Settings:
         "retry_max_wait_seconds": 0,
     }
     values.update(overrides)
-    return Settings(**values)
+    return Settings(**values)  # type: ignore[arg-type]
 
 
 @pytest.fixture
@@ -75,16 +74,14 @@ def settings(tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-async def client(
-    aiohttp_client: AiohttpClient, settings: Settings, fake_botpress: FakeBotpress
-) -> TestClient[web.Request, web.Application]:
+async def client(aiohttp_client: object, settings: Settings, fake_botpress: FakeBotpress) -> TestClient:
     """An aiohttp test client on the real app, serving the fake desk."""
     app: web.Application = create_app(settings)
-    return await aiohttp_client(app)
+    return await aiohttp_client(app)  # type: ignore[operator, no-any-return]
 
 
 @pytest.fixture
-def desk(client: TestClient[web.Request, web.Application]) -> FakeDesk:
+def desk(client: TestClient) -> FakeDesk:
     """The fake desk behind ``client``."""
     backend = client.app[ADAPTER_BACKENDS]["fake"]
     assert isinstance(backend, FakeDesk)

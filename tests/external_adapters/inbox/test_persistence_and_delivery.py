@@ -106,9 +106,7 @@ async def test_outbox_signs_retries_with_backoff_and_delivers(service: InboxServ
         respx.post(HOOK).mock(return_value=httpx.Response(200))
         assert await outbox.deliver_due() == 1  # the assignment message waited behind the assignment
     sent = respx.calls.last.request
-    installation = await service.installation("bot_1", "intver_1")
-    assert installation is not None
-    secret = installation.secret
+    secret = (await service.installation("bot_1", "intver_1")).secret  # type: ignore[union-attr]
     assert check(secret, dict(sent.headers), sent.content.decode(), clock.now, 300) is None
     assert json.loads(sent.content)["type"] == "agent_message"
     assert await outbox.pending() == []
