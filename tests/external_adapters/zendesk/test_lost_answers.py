@@ -13,6 +13,7 @@ import httpx
 import pytest
 import respx
 
+from bp_modules.hitl import parse_hitl_payload
 from external_adapters import (
     EndUser,
     ExternalUserRequest,
@@ -117,7 +118,7 @@ async def test_an_upload_whose_answer_was_lost_is_not_repeated_and_the_media_goe
     image = OutboundMessage(
         external_session_id=ticket_id,
         author_external_id=jane,
-        message=_image(f"{MEDIA_URL}/cat.png"),
+        message=parse_hitl_payload("image", {"imageUrl": f"{MEDIA_URL}/cat.png"}),
         bp_message_id="msg_1",
     )
 
@@ -126,12 +127,6 @@ async def test_an_upload_whose_answer_was_lost_is_not_repeated_and_the_media_goe
     assert _sent(zendesk_api, "POST", "/api/v2/uploads") == 1
     last = fake_zendesk.tickets[int(ticket_id)].comments[-1]
     assert last["body"] == f"[Image] {MEDIA_URL}/cat.png" and last["attachments"] == []
-
-
-def _image(url: str) -> Any:
-    from bp_modules.hitl import parse_hitl_payload
-
-    return parse_hitl_payload("image", {"imageUrl": url})
 
 
 @LOSSES
@@ -145,7 +140,10 @@ async def test_a_comment_whose_answer_was_lost_is_found_by_its_delivery_key_not_
     before = len(fake_zendesk.tickets[int(ticket_id)].comments)
     lost.lose("PUT", TICKET, error=error)
     text = OutboundMessage(
-        external_session_id=ticket_id, author_external_id=jane, message=_text("maybe"), bp_message_id="msg_1"
+        external_session_id=ticket_id,
+        author_external_id=jane,
+        message=parse_hitl_payload("text", {"text": "maybe"}),
+        bp_message_id="msg_1",
     )
 
     comment_id = await built.adapter.send_message(text)
@@ -164,19 +162,16 @@ async def test_a_comment_update_that_provably_did_not_happen_is_sent_again(
     ticket_id = await built.adapter.open_session(_open_request(jane))
     lost.fail("PUT", TICKET, httpx.Response(500, json={"error": "InternalError"}))
     text = OutboundMessage(
-        external_session_id=ticket_id, author_external_id=jane, message=_text("again"), bp_message_id="msg_1"
+        external_session_id=ticket_id,
+        author_external_id=jane,
+        message=parse_hitl_payload("text", {"text": "again"}),
+        bp_message_id="msg_1",
     )
 
     await built.adapter.send_message(text)
 
     assert [c["body"] for c in fake_zendesk.tickets[int(ticket_id)].comments].count("again") == 1
     assert _sent(zendesk_api, "PUT", f"/api/v2/tickets/{ticket_id}") == 2
-
-
-def _text(text: str) -> Any:
-    from bp_modules.hitl import parse_hitl_payload
-
-    return parse_hitl_payload("text", {"text": text})
 
 
 @LOSSES
@@ -242,7 +237,10 @@ async def test_a_lost_comment_on_a_ticket_with_hundreds_of_audits_is_still_found
     ticket.audits += [{"id": 8_000_000 + n, "ticket_id": ticket.id, "events": [], "metadata": {}} for n in range(250)]
     lost.lose("PUT", TICKET)
     text = OutboundMessage(
-        external_session_id=ticket_id, author_external_id=jane, message=_text("late"), bp_message_id="msg_1"
+        external_session_id=ticket_id,
+        author_external_id=jane,
+        message=parse_hitl_payload("text", {"text": "late"}),
+        bp_message_id="msg_1",
     )
 
     comment_id = await built.adapter.send_message(text)
