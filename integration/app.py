@@ -15,6 +15,7 @@ from external_adapters.registry import get_adapter_class
 from .app_keys import ADAPTER_BACKENDS, ADAPTER_ENV, BOTPRESS_HTTP, DISPATCHER, SERVICES, SETTINGS, VENDOR_HTTP
 from .handlers import health, no_content, no_tracebacks, operation
 from .home import home
+from .mounts import mount_web
 from .operations import Dispatcher
 from .services import Services, TtlCache, adapter_environment
 from .settings import Settings
@@ -43,11 +44,8 @@ def create_app(
 
 
 def _mount_extras(app: web.Application, settings: Settings) -> None:
-    if settings.console and "inbox" in settings.enabled_adapters:
-        from .console import setup_console
-
-        setup_console(app)
-    if settings.sandbox_enabled:
+    mount_web(app, settings)
+    if settings.sandbox_enabled:  # a dev tool: imported only when it runs
         from .sandbox import setup_sandbox
 
         setup_sandbox(app)

@@ -6,6 +6,7 @@ import httpx
 from aiohttp import web
 
 from external_adapters import AdapterEnvironment
+from external_adapters.extensions import WebParts
 
 from .operations import Dispatcher
 from .services import Services
@@ -21,3 +22,5 @@ ADAPTER_BACKENDS = web.AppKey("adapter_backends", dict[str, object | None])
 """What each enabled adapter's ``lifespan`` yielded, by adapter name."""
 SERVICES = web.AppKey("services", Services)
 DISPATCHER = web.AppKey("dispatcher", Dispatcher)
+WEB_PARTS = web.AppKey("web_parts", list[WebParts])
+"""What each adapter's ``hitl_bridge.web`` hook mounted (links, error-shape prefixes)."""

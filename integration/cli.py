@@ -1,4 +1,4 @@
-"""The ``hitl-bridge`` command: serve, sandbox, definition, version, inbox create-admin."""
+"""The ``hitl-bridge`` command: serve, sandbox, definition, version, and the commands adapters add."""
 
 from __future__ import annotations
 
@@ -10,6 +10,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from external_adapters.extensions import CommandEnvironment
+
+from .mounts import add_adapter_commands
 from .serving import package_version, serve
 from .settings import Settings
 
@@ -29,13 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     definition = commands.add_parser("definition", help="print the integration definition JSON for Botpress")
     definition.add_argument("--adapter", default=None, help=_described("adapter", "adapter whose definition to print"))
     commands.add_parser("version", help="print the version")
-    inbox = commands.add_parser("inbox", help="manage the built-in inbox")
-    inbox_commands = inbox.add_subparsers(dest="inbox_command", required=True)
-    admin = inbox_commands.add_parser("create-admin", help="create (or reset) an inbox admin account")
-    admin.add_argument("--email", required=True)
-    given = admin.add_mutually_exclusive_group()
-    given.add_argument("--password", help="the password (others can read it in the process list: prefer the prompt)")
-    given.add_argument("--password-stdin", action="store_true", help="read the password from the first line of stdin")
+    add_adapter_commands(commands)
     return parser
 
 
@@ -79,11 +76,17 @@ def _run(args: argparse.Namespace) -> int:
 
         settings = Settings()
         return definition_command(args.adapter or settings.adapter, settings.renames, sys.stdout)
-    if args.command == "inbox":
-        from .inbox_cli import create_admin_cli
-
-        return create_admin_cli(Settings(), args.email, args.password, args.password_stdin, sys.stdin, sys.stdout)
+    if getattr(args, "adapter_name", None) is not None:
+        return _adapter_command(args, Settings())
     if args.command == "sandbox":
         config = {"sandbox_configuration": json.loads(args.config)} if args.config else {}
         return serve(load_settings(args, sandbox=True, **config))
     return serve(load_settings(args))
+
+
+def _adapter_command(args: argparse.Namespace, settings: Settings) -> int:
+    """Run a command an adapter added, in that adapter's data directory and with its options."""
+    name = args.adapter_name
+    env = CommandEnvironment(settings.data_dir / name, settings.options_for(name), sys.stdin, sys.stdout)
+    exit_code: int = args.run(args, env)
+    return exit_code

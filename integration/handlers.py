@@ -10,14 +10,13 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from .access_log import redact_path
-from .app_keys import DISPATCHER, SETTINGS
+from .app_keys import DISPATCHER, SETTINGS, WEB_PARTS
 from .context import context_trace_id
 from .errors import error_response
 from .logging_setup import trace_id_var
 from .operations import OperationRequest, OperationResponse
 
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
-_CONSOLE_PREFIXES = ("/console/", "/admin/")
 log = logging.getLogger(__name__)
 
 
@@ -26,7 +25,7 @@ async def no_tracebacks(request: web.Request, handler: Handler) -> web.StreamRes
     """Whatever escapes a route is answered as an operation's failure is: a JSON error body, never a traceback.
 
     Too deep or unencodable input (RecursionError, UnicodeError) is a 400; anything else the SDK's generic 500.
-    Every body's ``code`` is its status; console and admin-API routes keep their own ``{"error", "code"}`` shape.
+    Every body's ``code`` is its status; adapters' web routes (the inbox console) keep their ``{"error", "code"}``.
     """
     try:
         return await handler(request)
@@ -41,8 +40,9 @@ async def no_tracebacks(request: web.Request, handler: Handler) -> web.StreamRes
 
 
 def _body_for(request: web.Request, body: dict[str, Any], status: int) -> dict[str, Any]:
-    """The SDK's body for operations; the console's ``{"error", "code"}`` on its routes (app.js shows ``error``)."""
-    if not request.path.startswith(_CONSOLE_PREFIXES) or request.match_info.handler is operation:
+    """The SDK's body for operations; ``{"error", "code"}`` on the routes an adapter mounted with that shape."""
+    prefixes = tuple(prefix for parts in request.app.get(WEB_PARTS, []) for prefix in parts.error_prefixes)
+    if not request.path.startswith(prefixes) or request.match_info.handler is operation:
         return body
     return {"error": body.get("message") or body.get("error") or "failed", "code": status}
 

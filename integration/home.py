@@ -7,6 +7,7 @@ from html import escape
 from aiohttp import web
 
 from .app_keys import SETTINGS
+from .mounts import web_links
 
 _PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>hitl-bridge</title>
@@ -21,12 +22,11 @@ _PAGE = """<!doctype html>
 
 
 async def home(request: web.Request) -> web.Response:
-    """The page: links to the sandbox chat page and the agent console when they are served."""
+    """The page: links to the sandbox chat page and the adapters' pages (an agent console...) when served."""
     settings = request.app[SETTINGS]
     links = [("/health", "Health check")]
     if settings.sandbox_enabled:
         links.insert(0, ("/sandbox", "Sandbox chat page: talk to the emulated bot, ask for a human"))
-    if settings.console and "inbox" in settings.enabled_adapters:
-        links.insert(0, ("/console", "Agent console: answer the handoffs"))
+    links[:0] = web_links(request.app)
     items = "".join(f'<li><a href="{href}">{escape(text)}</a></li>' for href, text in links)
     return web.Response(text=_PAGE.format(links=f"<ul>{items}</ul>"), content_type="text/html")

@@ -12,6 +12,7 @@ import logging
 import os
 import socket
 import sys
+from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
 
 from .settings import Settings
@@ -60,9 +61,10 @@ def _run(settings: Settings, sock: socket.socket) -> None:
 
     from .access_log import access_logger_for
     from .app import create_app
+    from .mounts import web_links
 
     app = create_app(settings)
-    announce(settings)
+    announce(settings, web_links(app))
     secret = settings.secret_path.get_secret_value() if settings.secret_path else None
     web.run_app(app, sock=sock, print=None, access_log_class=access_logger_for(secret))
 
@@ -94,12 +96,11 @@ def _family(host: str) -> socket.AddressFamily:
     return socket.AF_INET6 if literal.version == 6 else socket.AF_INET
 
 
-def announce(settings: Settings) -> None:
-    """Print where everything is served (once the port is bound)."""
+def announce(settings: Settings, links: Sequence[tuple[str, str]] = ()) -> None:
+    """Print where everything is served (once the port is bound); ``links`` are the adapters' pages."""
     base = settings.self_url
     lines = [f"hitl-bridge {package_version()} on {base}", f"  Botpress operations: POST {base}/"]
-    if settings.console and "inbox" in settings.enabled_adapters:
-        lines.append(f"  Agent console:       {base}/console")
+    lines.extend(f"  {label.split(':')[0] + ':':<20} {base}{path}" for path, label in links)
     if settings.sandbox_enabled:
         lines.append(f"  Sandbox chat page:   {base}/sandbox")
         lines.append(f"  Emulated Runtime API: {base}/sandbox/api")

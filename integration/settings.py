@@ -15,6 +15,7 @@ from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from definition.renames import Renames
+from external_adapters.extensions import WEB_GROUP, extension_names
 
 DEFAULT_BP_API_URL = "https://api.botpress.cloud"
 
@@ -85,7 +86,10 @@ class Settings(BaseSettings):
     sandbox_plugin: dict[str, Any] = Field(
         default_factory=dict, description="HITL plugin configuration the sandbox emulates (messages, timeout...)"
     )
-    console: bool = Field(default=True, description="Serve the inbox agent console at /console")
+    console: bool = Field(
+        default=True,
+        description="Run the adapters that serve web pages (the inbox's agent console at /console) and mount them",
+    )
     trust_forwarded_for: bool = Field(
         default=False,
         description="Behind a reverse proxy that sets X-Forwarded-For: throttle console logins by its last entry",
@@ -148,10 +152,11 @@ class Settings(BaseSettings):
 
     @property
     def enabled_adapters(self) -> list[str]:
-        """Adapters whose process-wide resources start with the server."""
+        """Adapters whose process-wide resources start with the server: the default one, and with ``console`` every
+        adapter that serves web pages (a ``hitl_bridge.web`` entry point: the inbox and its console)."""
         names = [self.adapter]
-        if self.console and "inbox" not in names:
-            names.append("inbox")
+        if self.console:
+            names.extend(name for name in extension_names(WEB_GROUP) if name not in names)
         return names
 
     def options_for(self, adapter_name: str) -> dict[str, Any]:

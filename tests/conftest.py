@@ -5,12 +5,13 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 from pydantic import SecretStr
+from pytest_aiohttp import AiohttpClient
 
 from external_adapters import register_adapter
 from integration.app import create_app
@@ -41,11 +42,11 @@ def clean_environ() -> Iterator[None]:
     os.environ.update(saved)
 
 
-def test_settings(data_dir: Path, **overrides: object) -> Settings:
+def test_settings(data_dir: Path, **overrides: Any) -> Settings:
     """Settings for an in-process server on the fake desk, talking to the mocked Botpress."""
     from tests.contracts.botpress import BP_TEST_API_URL, TEST_TOKEN
 
-    values: dict[str, object] = {
+    values: dict[str, Any] = {
         "adapter": "fake",
         "console": False,
         "sandbox": False,
@@ -55,7 +56,7 @@ def test_settings(data_dir: Path, **overrides: object) -> Settings:
         "retry_max_wait_seconds": 0,
     }
     values.update(overrides)
-    return Settings(**values)  # type: ignore[arg-type]
+    return Settings(**values)
 
 
 @pytest.fixture
@@ -74,14 +75,16 @@ def settings(tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-async def client(aiohttp_client: object, settings: Settings, fake_botpress: FakeBotpress) -> TestClient:
+async def client(
+    aiohttp_client: AiohttpClient, settings: Settings, fake_botpress: FakeBotpress
+) -> TestClient[web.Request, web.Application]:
     """An aiohttp test client on the real app, serving the fake desk."""
     app: web.Application = create_app(settings)
-    return await aiohttp_client(app)  # type: ignore[operator, no-any-return]
+    return await aiohttp_client(app)
 
 
 @pytest.fixture
-def desk(client: TestClient) -> FakeDesk:
+def desk(client: TestClient[web.Request, web.Application]) -> FakeDesk:
     """The fake desk behind ``client``."""
     backend = client.app[ADAPTER_BACKENDS]["fake"]
     assert isinstance(backend, FakeDesk)

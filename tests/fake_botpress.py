@@ -8,6 +8,7 @@ assert on what Botpress ended up holding rather than on call counts alone.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -56,7 +57,7 @@ class FakeBotpress:
     def install(self, router: respx.MockRouter) -> FakeBotpress:
         """Route every Runtime API path the integration uses to this fake."""
         host = httpx.URL(BP_TEST_API_URL).host
-        routes = [
+        routes: list[tuple[str, str, Callable[..., httpx.Response]]] = [
             ("POST", r"/users/get-or-create$", self._get_or_create_user),
             ("POST", r"/users$", self._create_user),
             ("GET", r"/users$", self._list_users),

@@ -208,7 +208,11 @@ def test_actions(harness: Harness, fuzz_loop: asyncio.AbstractEventLoop, action:
 @pytest.mark.parametrize("kind", ["text", "image", "file", "bloc", "nope"])
 def test_hitl_channel_message_created(harness: Harness, fuzz_loop: asyncio.AbstractEventLoop, kind: str) -> None:
     ids = harness.ids
-    payloads = {"text": {"text": "hi"}, "image": {"imageUrl": "http://127.0.0.1:9/cat.png"}, "file": {}}
+    payloads: dict[str, dict[str, Any]] = {
+        "text": {"text": "hi"},
+        "image": {"imageUrl": "http://127.0.0.1:9/cat.png"},
+        "file": {},
+    }
     payloads["bloc"] = {"items": [{"type": "text", "payload": {"text": "a"}}]}
     valid = json.loads(
         message_created_body(

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import aiosqlite
 
-from .errors import Conflict, Forbidden, InvalidInput, NotFound
+from .core import Core
+from .errors import Conflict, Forbidden, InvalidInput
 from .intake import Intake
 from .models import Agent, Message, Note, Outcome, Session, SessionState
 from .realtime import LiveEvent
@@ -24,70 +25,74 @@ def _text(value: str, field: str = "text") -> str:
     return value
 
 
-class Actions(Intake):
+class Actions:
     """Agent actions. Each runs in one transaction, with its events to Botpress queued in it."""
+
+    def __init__(self, core: Core, intake: Intake) -> None:
+        self.core = core
+        self.intake = intake
 
     async def claim(self, agent: Agent, session_id: str) -> Session:
         """Take a waiting session: it becomes ASSIGNED and Botpress is told (``hitlAssigned``)."""
-        async with self._tx() as db:
-            session = await self._visible_session(db, agent, session_id)
+        async with self.core.tx() as db:
+            session = await self.core.visible_session(db, agent, session_id)
             refusal = claim_refusal(agent, session, await get_contact(db, session.contact_id))
             if refusal:
                 raise Conflict(refusal)
             await self._assign(db, session, agent, "assigned")
-            return await self._session(db, session_id)
+            return await self.core.session(db, session_id)
 
     async def _assign(self, db: aiosqlite.Connection, session: Session, agent: Agent, text_key: str) -> None:
         await update_session(
             db,
             session.id,
-            self.clock(),
+            self.core.clock(),
             state=SessionState.ASSIGNED.value,
             assigned_agent_id=agent.id,
             claim_deadline=None,
         )
-        await self._emit(db, session, "agent_assigned", agent=self._agent_body(agent))
-        await self._say(db, session, text_key, agent)
-        await self._live_session(db, session.id)
-        self._later(LiveEvent("offer_withdrawn", {"sessionId": session.id}, await self._audience(db, session)))
+        await self.core.emit(db, session, "agent_assigned", agent=self.core.agent_body(agent))
+        await self.core.say(db, session, text_key, agent)
+        await self.core.live_session(db, session.id)
+        self.core.later(LiveEvent("offer_withdrawn", {"sessionId": session.id}, await self.core.audience(db, session)))
 
     async def reject(self, agent: Agent, session_id: str) -> Session:
         """Decline an offer. A targeted session, or one every eligible agent declined, ends as REJECTED."""
-        async with self._tx() as db:
-            session = await self._visible_session(db, agent, session_id)
+        async with self.core.tx() as db:
+            session = await self.core.visible_session(db, agent, session_id)
             if session.state is not SessionState.NEEDS_ACTION:
                 raise Conflict(f"the session is {session.state.value}")
             await db.execute(
                 "INSERT OR IGNORE INTO session_rejections (session_id, agent_id) VALUES (?, ?)", (session_id, agent.id)
             )
-            self._later(LiveEvent("offer_withdrawn", {"sessionId": session_id}, frozenset({agent.id})))
-            await self._route(db, session_id)
-            return await self._session(db, session_id)
+            self.core.later(LiveEvent("offer_withdrawn", {"sessionId": session_id}, frozenset({agent.id})))
+            await self.intake.route(db, session_id)
+            return await self.core.session(db, session_id)
 
     async def expire_claims(self) -> list[str]:
         """End every waiting session whose claim window has passed (outcome TIMEOUT); return their ids."""
-        async with self._tx() as db:
+        async with self.core.tx() as db:
             rows = await db.execute_fetchall(
                 "SELECT id FROM sessions WHERE state = ? AND claim_deadline <= ?",
-                (SessionState.NEEDS_ACTION.value, self.clock()),
+                (SessionState.NEEDS_ACTION.value, self.core.clock()),
             )
             expired = [str(row[0]) for row in rows]
             for session_id in expired:
-                await self._end_with_outcome(db, session_id, Outcome.TIMEOUT.value)
+                await self.intake.end_with_outcome(db, session_id, Outcome.TIMEOUT.value)
         return expired
 
     async def reply(self, agent: Agent, session_id: str, text: str) -> Message:
         """Write to the end user. The session must be assigned to this agent (admins may always write)."""
         text = _text(text)
-        async with self._tx() as db:
+        async with self.core.tx() as db:
             session = await self._owned(db, agent, session_id)
-            message_id = await self._send_agent_message(db, session, agent, {"text": text})
+            message_id = await self.core.send_agent_message(db, session, agent, {"text": text})
             row = await one_row(db, "SELECT * FROM messages WHERE id = ?", (message_id,))
         assert row is not None
         return to_message(row)
 
     async def _owned(self, db: aiosqlite.Connection, agent: Agent, session_id: str) -> Session:
-        session = await self._visible_session(db, agent, session_id)
+        session = await self.core.visible_session(db, agent, session_id)
         if session.state is not SessionState.ASSIGNED:
             raise Conflict(f"the session is {session.state.value}; claim it first")
         if session.assigned_agent_id != agent.id and not agent.is_admin:
@@ -96,7 +101,7 @@ class Actions(Intake):
 
     async def transfer(self, agent: Agent, session_id: str, to_agent: str) -> Session:
         """Hand an assigned session to another agent who may see it; the end user is told."""
-        async with self._tx() as db:
+        async with self.core.tx() as db:
             session = await self._owned(db, agent, session_id)
             target = await find_agent(db, to_agent)
             if target is None or not can_see(target, session, await get_contact(db, session.contact_id)):
@@ -104,22 +109,22 @@ class Actions(Intake):
             if target.id == session.assigned_agent_id:
                 raise Conflict("the session is already assigned to that agent")
             await self._assign(db, session, target, "transferred")
-            return await self._session(db, session_id)
+            return await self.core.session(db, session_id)
 
     async def resolve(self, agent: Agent, session_id: str) -> Session:
         """Close the session as resolved; Botpress is told (``hitlStopped``)."""
-        async with self._tx() as db:
-            session = await self._visible_session(db, agent, session_id)
+        async with self.core.tx() as db:
+            session = await self.core.visible_session(db, agent, session_id)
             if session.state is SessionState.CLOSED:
                 return session
             if session.assigned_agent_id not in (None, agent.id) and not agent.is_admin:
                 raise Forbidden("the session is assigned to another agent")
-            await self._close(db, session, "resolved", tell_botpress=True)
-            return await self._session(db, session_id)
+            await self.core.close_session(db, session, "resolved", tell_botpress=True)
+            return await self.core.session(db, session_id)
 
     async def set_labels(self, agent: Agent, session_id: str, labels: list[str]) -> Session:
         """Replace the session's labels (each from the configured list)."""
-        unknown = sorted(set(labels) - set(self.options.labels))
+        unknown = sorted(set(labels) - set(self.core.options.labels))
         if unknown:
             raise InvalidInput("labels", f"not configured: {', '.join(unknown)}")
         return await self._set_list(agent, session_id, labels=sorted(set(labels)))
@@ -131,47 +136,41 @@ class Actions(Intake):
         return await self._set_list(agent, session_id, rule_tags=sorted({t.strip() for t in tags if t.strip()}))
 
     async def _set_list(self, agent: Agent, session_id: str, **columns: list[str]) -> Session:
-        async with self._tx() as db:
-            await self._visible_session(db, agent, session_id)
-            await update_session(db, session_id, self.clock(), **{k: dumps(v) for k, v in columns.items()})
-            await self._live_session(db, session_id)
-            return await self._session(db, session_id)
+        async with self.core.tx() as db:
+            await self.core.visible_session(db, agent, session_id)
+            await update_session(db, session_id, self.core.clock(), **{k: dumps(v) for k, v in columns.items()})
+            await self.core.live_session(db, session_id)
+            return await self.core.session(db, session_id)
 
     async def add_note(self, agent: Agent, contact_id: str, text: str) -> Note:
         """Write a note on a contact; every agent who may see the contact sees it, in every session."""
         text = _text(text)
         note_id = new_id("not")
-        async with self._tx() as db:
-            await self._visible_contact(db, agent, contact_id)
+        async with self.core.tx() as db:
+            await self.core.visible_contact(db, agent, contact_id)
             await db.execute(
                 "INSERT INTO notes (id, contact_id, agent_id, text, created_at) VALUES (?,?,?,?,?)",
-                (note_id, contact_id, agent.id, self.redactor.text(text), self.clock()),
+                (note_id, contact_id, agent.id, self.core.redactor.text(text), self.core.clock()),
             )
-            tags = set((await self._contact(db, contact_id)).visibility_tags)
+            tags = set((await self.core.contact(db, contact_id)).visibility_tags)
             audience = frozenset(a.id for a in await list_agents(db) if not tags or tags.intersection(a.groups))
         note = Note(
             id=note_id,
             contact_id=contact_id,
             agent_id=agent.id,
             agent_name=agent.name,
-            text=self.redactor.text(text) or "",
-            created_at=self.clock(),
+            text=self.core.redactor.text(text) or "",
+            created_at=self.core.clock(),
         )
-        self.hub.publish(LiveEvent("note", note.model_dump(mode="json"), audience))
+        self.core.hub.publish(LiveEvent("note", note.model_dump(mode="json"), audience))
         return note
-
-    async def _visible_contact(self, db: aiosqlite.Connection, agent: Agent, contact_id: str) -> None:
-        contact = await self._contact(db, contact_id)
-        groups = set(agent.groups)
-        if contact.visibility_tags and not groups.intersection(contact.visibility_tags):
-            raise NotFound(f"no contact {contact_id}")
 
     async def set_contact_tags(self, agent: Agent, contact_id: str, tags: list[str]) -> None:
         """Replace a contact's visibility tags (admins who may see the contact: visibility binds admins too)."""
         if not agent.is_admin:
             raise Forbidden("only admins change contact visibility")
-        async with self._tx() as db:
-            await self._visible_contact(db, agent, contact_id)
+        async with self.core.tx() as db:
+            await self.core.visible_contact(db, agent, contact_id)
             await db.execute(
                 "UPDATE contacts SET visibility_tags = ? WHERE id = ?",
                 (dumps(sorted({t.strip() for t in tags if t.strip()})), contact_id),
@@ -180,9 +179,9 @@ class Actions(Intake):
     async def outbound(self, agent: Agent, contact_id: str, text: str) -> Message:
         """Start a conversation: the message goes to the contact's last Botpress conversation the agent may see."""
         text = _text(text)
-        async with self._tx() as db:
+        async with self.core.tx() as db:
             session = await self._last_visible_conversation(db, agent, contact_id)
-            message_id = await self._send_agent_message(db, session, agent, {"text": text}, outbound=True)
+            message_id = await self.core.send_agent_message(db, session, agent, {"text": text}, outbound=True)
             message_row = await one_row(db, "SELECT * FROM messages WHERE id = ?", (message_id,))
         assert message_row is not None
         return to_message(message_row)
@@ -190,8 +189,8 @@ class Actions(Intake):
     async def _last_visible_conversation(self, db: aiosqlite.Connection, agent: Agent, contact_id: str) -> Session:
         """The contact's newest session linked to Botpress that the agent may see: its rule tags decide, as for
         every other write, so an agent never writes into a session hidden from them."""
-        await self._visible_contact(db, agent, contact_id)
-        contact = await self._contact(db, contact_id)
+        await self.core.visible_contact(db, agent, contact_id)
+        contact = await self.core.contact(db, contact_id)
         rows = await db.execute_fetchall(
             "SELECT * FROM sessions WHERE contact_id = ? AND bp_conversation_id IS NOT NULL ORDER BY created_at DESC",
             (contact_id,),
@@ -203,19 +202,19 @@ class Actions(Intake):
 
     async def set_status(self, agent: Agent, status: str) -> Agent:
         """Change the agent's own status; everyone sees it live."""
-        updated = await self.agents.set_status(agent.id, status)
-        self.hub.publish(LiveEvent("agent", updated.model_dump(mode="json")))
+        updated = await self.core.agents.set_status(agent.id, status)
+        self.core.hub.publish(LiveEvent("agent", updated.model_dump(mode="json")))
         return updated
 
     async def set_paused(self, session_id: str, paused: bool) -> Session:
         """Pause (hold agent messages) or unpause (release what was held, in order) a session."""
-        async with self._tx() as db:
-            session = await self._session(db, session_id)
-            await update_session(db, session_id, self.clock(), paused=int(paused))
+        async with self.core.tx() as db:
+            session = await self.core.session(db, session_id)
+            await update_session(db, session_id, self.core.clock(), paused=int(paused))
             if not paused and session.state is not SessionState.CLOSED:
-                await self._release_held(db, await self._session(db, session_id))
-            await self._live_session(db, session_id)
-            return await self._session(db, session_id)
+                await self._release_held(db, await self.core.session(db, session_id))
+            await self.core.live_session(db, session_id)
+            return await self.core.session(db, session_id)
 
     async def _release_held(self, db: aiosqlite.Connection, session: Session) -> None:
         rows = await db.execute_fetchall(
@@ -224,4 +223,4 @@ class Actions(Intake):
         )
         for message_id, agent_id in rows:
             await db.execute("UPDATE messages SET held = 0 WHERE id = ?", (message_id,))
-            await self._emit_message(db, session, message_id, await get_agent(db, agent_id), outbound=False)
+            await self.core.emit_message(db, session, message_id, await get_agent(db, agent_id), outbound=False)

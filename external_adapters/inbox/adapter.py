@@ -92,21 +92,23 @@ class InboxAdapter(HelpdeskAdapter[InboxConfig, InboxSession]):
     async def subscribe(self, webhook_url: str) -> None:
         """Record the webhook URL the inbox posts its events to (idempotent)."""
         i = self.context.installation
-        await self.service.subscribe(i.bot_id, i.integration_id, i.webhook_id, webhook_url)
+        await self.service.intake.subscribe(i.bot_id, i.integration_id, i.webhook_id, webhook_url)
 
     async def unsubscribe(self, webhook_url: str) -> None:
         """Forget the webhook URL; tolerates an installation that never subscribed."""
-        await self.service.unsubscribe(self.context.installation.bot_id, self.context.installation.integration_id)
+        await self.service.intake.unsubscribe(
+            self.context.installation.bot_id, self.context.installation.integration_id
+        )
 
     async def create_user(self, request: ExternalUserRequest) -> str:
         """Find or create the contact for a Botpress user; return the contact id."""
         info = ContactInfo(bp_user_id=request.bp_user_id, name=request.name, email=request.email)
-        return await self.service.upsert_contact(info)
+        return await self.service.intake.upsert_contact(info)
 
     async def open_session(self, request: OpenSessionRequest[InboxSession]) -> str:
         """Open a session (once per idempotency key), store the redacted transcript and start routing."""
         options, user = request.options, request.end_user
-        contact_id = await self.service.upsert_contact(
+        contact_id = await self.service.intake.upsert_contact(
             ContactInfo(
                 bp_user_id=user.bp_user_id,
                 name=options.contact_name or user.name,
@@ -114,7 +116,7 @@ class InboxAdapter(HelpdeskAdapter[InboxConfig, InboxSession]):
                 phone=options.contact_phone,
             )
         )
-        return await self.service.open_session(
+        return await self.service.intake.open_session(
             NewSession(
                 installation_id=self._installation_id,
                 contact_id=contact_id,
@@ -130,17 +132,19 @@ class InboxAdapter(HelpdeskAdapter[InboxConfig, InboxSession]):
 
     async def link_session(self, external_session_id: str, bp_conversation_id: str) -> None:
         """Record the Botpress conversation; the session's queued events may now be delivered."""
-        await self._found(lambda: self.service.link(external_session_id, bp_conversation_id), external_session_id)
+        await self._found(
+            lambda: self.service.intake.link(external_session_id, bp_conversation_id), external_session_id
+        )
 
     async def close_session(self, external_session_id: str) -> None:
         """Close the session (the bot stopped it). Closing a closed or missing session does nothing."""
-        await self.service.close_by_bot(external_session_id)
+        await self.service.intake.close_by_bot(external_session_id)
 
     async def send_message(self, request: OutboundMessage) -> str:
         """Store the end user's message (redacted, once per Botpress message id) and show it live."""
         payload = request.message.model_dump(mode="json", by_alias=True, exclude_none=True)
         return await self._found(
-            lambda: self.service.add_user_message(
+            lambda: self.service.intake.add_user_message(
                 request.external_session_id, request.bp_message_id, request.message.message_type, payload
             ),
             request.external_session_id,
@@ -155,7 +159,7 @@ class InboxAdapter(HelpdeskAdapter[InboxConfig, InboxSession]):
     async def verify_webhook(self, request: WebhookRequest) -> None:
         """Check the HMAC signature and timestamp the inbox put on its own event."""
         i = self.context.installation
-        reason = await self.service.verify(i.bot_id, i.integration_id, dict(request.headers), request.body or "")
+        reason = await self.service.intake.verify(i.bot_id, i.integration_id, dict(request.headers), request.body or "")
         if reason is not None:
             raise InvalidSignatureError(f"inbox webhook refused: {reason}")
 

@@ -23,7 +23,8 @@ SYSTEM_AGENT_ID = "inbox-system"
 
 
 class Core:
-    """State and helpers every part of the service uses."""
+    """State and helpers the service's collaborators share (:class:`~.intake.Intake`, :class:`~.actions.Actions`,
+    :class:`~.queries.Queries`): the store, options, clock, live hub, agent directory and the outbox to wake."""
 
     def __init__(self, store: Store, options: InboxOptions, clock: Callable[[], float]) -> None:
         self.store = store
@@ -36,7 +37,7 @@ class Core:
         self._pending_live: list[LiveEvent] = []
 
     @asynccontextmanager
-    async def _tx(self) -> AsyncIterator[aiosqlite.Connection]:
+    async def tx(self) -> AsyncIterator[aiosqlite.Connection]:
         """A transaction whose live events are published only if it commits."""
         try:
             async with self.store.transaction() as db:
@@ -46,28 +47,28 @@ class Core:
             raise
         self._flush()
 
-    async def _session(self, db: aiosqlite.Connection, session_id: str) -> Session:
+    async def session(self, db: aiosqlite.Connection, session_id: str) -> Session:
         session = await get_session(db, session_id)
         if session is None:
             raise NotFound(f"no session {session_id}")
         return session
 
-    async def _visible_session(self, db: aiosqlite.Connection, agent: Agent, session_id: str) -> Session:
-        session = await self._session(db, session_id)
+    async def visible_session(self, db: aiosqlite.Connection, agent: Agent, session_id: str) -> Session:
+        session = await self.session(db, session_id)
         if not can_see(agent, session, await get_contact(db, session.contact_id)):
             raise NotFound(f"no session {session_id}")
         return session
 
-    async def _audience(self, db: aiosqlite.Connection, session: Session) -> frozenset[str]:
+    async def audience(self, db: aiosqlite.Connection, session: Session) -> frozenset[str]:
         contact = await get_contact(db, session.contact_id)
         return frozenset(a.id for a in await list_agents(db) if can_see(a, session, contact))
 
-    def _agent_body(self, agent: Agent | None) -> dict[str, Any]:
+    def agent_body(self, agent: Agent | None) -> dict[str, Any]:
         if agent is None:
             return {"id": SYSTEM_AGENT_ID, "name": self.options.system_name, "email": None}
         return {"id": agent.id, "name": agent.name, "email": agent.email}
 
-    async def _emit(self, db: aiosqlite.Connection, session: Session, event_type: str, **fields: Any) -> str:
+    async def emit(self, db: aiosqlite.Connection, session: Session, event_type: str, **fields: Any) -> str:
         """Queue an event for Botpress in the current transaction; return its id."""
         event_id = new_id("evt")
         body = {"id": event_id, "type": event_type, "sessionId": session.id, "createdAt": self.clock(), **fields}
@@ -81,7 +82,7 @@ class Core:
         )
         return event_id
 
-    async def _store_message(
+    async def store_message(
         self,
         db: aiosqlite.Connection,
         session: Session,
@@ -119,24 +120,24 @@ class Core:
                 db, "SELECT id FROM messages WHERE session_id = ? AND bp_message_id = ?", (session.id, bp_message_id)
             )
             return str(row[0]) if row else message_id
-        await self._live_message(db, session, message_id)
+        await self.live_message(db, session, message_id)
         return message_id
 
-    async def _live_message(self, db: aiosqlite.Connection, session: Session, message_id: str) -> None:
+    async def live_message(self, db: aiosqlite.Connection, session: Session, message_id: str) -> None:
         row = await one_row(db, "SELECT * FROM messages WHERE id = ?", (message_id,))
         if row is not None:
             data = to_message(row).model_dump(mode="json")
-            self._later(LiveEvent("message", data, await self._audience(db, session)))
+            self.later(LiveEvent("message", data, await self.audience(db, session)))
 
-    async def _say(self, db: aiosqlite.Connection, session: Session, key: str, agent: Agent | None = None) -> None:
+    async def say(self, db: aiosqlite.Connection, session: Session, key: str, agent: Agent | None = None) -> None:
         """Send the end user the configured text ``key`` (in the session's language), if there is one."""
         template = getattr(self.options.texts_for(session.language), key)
         if not template:
             return
         text = template.replace("{{agentName}}", agent.name if agent else self.options.system_name)
-        await self._send_agent_message(db, session, None, {"text": text})
+        await self.send_agent_message(db, session, None, {"text": text})
 
-    async def _send_agent_message(
+    async def send_agent_message(
         self,
         db: aiosqlite.Connection,
         session: Session,
@@ -148,43 +149,45 @@ class Core:
         """Store an agent (or system) text and queue it for Botpress, unless the session is paused."""
         direction = "agent" if agent else "system"
         held = session.paused and agent is not None
-        message_id = await self._store_message(
+        message_id = await self.store_message(
             db, session, direction=direction, message_type="text", payload=payload, author=agent, held=held
         )
         if not held:
-            await self._emit_message(db, session, message_id, agent, outbound=outbound)
+            await self.emit_message(db, session, message_id, agent, outbound=outbound)
         return message_id
 
-    async def _emit_message(
+    async def emit_message(
         self, db: aiosqlite.Connection, session: Session, message_id: str, agent: Agent | None, *, outbound: bool
     ) -> None:
         row = await one_row(db, "SELECT type, payload FROM messages WHERE id = ?", (message_id,))
         assert row is not None
-        await self._emit(
+        await self.emit(
             db,
             session,
             "agent_message",
             messageId=message_id,
-            agent=self._agent_body(agent),
+            agent=self.agent_body(agent),
             message={"type": row[0], "payload": loads(row[1])},
             outbound=outbound,
         )
 
-    async def _close(self, db: aiosqlite.Connection, session: Session, reason: str, *, tell_botpress: bool) -> None:
+    async def close_session(
+        self, db: aiosqlite.Connection, session: Session, reason: str, *, tell_botpress: bool
+    ) -> None:
         await db.execute(
             "UPDATE sessions SET state = ?, close_reason = ?, claim_deadline = NULL, updated_at = ? WHERE id = ?",
             (SessionState.CLOSED.value, reason, self.clock(), session.id),
         )
         if tell_botpress:
-            await self._emit(db, session, "session_closed", reason=reason)
-        await self._live_session(db, session.id)
+            await self.emit(db, session, "session_closed", reason=reason)
+        await self.live_session(db, session.id)
 
-    async def _live_session(self, db: aiosqlite.Connection, session_id: str, event_type: str = "session") -> None:
-        session = await self._session(db, session_id)
+    async def live_session(self, db: aiosqlite.Connection, session_id: str, event_type: str = "session") -> None:
+        session = await self.session(db, session_id)
         data = {"session": session.model_dump(mode="json")}
-        self._later(LiveEvent(event_type, data, await self._audience(db, session)))
+        self.later(LiveEvent(event_type, data, await self.audience(db, session)))
 
-    def _later(self, event: LiveEvent) -> None:
+    def later(self, event: LiveEvent) -> None:
         """Publish after the transaction commits (see :meth:`_flush`)."""
         self._pending_live.append(event)
 
@@ -196,7 +199,13 @@ class Core:
         if self.outbox is not None:
             self.outbox.wake()
 
-    async def _contact(self, db: aiosqlite.Connection, contact_id: str) -> Contact:
+    async def visible_contact(self, db: aiosqlite.Connection, agent: Agent, contact_id: str) -> None:
+        """Raise :class:`NotFound` unless ``agent`` may see the contact (its groups meet its visibility tags)."""
+        contact = await self.contact(db, contact_id)
+        if contact.visibility_tags and not set(agent.groups).intersection(contact.visibility_tags):
+            raise NotFound(f"no contact {contact_id}")
+
+    async def contact(self, db: aiosqlite.Connection, contact_id: str) -> Contact:
         contact = await get_contact(db, contact_id)
         if contact is None:
             raise NotFound(f"no contact {contact_id}")

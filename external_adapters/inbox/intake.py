@@ -60,18 +60,21 @@ def installation_key(bot_id: str, integration_id: str) -> str:
     return f"{bot_id}:{integration_id}"
 
 
-class Intake(Core):
-    """The adapter-facing half of the service."""
+class Intake:
+    """The adapter-facing half of the service, and the routing agents' actions reuse."""
+
+    def __init__(self, core: Core) -> None:
+        self.core = core
 
     async def subscribe(self, bot_id: str, integration_id: str, webhook_id: str, webhook_url: str) -> Installation:
         """Record the installation's webhook URL; its signing secret is made once and kept."""
         key = installation_key(bot_id, integration_id)
-        async with self._tx() as db:
+        async with self.core.tx() as db:
             await db.execute(
                 "INSERT INTO installations (id, bot_id, integration_id, webhook_id, webhook_url, secret, created_at) "
                 "VALUES (?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET webhook_url = excluded.webhook_url, "
                 "webhook_id = excluded.webhook_id",
-                (key, bot_id, integration_id, webhook_id, webhook_url, secrets.token_hex(32), self.clock()),
+                (key, bot_id, integration_id, webhook_id, webhook_url, secrets.token_hex(32), self.core.clock()),
             )
             installation = await get_installation(db, key)
         assert installation is not None
@@ -79,14 +82,14 @@ class Intake(Core):
 
     async def unsubscribe(self, bot_id: str, integration_id: str) -> None:
         """Forget the webhook URL (events wait in the outbox until the next subscribe)."""
-        async with self._tx() as db:
+        async with self.core.tx() as db:
             await db.execute(
                 "UPDATE installations SET webhook_url = NULL WHERE id = ?", (installation_key(bot_id, integration_id),)
             )
 
     async def installation(self, bot_id: str, integration_id: str) -> Installation | None:
         """The installation, or ``None`` when it never subscribed."""
-        row = await self.store.fetch_one(
+        row = await self.core.store.fetch_one(
             "SELECT * FROM installations WHERE id = ?", (installation_key(bot_id, integration_id),)
         )
         return to_installation(row) if row else None
@@ -96,18 +99,20 @@ class Intake(Core):
         installation = await self.installation(bot_id, integration_id)
         if installation is None:
             return "unknown installation"
-        return check(installation.secret, headers, body, self.clock(), self.options.signature_tolerance_seconds)
+        return check(
+            installation.secret, headers, body, self.core.clock(), self.core.options.signature_tolerance_seconds
+        )
 
     async def upsert_contact(self, info: ContactInfo) -> str:
         """Find the contact by any identifier, creating it when missing; fill in what was unknown."""
-        async with self._tx() as db:
+        async with self.core.tx() as db:
             contact_id = await self._find_contact_id(db, info) or new_id("con")
             await db.execute(
                 "INSERT INTO contacts (id, name, email, phone, bp_user_id, created_at) VALUES (?,?,?,?,?,?) "
                 "ON CONFLICT(id) DO UPDATE SET name = coalesce(excluded.name, name), "
                 "email = coalesce(excluded.email, email), phone = coalesce(excluded.phone, phone), "
                 "bp_user_id = coalesce(excluded.bp_user_id, bp_user_id)",
-                (contact_id, info.name, _lower(info.email), info.phone, info.bp_user_id, self.clock()),
+                (contact_id, info.name, _lower(info.email), info.phone, info.bp_user_id, self.core.clock()),
             )
             await db.executemany(
                 "INSERT OR IGNORE INTO contact_identifiers (kind, value, contact_id) VALUES (?,?,?)",
@@ -126,7 +131,7 @@ class Intake(Core):
 
     async def open_session(self, request: NewSession) -> str:
         """Open a session (at most one per installation and idempotency key), store its transcript, route it."""
-        async with self._tx() as db:
+        async with self.core.tx() as db:
             existing = await one_row(
                 db,
                 "SELECT id FROM sessions WHERE installation_id = ? AND idempotency_key = ?",
@@ -136,17 +141,17 @@ class Intake(Core):
                 return str(existing["id"])
             session_id, target_found = await self._insert_session(db, request)
             await self._store_transcript(db, session_id, request.transcript)
-            await self._route(db, session_id, target_found=target_found)
+            await self.route(db, session_id, target_found=target_found)
         return session_id
 
     async def _insert_session(self, db: aiosqlite.Connection, request: NewSession) -> tuple[str, bool]:
-        await self._contact(db, request.contact_id)
+        await self.core.contact(db, request.contact_id)
         options, target_id = request.options, None
         if options.target_agent:
             target = await find_agent(db, options.target_agent)
             target_id = target.id if target else None
         tags = sorted({*options.rule_tags, *request.extra_rule_tags})
-        session_id, now = new_id("ses"), self.clock()
+        session_id, now = new_id("ses"), self.core.clock()
         await db.execute(
             "INSERT INTO sessions (id, installation_id, contact_id, idempotency_key, state, target_agent_id, "
             "claim_statuses, claim_deadline, rule_tags, title, description, language, created_at, updated_at) "
@@ -161,8 +166,8 @@ class Intake(Core):
                 dumps(options.claim_statuses),
                 now + options.claim_timeout_seconds,
                 dumps(tags),
-                self.redactor.text(request.title),
-                self.redactor.text(request.description),
+                self.core.redactor.text(request.title),
+                self.core.redactor.text(request.description),
                 options.language or request.language,
                 now,
                 now,
@@ -173,9 +178,9 @@ class Intake(Core):
     async def _store_transcript(
         self, db: aiosqlite.Connection, session_id: str, transcript: Sequence[tuple[str, str, dict[str, Any]]]
     ) -> None:
-        session = await self._session(db, session_id)
+        session = await self.core.session(db, session_id)
         for source, message_type, payload in transcript:
-            await self._store_message(
+            await self.core.store_message(
                 db,
                 session,
                 direction="transcript",
@@ -183,33 +188,34 @@ class Intake(Core):
                 payload={**payload, "source": source},
             )
 
-    async def _route(self, db: aiosqlite.Connection, session_id: str, *, target_found: bool = True) -> None:
+    async def route(self, db: aiosqlite.Connection, session_id: str, *, target_found: bool = True) -> None:
         """Offer the session to its agents, or end it with the outcome that explains why nobody can take it."""
-        session = await self._session(db, session_id)
+        session = await self.core.session(db, session_id)
         rejected = {
             r["agent_id"]
             for r in await db.execute_fetchall(
                 "SELECT agent_id FROM session_rejections WHERE session_id = ?", (session_id,)
             )
         }
-        contact = await self._contact(db, session.contact_id)
+        contact = await self.core.contact(db, session.contact_id)
         plan = plan_route(await list_agents(db), session, contact, rejected)
         outcome = plan.outcome if target_found else Outcome.NO_AGENTS
         if outcome is not None:
-            await self._end_with_outcome(db, session_id, outcome.value)
+            await self.end_with_outcome(db, session_id, outcome.value)
             return
-        await self._live_session(db, session_id, "handoff")
-        self._later(LiveEvent("offer", {"sessionId": session_id}, plan.notify))
+        await self.core.live_session(db, session_id, "handoff")
+        self.core.later(LiveEvent("offer", {"sessionId": session_id}, plan.notify))
 
-    async def _end_with_outcome(self, db: aiosqlite.Connection, session_id: str, outcome: str) -> None:
-        session = await self._session(db, session_id)
-        await self._say(db, session, outcome.lower())
-        await self._close(db, session, outcome, tell_botpress=True)
+    async def end_with_outcome(self, db: aiosqlite.Connection, session_id: str, outcome: str) -> None:
+        """Tell the end user the outcome's text and close the session, telling Botpress."""
+        session = await self.core.session(db, session_id)
+        await self.core.say(db, session, outcome.lower())
+        await self.core.close_session(db, session, outcome, tell_botpress=True)
 
     async def link(self, session_id: str, bp_conversation_id: str) -> None:
         """Record the Botpress conversation of a session; its waiting events may now go out."""
-        async with self._tx() as db:
-            await self._session(db, session_id)
+        async with self.core.tx() as db:
+            await self.core.session(db, session_id)
             await db.execute(
                 "UPDATE sessions SET bp_conversation_id = ? WHERE id = ?", (bp_conversation_id, session_id)
             )
@@ -218,21 +224,21 @@ class Intake(Core):
         """Store an end-user message (redacted; once per ``bp_message_id``) and show it live."""
         if not isinstance(payload, dict):
             raise InvalidInput("payload", "must be an object")
-        async with self._tx() as db:
-            session = await self._session(db, session_id)
-            return await self._store_message(
+        async with self.core.tx() as db:
+            session = await self.core.session(db, session_id)
+            return await self.core.store_message(
                 db, session, direction="user", message_type=message_type, payload=payload, bp_message_id=bp_message_id
             )
 
     async def close_by_bot(self, session_id: str) -> None:
         """Botpress ended the session (``stopHitl``); nothing is sent back. Closing twice is a no-op."""
-        async with self._tx() as db:
+        async with self.core.tx() as db:
             session = await get_session(db, session_id)
             if session is None or session.state is SessionState.CLOSED:
                 return
-            await self._close(db, session, "stopped by bot", tell_botpress=False)
+            await self.core.close_session(db, session, "stopped by bot", tell_botpress=False)
 
     async def require_session(self, session_id: str) -> None:
         """Raise :class:`NotFound` when there is no such session."""
-        async with self.store.read() as db:
-            await self._session(db, session_id)
+        async with self.core.store.read() as db:
+            await self.core.session(db, session_id)

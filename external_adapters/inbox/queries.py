@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from .actions import Actions
+from .core import Core
 from .errors import InvalidInput, NotFound
 from .models import Agent, Contact, Note, QueueFilter, QueueItem, Session, View
 from .repo import get_contact, list_agents, session_messages, to_contact, to_session
@@ -32,12 +32,15 @@ def _fill(text: str, contact_name: str | None) -> str:
     return text if contact_name is None else text.replace("{{contactName}}", contact_name)
 
 
-class Queries(Actions):
+class Queries:
     """Read models for the console and the admin API."""
+
+    def __init__(self, core: Core) -> None:
+        self.core = core
 
     async def queue(self, agent: Agent, flt: QueueFilter) -> list[QueueItem]:
         """The sessions the agent may see that match the filter; waiting ones first, then newest."""
-        async with self.store.read() as db:
+        async with self.core.store.read() as db:
             rows = await db.execute_fetchall(
                 "SELECT s.*, (SELECT text FROM messages m WHERE m.session_id = s.id ORDER BY created_at DESC, "
                 "rowid DESC LIMIT 1) AS last_text FROM sessions s "
@@ -62,9 +65,9 @@ class Queries(Actions):
 
     async def detail(self, agent: Agent, session_id: str) -> dict[str, Any]:
         """A session, its contact, its messages (transcript first, then live) and the contact's notes."""
-        async with self.store.read() as db:
-            session = await self._visible_session(db, agent, session_id)
-            contact = await self._contact(db, session.contact_id)
+        async with self.core.store.read() as db:
+            session = await self.core.visible_session(db, agent, session_id)
+            contact = await self.core.contact(db, session.contact_id)
             messages = await session_messages(db, session_id)
         return {
             "session": session.model_dump(mode="json"),
@@ -75,9 +78,9 @@ class Queries(Actions):
 
     async def contact_profile(self, agent: Agent, contact_id: str) -> dict[str, Any]:
         """A contact, their notes and the sessions the agent may see."""
-        async with self.store.read() as db:
-            await self._visible_contact(db, agent, contact_id)
-            contact = await self._contact(db, contact_id)
+        async with self.core.store.read() as db:
+            await self.core.visible_contact(db, agent, contact_id)
+            contact = await self.core.contact(db, contact_id)
             rows = await db.execute_fetchall(
                 "SELECT * FROM sessions WHERE contact_id = ? ORDER BY created_at DESC", (contact_id,)
             )
@@ -90,7 +93,7 @@ class Queries(Actions):
 
     async def contacts(self, agent: Agent, search: str | None = None) -> list[Contact]:
         """Contacts the agent may see, matching ``search`` in name, e-mail or phone."""
-        rows = await self.store.fetch_all("SELECT * FROM contacts ORDER BY name, email")
+        rows = await self.core.store.fetch_all("SELECT * FROM contacts ORDER BY name, email")
         groups, needle = set(agent.groups), (search or "").lower()
         found = [to_contact(r) for r in rows]
         return [
@@ -102,8 +105,8 @@ class Queries(Actions):
 
     async def notes(self, agent: Agent, contact_id: str) -> list[Note]:
         """The contact's notes, oldest first."""
-        async with self.store.read() as db:
-            await self._visible_contact(db, agent, contact_id)
+        async with self.core.store.read() as db:
+            await self.core.visible_contact(db, agent, contact_id)
             rows = await db.execute_fetchall(
                 "SELECT n.*, a.name AS agent_name FROM notes n JOIN agents a ON a.id = n.agent_id "
                 "WHERE n.contact_id = ? ORDER BY n.created_at, n.rowid",
@@ -120,16 +123,16 @@ class Queries(Actions):
                 "title": t.title or t.shortcut,
                 "text": _fill(t.text.replace("{{agentName}}", agent.name), contact_name),
             }
-            for t in self.options.templates
+            for t in self.core.options.templates
         ]
 
     async def views(self, agent: Agent) -> list[View]:
         """The configured views, then the agent's own saved views."""
         shared = [
             View(id=f"cfg_{i}", name=v.name, filters=v.model_dump(exclude={"name"}, exclude_none=True), shared=True)
-            for i, v in enumerate(self.options.views)
+            for i, v in enumerate(self.core.options.views)
         ]
-        rows = await self.store.fetch_all("SELECT * FROM views WHERE agent_id = ? ORDER BY name", (agent.id,))
+        rows = await self.core.store.fetch_all("SELECT * FROM views WHERE agent_id = ? ORDER BY name", (agent.id,))
         return shared + [View(id=r["id"], name=r["name"], filters=loads(r["filters"]), shared=False) for r in rows]
 
     async def save_view(self, agent: Agent, name: str, filters: dict[str, str]) -> View:
@@ -144,16 +147,16 @@ class Queries(Actions):
             first = exc.errors()[0]
             raise InvalidInput(f"filters.{'.'.join(map(str, first['loc']))}", first["msg"]) from None
         view_id = new_id("vw")
-        async with self._tx() as db:
+        async with self.core.tx() as db:
             await db.execute(
                 "INSERT INTO views (id, agent_id, name, filters, created_at) VALUES (?,?,?,?,?)",
-                (view_id, agent.id, name.strip(), dumps(clean), self.clock()),
+                (view_id, agent.id, name.strip(), dumps(clean), self.core.clock()),
             )
         return View(id=view_id, name=name.strip(), filters=clean, shared=False)
 
     async def delete_view(self, agent: Agent, view_id: str) -> None:
         """Delete one of the agent's saved views."""
-        async with self._tx() as db:
+        async with self.core.tx() as db:
             await db.execute("DELETE FROM views WHERE id = ? AND agent_id = ?", (view_id, agent.id))
 
     async def all_sessions(self, state: str | None = None, limit: int = 500) -> list[Session]:
@@ -161,13 +164,13 @@ class Queries(Actions):
         sql, params = "SELECT * FROM sessions", []
         if state:
             sql, params = sql + " WHERE state = ?", [state]
-        rows = await self.store.fetch_all(sql + " ORDER BY created_at DESC LIMIT ?", [*params, limit])
+        rows = await self.core.store.fetch_all(sql + " ORDER BY created_at DESC LIMIT ?", [*params, limit])
         return [to_session(r) for r in rows]
 
     async def export(self, session_id: str) -> dict[str, Any]:
         """A session's full record: contact, messages (as stored, i.e. redacted) and a plain-text transcript."""
-        async with self.store.read() as db:
-            session = await self._session(db, session_id)
+        async with self.core.store.read() as db:
+            session = await self.core.session(db, session_id)
             contact = await get_contact(db, session.contact_id)
             messages = await session_messages(db, session_id)
         if contact is None:

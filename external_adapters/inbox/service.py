@@ -1,7 +1,8 @@
 """The inbox service: one per process, shared by every request and by the console.
 
-It is assembled from layers, each in its own module: :mod:`.core` (helpers), :mod:`.intake`
-(what Botpress asks), :mod:`.actions` (what agents do) and :mod:`.queries` (what they read).
+It is composed of collaborators that share one :class:`~.core.Core` (store, options, clock, live hub, agents):
+:attr:`InboxService.intake` (what Botpress asks), :attr:`InboxService.actions` (what agents do) and
+:attr:`InboxService.queries` (what they read), each in its own module.
 """
 
 from __future__ import annotations
@@ -15,20 +16,58 @@ from pathlib import Path
 
 import httpx
 
+from .actions import Actions
+from .agents import AgentDirectory
 from .config import InboxOptions
+from .core import Core
 from .delivery import Outbox
+from .intake import Intake
 from .queries import Queries
+from .realtime import Hub
 from .store import Store
 
 logger = logging.getLogger(__name__)
 
 
-class InboxService(Queries):
+class InboxService:
     """The embedded helpdesk: sessions, contacts, agents, routing, and delivery to Botpress."""
 
     def __init__(self, store: Store, options: InboxOptions, clock: Callable[[], float] = time.time) -> None:
-        super().__init__(store, options, clock)
+        self.core = Core(store, options, clock)
+        self.intake = Intake(self.core)
+        self.actions = Actions(self.core, self.intake)
+        self.queries = Queries(self.core)
         self._tasks: list[asyncio.Task[None]] = []
+
+    @property
+    def store(self) -> Store:
+        """The inbox's database."""
+        return self.core.store
+
+    @property
+    def options(self) -> InboxOptions:
+        """The process options."""
+        return self.core.options
+
+    @property
+    def clock(self) -> Callable[[], float]:
+        """The clock every timestamp comes from (a fake one in tests)."""
+        return self.core.clock
+
+    @property
+    def agents(self) -> AgentDirectory:
+        """Agent accounts, passwords and login tokens."""
+        return self.core.agents
+
+    @property
+    def hub(self) -> Hub:
+        """The live channel's fan-out to the console's sockets."""
+        return self.core.hub
+
+    @property
+    def outbox(self) -> Outbox | None:
+        """The delivery worker, once :meth:`attach_outbox` gave it one."""
+        return self.core.outbox
 
     @classmethod
     async def open(cls, data_dir: Path, options: InboxOptions, clock: Callable[[], float] = time.time) -> InboxService:
@@ -40,14 +79,14 @@ class InboxService(Queries):
 
     def attach_outbox(self, http: httpx.AsyncClient) -> Outbox:
         """Give the service its delivery worker (without starting it)."""
-        self.outbox = Outbox(
+        self.core.outbox = Outbox(
             self.store,
             http,
             clock=self.clock,
             base_seconds=self.options.delivery_base_seconds,
             max_seconds=self.options.delivery_max_seconds,
         )
-        return self.outbox
+        return self.core.outbox
 
     def start(self, http: httpx.AsyncClient) -> None:
         """Start the outbox and claim-timeout workers."""
@@ -60,7 +99,7 @@ class InboxService(Queries):
     async def _expire_forever(self) -> None:
         while True:
             try:
-                await self.expire_claims()
+                await self.actions.expire_claims()
             except Exception:  # keep the worker alive; the next tick retries
                 logger.exception("inbox claim timeout pass failed")
             await asyncio.sleep(self.options.timeout_poll_seconds)

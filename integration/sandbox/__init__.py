@@ -9,19 +9,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import shlex
 import sys
 from collections.abc import AsyncIterator
 from functools import partial
 
 from aiohttp import web
 
-from external_adapters.inbox import InboxService
+from external_adapters.extensions import SANDBOX_GROUP, DemoRequest, PrepareDemo, load_extension
 from integration.app_keys import ADAPTER_BACKENDS, SETTINGS
 from integration.settings import Settings
 
 from .assembly import SANDBOX, Sandbox, SandboxOptions, start_sandbox
 from .chat import chat_routes
-from .demo_agent import ensure_demo_agent, hands_off_to_inbox, reset_prefix, sandbox_groups
 from .plugin_config import PluginConfig
 from .runtime_api import Botpress, create_runtime_api
 from .runtime_api.errors import error_response
@@ -67,11 +67,10 @@ def plugin_config(settings: Settings) -> PluginConfig:
 
 
 def sandbox_urls(settings: Settings) -> dict[str, str]:
-    """What to print at start: the chat page, the agent console, the emulated API and the webhook base."""
+    """What to print at start: the chat page, the emulated API and the webhook base."""
     base = _self_url(settings)
     return {
         "chat": f"{base}/sandbox",
-        "console": f"{base}/console",
         "botpress_api": f"{base}{API_PREFIX}",
         "webhooks": f"{base}/webhook/<webhookId>",
     }
@@ -114,18 +113,39 @@ async def _lifespan(
 
 
 async def _announce_demo_agent(app: web.Application, settings: Settings) -> None:
-    """On a fresh machine, make the console's demo agent and print its credentials (stdout only, never logged)."""
-    service = app.get(ADAPTER_BACKENDS, {}).get("inbox")
-    if not isinstance(service, InboxService) or not hands_off_to_inbox(settings):
+    """Run the ``hitl_bridge.sandbox`` hook of the adapter the sandbox hands off to, and print its lines.
+
+    An inbox, for example, makes a demo agent to log into its console with on a fresh machine; the lines may carry
+    a password, so they go to stdout only, never to the log."""
+    adapter = handoff_adapter(settings)
+    backend = app.get(ADAPTER_BACKENDS, {}).get(adapter)
+    prepare: PrepareDemo | None = load_extension(SANDBOX_GROUP, adapter) if settings.console else None
+    if backend is None or prepare is None:
         return
+    request = DemoRequest(_self_url(settings), _without_adapter(settings), reset_prefix(settings))
     try:
-        accounts = await ensure_demo_agent(service, sandbox_groups(settings.sandbox_configuration))
+        lines = await prepare(backend, request)
     except Exception as exc:  # the server is still useful without it
-        log.warning("sandbox: could not prepare the console's demo agent: %s", exc)
+        log.warning("sandbox: could not prepare %s's demo: %s", adapter, exc)
         return
-    if accounts is not None:
-        lines = accounts.lines(sandbox_urls(settings)["console"], reset_prefix(settings))
+    if lines:
         print("\n".join(lines), file=sys.stdout, flush=True)
+
+
+def handoff_adapter(settings: Settings) -> str:
+    """The adapter the sandbox's sessions hand off to: its configuration's ``adapter``, else the default one."""
+    return str(settings.sandbox_configuration.get("adapter") or settings.adapter)
+
+
+def _without_adapter(settings: Settings) -> dict[str, object]:
+    return {k: v for k, v in settings.sandbox_configuration.items() if k != "adapter"}
+
+
+def reset_prefix(settings: Settings) -> str:
+    """The environment a ``hitl-bridge`` command needs to find the same data (empty for the default directory)."""
+    if settings.data_dir == Settings.model_fields["data_dir"].default:
+        return ""
+    return f"HITL_BRIDGE_DATA_DIR={shlex.quote(str(settings.data_dir))} "
 
 
 async def _close_feeds(app: web.Application) -> None:

@@ -19,7 +19,8 @@ USER = {"type": "user", "userId": "user_1"}
 
 
 def _channel(message_type: str) -> dict[str, Any]:
-    return load(HITL)["channels"]["hitl"]["messages"][message_type]
+    channel: dict[str, Any] = load(HITL)["channels"]["hitl"]["messages"][message_type]
+    return channel
 
 
 def _history(message_type: str, payload: Any, source: Any = BOT) -> dict[str, Any]:
@@ -138,14 +139,15 @@ def test_schema_and_model_give_the_stated_verdict(
 @pytest.mark.parametrize("message_type", hitl.HITL_MESSAGE_TYPES)
 def test_channel_payload_tolerates_the_echoed_type_and_user_id_from_the_hitl_plugin(message_type: str) -> None:
     # plugins/hitl sends payload = {type, ...payload, userId}; the generated schema would refuse `type`.
-    sample = {
+    samples: dict[str, dict[str, Any]] = {
         "text": {"text": "hi"},
         "image": {"imageUrl": "https://x/i.png"},
         "audio": {"audioUrl": "https://x/a.mp3"},
         "video": {"videoUrl": "https://x/v.mp4"},
         "file": {"fileUrl": "https://x/f.pdf"},
         "bloc": {"items": [{"type": "text", "payload": {"text": "hi"}}]},
-    }[message_type]
+    }
+    sample = samples[message_type]
     sent = {"type": message_type, **sample, "userId": "user_1"}
     assert not is_valid(_channel(message_type), sent)
     parsed = hitl.parse_hitl_payload(message_type, sent)
@@ -186,7 +188,7 @@ def test_python_construction_takes_field_names_and_none() -> None:
         type="image",
         payload={"image_url": "https://x/i.png", "title": None},
     )
-    assert built.payload == hitl.ImagePayload(imageUrl="https://x/i.png")
+    assert built.payload == hitl.ImagePayload(image_url="https://x/i.png")
     assert built.model_dump(mode="json", by_alias=True, exclude_none=True) == {
         "source": {"type": "user", "userId": "u"},
         "type": "image",

@@ -13,7 +13,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from hypothesis import given, strategies as st
@@ -56,13 +56,14 @@ def _event(name: str) -> Callable[[], dict[str, Any]]:
 def _start_hitl_input() -> dict[str, Any]:
     # The reference's hitlSession is one integration's entity; the interface model takes any object
     # and leaves the entity to the adapter (HelpdeskAdapter.parse_session_options).
-    schema = load(HITL)["actions"]["startHitl"]["input"]
+    schema: dict[str, Any] = load(HITL)["actions"]["startHitl"]["input"]
     schema["properties"]["hitlSession"] = {"type": "object"}
     return schema
 
 
 PAYLOAD_CASES = [
-    Case(f"payload:{name}", model, _payload(key))
+    # mypy joins the classes of the rows to ModelMetaclass; each one is a BaseModel subclass.
+    Case(f"payload:{name}", cast("type[BaseModel]", model), _payload(key))
     for name, model, key in [
         ("text", hitl.TextPayload, "defaults.text"),
         ("image", hitl.ImagePayload, "defaults.image"),

@@ -17,7 +17,7 @@ from external_adapters.http_retry import (
     send_with_retries,
     write_checked,
 )
-from tests.contracts.lost_answers import lose_answers, reset
+from tests.contracts.lost_answers import lose_answers, read_timeout, reset
 
 URL = "https://desk.example.test/x"
 
@@ -129,7 +129,7 @@ async def test_a_committed_write_whose_answer_is_lost_is_not_repeated(lose: str)
     server = Created()
     with respx.mock(base_url=URL) as router:
         router.post("").mock(side_effect=server.handle)
-        lost = lose_answers(router).lose("POST", "/x", **({"error": reset} if lose == "reset" else {}))
+        lost = lose_answers(router).lose("POST", "/x", error=reset if lose == "reset" else read_timeout)
         async with httpx.AsyncClient() as http:
             with pytest.raises(httpx.TransportError) as caught:
                 await send_with_retries(lambda: http.post(URL, content=b"one"), idempotent=False, sleep=_no_sleep)

@@ -6,13 +6,15 @@ import base64
 import json
 import logging
 import os
+from collections.abc import Callable
 
 import pytest
 
-from integration.cli import main, package_version
+from integration.cli import main
 from integration.context import context_from_headers, decode_configuration, encode_configuration
 from integration.errors import ContextError, new_error_id
 from integration.logging_setup import JsonFormatter, configure_logging, trace_id_var
+from integration.serving import package_version
 from integration.settings import Settings
 from tests.factories import runtime_headers
 
@@ -26,9 +28,9 @@ from tests.factories import runtime_headers
         lambda raw: base64.urlsafe_b64encode(raw).rstrip(b"="),
     ],
 )
-def test_configuration_decodes_in_every_alphabet(encode: object) -> None:
+def test_configuration_decodes_in_every_alphabet(encode: Callable[[bytes], bytes]) -> None:
     raw = json.dumps({"subdomain": "acme", "note": "ü>>??"}).encode()
-    assert decode_configuration(encode(raw).decode()) == {"subdomain": "acme", "note": "ü>>??"}  # type: ignore[operator]
+    assert decode_configuration(encode(raw).decode()) == {"subdomain": "acme", "note": "ü>>??"}
 
 
 @pytest.mark.parametrize("value", ["@@@", base64.b64encode(b"[1,2]").decode(), base64.b64encode(b"{oops").decode()])

@@ -8,7 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aiohttp import web
 from aiohttp.test_utils import TestClient
+from pytest_aiohttp import AiohttpClient
 
 from integration.app import create_app
 from integration.botpress import errors as bp_errors
@@ -23,7 +25,9 @@ from tests.fakes import FakeDesk
 DEEP = "[" * 100_000 + "]" * 100_000
 
 
-async def post(client: TestClient, body: str | bytes, headers: dict[str, str]) -> tuple[int, Any]:
+async def post(
+    client: TestClient[web.Request, web.Application], body: str | bytes, headers: dict[str, str]
+) -> tuple[int, Any]:
     response = await client.post("/", data=body, headers=headers)
     text = await response.text()
     assert "Traceback" not in text
@@ -37,12 +41,14 @@ def assert_error(status: int, body: Any, expected_status: int, error_type: str, 
 
 
 @pytest.mark.parametrize("operation", ["action_triggered", "message_created", "webhook_received", "register"])
-async def test_deeply_nested_body_is_invalid_payload(client: TestClient, operation: str) -> None:
+async def test_deeply_nested_body_is_invalid_payload(
+    client: TestClient[web.Request, web.Application], operation: str
+) -> None:
     status, body = await post(client, DEEP, runtime_headers(operation, FAKE_CONFIG))
     assert_error(status, body, 400, "InvalidPayload", "Invalid JSON body: JSON nested too deeply")
 
 
-async def test_deeply_nested_configuration_is_invalid_payload(client: TestClient) -> None:
+async def test_deeply_nested_configuration_is_invalid_payload(client: TestClient[web.Request, web.Application]) -> None:
     # Headers are capped at 8 KiB: deep enough for RecursionError, short enough to be read.
     deep_config = base64.b64encode(('{"a":' + "[" * 2_500 + "]" * 2_500 + "}").encode()).decode()
     headers = runtime_headers("action_triggered", FAKE_CONFIG) | {"x-bp-configuration": deep_config}
@@ -51,20 +57,24 @@ async def test_deeply_nested_configuration_is_invalid_payload(client: TestClient
 
 
 @pytest.mark.parametrize("header", ["x-bot-id", "x-integration-id", "x-bot-user-id"])
-async def test_a_non_ascii_id_header_keeps_the_sdk_header_error(client: TestClient, header: str) -> None:
+async def test_a_non_ascii_id_header_keeps_the_sdk_header_error(
+    client: TestClient[web.Request, web.Application], header: str
+) -> None:
     headers = runtime_headers("action_triggered", FAKE_CONFIG) | {header: "bot_caf\u00e9"}
     status, body = await post(client, action_body("createUser", {"name": "Jane", "email": "j@x.test"}), headers)
     assert status == 500 and set(body) == {"error"} and body["error"].startswith("Invalid "), body
 
 
-async def test_a_non_ascii_traceparent_is_dropped_not_sent_on(client: TestClient, fake_botpress: FakeBotpress) -> None:
+async def test_a_non_ascii_traceparent_is_dropped_not_sent_on(
+    client: TestClient[web.Request, web.Application], fake_botpress: FakeBotpress
+) -> None:
     headers = runtime_headers("action_triggered", FAKE_CONFIG) | {"traceparent": "00-\u00e9\u00e9-01"}
     status, body = await post(client, action_body("createUser", {"name": "Jane", "email": "j@x.test"}), headers)
     assert status == 200, body
 
 
 async def test_lone_surrogates_in_names_and_emails_are_replaced(
-    client: TestClient, fake_botpress: FakeBotpress, desk: FakeDesk
+    client: TestClient[web.Request, web.Application], fake_botpress: FakeBotpress, desk: FakeDesk
 ) -> None:
     raw = '{"type": "createUser", "input": {"name": "J\\ud800ne", "email": "j\\udfff@x.test"}}'
     status, body = await post(client, raw, runtime_headers("action_triggered", FAKE_CONFIG))
@@ -74,13 +84,15 @@ async def test_lone_surrogates_in_names_and_emails_are_replaced(
 
 
 @pytest.fixture
-async def bare_client(aiohttp_client: Any, tmp_path: Path, settings: Any, bp_api: BotpressMockRouter) -> TestClient:
+async def bare_client(
+    aiohttp_client: AiohttpClient, tmp_path: Path, settings: Any, bp_api: BotpressMockRouter
+) -> TestClient[web.Request, web.Application]:
     """The app with no fake Botpress behind the router: each test mocks the answers it needs."""
-    return await aiohttp_client(create_app(conftest.test_settings(tmp_path)))  # type: ignore[no-any-return]
+    return await aiohttp_client(create_app(conftest.test_settings(tmp_path)))
 
 
 async def test_a_botpress_refusal_is_a_400_with_its_message(
-    bare_client: TestClient, bp_api: BotpressMockRouter
+    bare_client: TestClient[web.Request, web.Application], bp_api: BotpressMockRouter
 ) -> None:
     bp_api.post("/v1/chat/users/get-or-create").mock(return_value=bp_error("InvalidPayload", "tags.email is too long"))
     headers = runtime_headers("action_triggered", FAKE_CONFIG)
@@ -125,7 +137,7 @@ def test_every_error_body_carries_its_status_as_code(exc: Exception, status: int
 
 
 async def test_an_exception_from_the_desk_on_deep_input_is_a_400(
-    client: TestClient, desk: FakeDesk, fake_botpress: FakeBotpress
+    client: TestClient[web.Request, web.Application], desk: FakeDesk, fake_botpress: FakeBotpress
 ) -> None:
     from tests.integration.hitl.test_flow import bot_message, start_session
 

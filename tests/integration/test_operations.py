@@ -8,6 +8,7 @@ import re
 from typing import Any
 
 import pytest
+from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 from tests.conftest import FAKE_CONFIG
@@ -19,7 +20,9 @@ from tests.fakes import FakeDesk
 ERROR_ID = re.compile(r"^err_\d{14}x[0-9A-F]{8}$")
 
 
-async def post(client: TestClient, operation: str, body: str | None, **headers: str) -> tuple[int, Any]:
+async def post(
+    client: TestClient[web.Request, web.Application], operation: str, body: str | None, **headers: str
+) -> tuple[int, Any]:
     response = await client.post("/", data=body, headers=runtime_headers(operation, FAKE_CONFIG, **headers))
     return response.status, json.loads(await response.text())
 
@@ -32,13 +35,15 @@ def assert_error(status: int, body: Any, expected_status: int, error_type: str, 
     assert fragment in body["message"]
 
 
-async def test_health_answers_ok(client: TestClient) -> None:
+async def test_health_answers_ok(client: TestClient[web.Request, web.Application]) -> None:
     response = await client.get("/health")
     assert response.status == 200 and await response.text() == "ok"
 
 
 @pytest.mark.parametrize("path", ["/", "/any/path", "/x?y=1"])
-async def test_ping_on_any_path_answers_empty_object(client: TestClient, path: str) -> None:
+async def test_ping_on_any_path_answers_empty_object(
+    client: TestClient[web.Request, web.Application], path: str
+) -> None:
     response = await client.post(path, data="", headers=runtime_headers("ping", FAKE_CONFIG))
     assert response.status == 200 and json.loads(await response.text()) == {}
 
@@ -55,7 +60,9 @@ async def test_ping_on_any_path_answers_empty_object(client: TestClient, path: s
         ("x-bp-configuration", "Missing configuration header"),
     ],
 )
-async def test_missing_context_header_is_a_bare_500(client: TestClient, missing: str, message: str) -> None:
+async def test_missing_context_header_is_a_bare_500(
+    client: TestClient[web.Request, web.Application], missing: str, message: str
+) -> None:
     headers = runtime_headers("ping", FAKE_CONFIG)
     del headers[missing]
     response = await client.post("/", data="{}", headers=headers)
@@ -63,14 +70,16 @@ async def test_missing_context_header_is_a_bare_500(client: TestClient, missing:
     assert json.loads(await response.text()) == {"error": message}
 
 
-async def test_undecodable_configuration_is_a_bare_500(client: TestClient) -> None:
+async def test_undecodable_configuration_is_a_bare_500(client: TestClient[web.Request, web.Application]) -> None:
     headers = runtime_headers("ping", FAKE_CONFIG) | {"x-bp-configuration": "%%%not-base64"}
     response = await client.post("/", data="{}", headers=headers)
     assert response.status == 500 and "configuration" in json.loads(await response.text())["error"]
 
 
 @pytest.mark.parametrize("alphabet", ["standard", "urlsafe-unpadded"])
-async def test_configuration_in_either_base64_alphabet(client: TestClient, desk: FakeDesk, alphabet: str) -> None:
+async def test_configuration_in_either_base64_alphabet(
+    client: TestClient[web.Request, web.Application], desk: FakeDesk, alphabet: str
+) -> None:
     raw = json.dumps({**FAKE_CONFIG, "deskName": "ü?>>"}).encode()
     encoded = base64.b64encode(raw).decode()
     if alphabet != "standard":
@@ -81,23 +90,25 @@ async def test_configuration_in_either_base64_alphabet(client: TestClient, desk:
     assert desk.subscriptions
 
 
-async def test_unknown_operation_is_invalid_payload(client: TestClient) -> None:
+async def test_unknown_operation_is_invalid_payload(client: TestClient[web.Request, web.Application]) -> None:
     status, body = await post(client, "event_received", "{}")
     assert_error(status, body, 400, "InvalidPayload", "Unknown operation event_received")
 
 
 @pytest.mark.parametrize("body", [None, "", "{not json"])
-async def test_unreadable_body_is_invalid_payload(client: TestClient, body: str | None) -> None:
+async def test_unreadable_body_is_invalid_payload(
+    client: TestClient[web.Request, web.Application], body: str | None
+) -> None:
     status, payload = await post(client, "action_triggered", body)
     assert_error(status, payload, 400, "InvalidPayload", "body")
 
 
-async def test_missing_action_type(client: TestClient) -> None:
+async def test_missing_action_type(client: TestClient[web.Request, web.Application]) -> None:
     status, body = await post(client, "action_triggered", json.dumps({"input": {}}))
     assert_error(status, body, 400, "InvalidPayload", "Missing action type")
 
 
-async def test_unknown_action(client: TestClient) -> None:
+async def test_unknown_action(client: TestClient[web.Request, web.Application]) -> None:
     status, body = await post(client, "action_triggered", action_body("doesNotExist", {}))
     assert_error(status, body, 400, "InvalidPayload", "Action doesNotExist not found")
 
@@ -115,19 +126,21 @@ async def test_unknown_action(client: TestClient) -> None:
         ("not an object", "input"),
     ],
 )
-async def test_bad_start_hitl_input_names_the_field(client: TestClient, action_input: Any, field: str) -> None:
+async def test_bad_start_hitl_input_names_the_field(
+    client: TestClient[web.Request, web.Application], action_input: Any, field: str
+) -> None:
     status, body = await post(client, "action_triggered", action_body("startHitl", action_input))
     assert_error(status, body, 400, "InvalidPayload", field)
 
 
-async def test_bad_configuration_names_the_field(client: TestClient) -> None:
+async def test_bad_configuration_names_the_field(client: TestClient[web.Request, web.Application]) -> None:
     headers = runtime_headers("action_triggered", {"adapter": "fake", "secret": "x"})
     response = await client.post("/", data=action_body("stopHitl", {"conversationId": "c"}), headers=headers)
     body = json.loads(await response.text())
     assert_error(response.status, body, 400, "InvalidPayload", "configuration.secret")
 
 
-async def test_unknown_adapter_lists_the_available_ones(client: TestClient) -> None:
+async def test_unknown_adapter_lists_the_available_ones(client: TestClient[web.Request, web.Application]) -> None:
     headers = runtime_headers("action_triggered", {"adapter": "nope"})
     response = await client.post("/", data=action_body("stopHitl", {"conversationId": "c"}), headers=headers)
     body = json.loads(await response.text())
@@ -144,30 +157,36 @@ async def test_unknown_adapter_lists_the_available_ones(client: TestClient) -> N
         ("create_conversation", {"channel": "hitl", "tags": {"id": "1"}}),
     ],
 )
-async def test_notification_and_legacy_operations_answer_200(client: TestClient, operation: str, body: Any) -> None:
+async def test_notification_and_legacy_operations_answer_200(
+    client: TestClient[web.Request, web.Application], operation: str, body: Any
+) -> None:
     status, payload = await post(client, operation, json.dumps(body))
     assert (status, payload) == (200, {})
 
 
-async def test_legacy_create_conversation_without_channel_is_invalid(client: TestClient) -> None:
+async def test_legacy_create_conversation_without_channel_is_invalid(
+    client: TestClient[web.Request, web.Application],
+) -> None:
     status, body = await post(client, "create_conversation", json.dumps({"tags": {}}))
     assert_error(status, body, 400, "InvalidPayload", "body.channel")
 
 
-async def test_register_and_unregister_reach_the_adapter(client: TestClient, desk: FakeDesk) -> None:
+async def test_register_and_unregister_reach_the_adapter(
+    client: TestClient[web.Request, web.Application], desk: FakeDesk
+) -> None:
     assert await post(client, "register", json.dumps({"webhookUrl": "https://hook/1"})) == (200, {})
     assert desk.subscriptions == {"bot_01JTEST000000000000000000000": "https://hook/1"}
     assert await post(client, "unregister", json.dumps({"webhookUrl": "https://hook/1"})) == (200, {})
     assert desk.subscriptions == {}
 
 
-async def test_register_without_webhook_url_names_it(client: TestClient) -> None:
+async def test_register_without_webhook_url_names_it(client: TestClient[web.Request, web.Application]) -> None:
     status, body = await post(client, "register", "{}")
     assert_error(status, body, 400, "InvalidPayload", "body.webhookUrl")
 
 
 async def test_unexpected_error_is_the_generic_500(
-    client: TestClient, desk: FakeDesk, fake_botpress: FakeBotpress
+    client: TestClient[web.Request, web.Application], desk: FakeDesk, fake_botpress: FakeBotpress
 ) -> None:
     desk.fail_next_send = ZeroDivisionError("boom")
     from tests.integration.hitl.test_flow import start_session
@@ -185,7 +204,9 @@ async def test_unexpected_error_is_the_generic_500(
     assert "boom" not in payload["message"]
 
 
-async def test_invalid_utf8_body_is_invalid_payload_not_a_crash(client: TestClient) -> None:
+async def test_invalid_utf8_body_is_invalid_payload_not_a_crash(
+    client: TestClient[web.Request, web.Application],
+) -> None:
     headers = runtime_headers("action_triggered", FAKE_CONFIG)
     response = await client.post("/", data=b'{"type": "\xff\xfe"', headers=headers)
     body = json.loads(await response.text())

@@ -20,7 +20,7 @@ ACTIVATION = "source .venv/bin/activate"
 
 def _subcommands() -> set[str]:
     action = next(a for a in build_parser()._actions if a.dest == "command")
-    return set(action.choices or ())  # type: ignore[arg-type]
+    return set(action.choices or ())
 
 
 def _argv(snippet: str) -> list[str] | None:

@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from integration.cli import build_parser, main, package_version
+from integration.cli import build_parser, main
+from integration.serving import package_version
 from integration.settings import Settings
 from tests.live import HOST
 
@@ -136,7 +137,8 @@ def test_version_flag(capsys: pytest.CaptureFixture[str]) -> None:
 @pytest.mark.parametrize("command", ["serve", "sandbox"])
 def test_help_documents_each_flag_with_its_default_and_variable(command: str) -> None:
     subcommands = next(a for a in build_parser()._actions if a.dest == "command")
-    parser = subcommands.choices[command]  # type: ignore[index]
+    assert isinstance(subcommands.choices, dict)
+    parser = subcommands.choices[command]
     flags = [action for action in parser._actions if action.dest != "help"]
     assert flags
     for action in flags:

@@ -15,7 +15,7 @@ import pytest
 from integration.sandbox.bot import WELCOME, WELCOME_BACK
 from integration.sandbox.plugin_config import DEFAULT_TEXTS
 from tests.browser import chromium, require_chromium
-from tests.sandbox.test_handoff_flow import Running, _start
+from tests.sandbox.test_handoff_flow import Running, _sent_texts, _start
 
 pytestmark = pytest.mark.browser
 
@@ -64,5 +64,5 @@ async def test_a_user_hands_off_sees_the_agent_live_and_gets_the_bot_back(runnin
     await running.desk_event(kind="close", session=ticket, key="x1")
     await _see(page, "bot", WELCOME_BACK)
 
-    assert [m.message.text for m in running.desk.sent] == ["where is my parcel?"]
+    assert _sent_texts(running.desk) == ["where is my parcel?"]
     assert await page.locator("#messages li[data-from='agent'] .who").first.inner_text() == "Bob"

@@ -66,6 +66,7 @@ def _plugin_continues_only_once_the_outcome_left(
     call_action = sandbox.runtime.call_action
 
     async def outcome_left() -> bool:
+        assert service.outbox is not None
         return not await service.outbox.pending() or HELD in caplog.text
 
     async def slow_start(action: str, action_input: dict[str, Any]) -> dict[str, Any]:

@@ -13,16 +13,9 @@ import httpx
 import pytest
 
 from external_adapters.inbox import InboxService
+from external_adapters.inbox.demo import DEMO_EMAIL, DEMO_NAME, ensure_demo_agent, sandbox_groups
 from integration.app_keys import ADAPTER_BACKENDS
-from integration.sandbox import SANDBOX, Sandbox
-from integration.sandbox.demo_agent import (
-    DEMO_EMAIL,
-    DEMO_NAME,
-    ensure_demo_agent,
-    hands_off_to_inbox,
-    reset_prefix,
-    sandbox_groups,
-)
+from integration.sandbox import SANDBOX, Sandbox, handoff_adapter, reset_prefix
 from integration.sandbox.plugin_config import DEFAULT_TEXTS
 from integration.settings import Settings
 from tests.external_adapters.inbox.conftest import cheap_password_hashes, make_options
@@ -102,18 +95,16 @@ async def test_a_configured_admin_means_no_demo_agent(open_inbox: OpenInbox) -> 
 @pytest.mark.parametrize(
     ("values", "expected"),
     [
-        ({}, True),
-        ({"sandbox_configuration": {"adapter": "inbox", "language": "fr"}}, True),
-        ({"sandbox": False}, False),
-        ({"console": False}, False),
-        ({"adapter": "zendesk"}, False),
-        ({"sandbox_configuration": {"adapter": "zendesk"}}, False),
+        ({}, "inbox"),
+        ({"sandbox_configuration": {"adapter": "inbox", "language": "fr"}}, "inbox"),
+        ({"adapter": "zendesk"}, "zendesk"),
+        ({"sandbox_configuration": {"adapter": "zendesk"}}, "zendesk"),
     ],
 )
-def test_only_a_sandbox_that_hands_off_to_the_inbox_with_its_console_wants_one(
-    values: dict[str, Any], expected: bool
+def test_the_demo_hook_asked_is_that_of_the_adapter_the_sandbox_hands_off_to(
+    values: dict[str, Any], expected: str
 ) -> None:
-    assert hands_off_to_inbox(Settings(**values)) is expected
+    assert handoff_adapter(Settings(**values)) == expected
 
 
 def test_the_demo_agent_joins_the_groups_sandbox_sessions_carry() -> None:

@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
+from bp_modules.hitl import HitlText
 from external_adapters import register_adapter
 from integration.app_keys import ADAPTER_BACKENDS
 from integration.sandbox import SANDBOX, Sandbox
@@ -94,6 +95,15 @@ async def _session(running: Running, name: str = "Ann") -> dict[str, str]:
     return {"userId": started["userId"], "conversationId": started["conversationId"]}
 
 
+def _sent_texts(desk: FakeDesk) -> list[str]:
+    """The text of every message delivered to the desk; each one must be a text message."""
+    texts = []
+    for sent in desk.sent:
+        assert isinstance(sent.message, HitlText)
+        texts.append(sent.message.text)
+    return texts
+
+
 async def test_register_subscribes_the_desk_to_this_bots_webhook_url(running: Running) -> None:
     url = running.desk.subscriptions[running.sandbox.botpress.identity.bot_id]
     assert url.endswith(f"/webhook/{running.sandbox.botpress.identity.webhook_id}")
@@ -108,9 +118,9 @@ async def test_complete_handoff_agent_joins_replies_and_closes(running: Running)
     assert [(m.source.type, m.payload.text) for m in opened.transcript.messages][:2] == [
         ("user", "hello"),
         ("bot", WELCOME),
-    ]  # type: ignore[union-attr]
+    ]
     await running.chat(session, "my parcel is late")
-    assert [m.message.text for m in running.desk.sent] == ["my parcel is late"]
+    assert _sent_texts(running.desk) == ["my parcel is late"]
 
     assert (await running.desk_event(kind="assign", session=ticket, agentName="Bob", key="a1")).status_code == 200
     await running.desk_event(kind="reply", session=ticket, text="Hi Ann, checking", message="c1", key="r1")
@@ -138,7 +148,7 @@ async def test_the_user_ends_the_session_with_the_close_command(running: Running
     await running.chat(session, "/human")
     ticket = running.ticket()
     await running.chat(session, "  /END ")
-    texts = [m.message.text for m in running.desk.sent]
+    texts = _sent_texts(running.desk)
     assert texts == [DEFAULT_TEXTS["on_user_hitl_cancelled_message"]]
     assert running.desk.sessions[ticket]["status"] == "closed"
     transcript = await running.transcript(session)
@@ -199,7 +209,7 @@ async def test_assignment_timeout_closes_the_ticket_and_the_bot_takes_over(confi
     plugin._clock = lambda: started + 3600
     await plugin.assignment_timeout(session["conversationId"], downstream, started)
     assert configured.desk.sessions[ticket]["status"] == "closed"
-    assert [m.message.text for m in configured.desk.sent] == [DEFAULT_TEXTS["on_user_hitl_cancelled_message"]]
+    assert _sent_texts(configured.desk) == [DEFAULT_TEXTS["on_user_hitl_cancelled_message"]]
     assert (await configured.transcript(session))[-2:] == [("bot", "Nobody came, sorry."), ("bot", WELCOME_BACK)]
 
 
@@ -213,7 +223,7 @@ async def test_a_second_handoff_reuses_the_linked_user_and_sends_the_history(run
     assert running.desk.calls.count("create_user") == 1
     (second,) = set(running.desk.sessions) - {first}
     history = running.desk.sessions[second]["request"].transcript.messages
-    texts = [(m.source.type, m.payload.text) for m in history]  # type: ignore[union-attr]
+    texts = [(m.source.type, m.payload.text) for m in history]
     # As in Botpress, the history is taken after the handoff message, so it ends with it.
     assert texts[-2:] == [("user", "human again"), ("bot", DEFAULT_TEXTS["on_hitl_handoff_message"])]
     assert len(texts) == 6
@@ -258,12 +268,12 @@ async def test_a_second_and_a_third_handoff_in_one_chat_each_get_a_new_conversat
         tickets.append(await _round(running, session, n, set(tickets)))
     conversations = [running.desk.sessions[ticket]["conversation"] for ticket in tickets]
     assert len(set(conversations)) == 3 and None not in conversations
-    assert [m.message.text for m in running.desk.sent] == ["user says 1", "user says 2", "user says 3"]
+    assert _sent_texts(running.desk) == ["user says 1", "user says 2", "user says 3"]
     assert [m.external_session_id for m in running.desk.sent] == tickets
     transcript = await running.transcript(session)
     assert [text for who, text in transcript if who == "agent"] == ["agent says 1", "agent says 2", "agent says 3"]
     third = running.desk.sessions[tickets[2]]["request"].transcript.messages
-    relayed = [m.payload.text for m in third if m.source.type == "bot"]  # type: ignore[union-attr]
+    relayed = [m.payload.text for m in third if m.source.type == "bot"]
     assert {"agent says 1", "agent says 2"} <= set(relayed)
 
 
@@ -283,4 +293,4 @@ async def test_an_agent_message_is_relayed_as_the_plugin_relays_it_and_comes_bac
     await running.chat(session, "human again")
     (second,) = set(running.desk.sessions) - {first}
     history = running.desk.sessions[second]["request"].transcript.messages
-    assert ("bot", "Hi") in [(m.source.type, m.payload.text) for m in history]  # type: ignore[union-attr]
+    assert ("bot", "Hi") in [(m.source.type, m.payload.text) for m in history]

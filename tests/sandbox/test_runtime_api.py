@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 import pytest
 
+from integration.sandbox.ids import now_millis
 from integration.sandbox.runtime_api import states as states_module
 from tests.sandbox.conftest import IDENTITY, INTEGRATION_HEADERS, contract_client, created, error, ok
 
 pytestmark = pytest.mark.e2e
 
 
-async def _conversation(api: httpx.AsyncClient, ticket: str, channel: str = "hitl") -> dict[str, object]:
+async def _conversation(api: httpx.AsyncClient, ticket: str, channel: str = "hitl") -> dict[str, Any]:
     return created(
         await api.post("/v1/chat/conversations", json={"channel": channel, "tags": {"id": ticket}}), "conversation"
     )
@@ -155,7 +158,7 @@ async def test_messages_created_by_the_integration_are_incoming_and_ack_sets_tag
 async def test_messages_written_with_bot_identity_are_outgoing(api_base_url: str, api: httpx.AsyncClient) -> None:
     conversation = await _conversation(api, "T-1")
     headers = {"authorization": "Bearer sandbox", "x-bot-id": IDENTITY.bot_id}
-    async with contract_client(api_base_url, **headers) as bot:
+    async with contract_client(api_base_url, check_requests=True, **headers) as bot:
         body = {
             "conversationId": conversation["id"],
             "userId": IDENTITY.bot_user_id,
@@ -270,7 +273,7 @@ async def test_state_expiry_is_honoured(
     state = ok(await api.post(path, json={"payload": {"hitlActive": True}, "expiry": 60_000}), "state")
     assert state["conversationId"] == conversation["id"]
     assert ok(await api.get(path), "state")["payload"] == {"hitlActive": True}
-    later = states_module.now_millis() + 60_001
+    later = now_millis() + 60_001
     monkeypatch.setattr(states_module, "now_millis", lambda: later)
     error(await raw_api.get(path), 404, "ResourceNotFound")
 

@@ -21,8 +21,8 @@ from typing import Any
 import httpx
 import pytest
 
+from external_adapters.inbox.demo import DEMO_EMAIL, DEMO_NAME
 from integration.sandbox.bot import WELCOME, WELCOME_BACK
-from integration.sandbox.demo_agent import DEMO_EMAIL, DEMO_NAME
 from integration.sandbox.plugin_config import DEFAULT_TEXTS
 from tests.browser import chromium, require_chromium
 from tests.live import free_port

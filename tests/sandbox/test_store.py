@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from integration.sandbox.assembly import SandboxOptions, start_sandbox
-from integration.sandbox.store import MemoryStore, SqliteStore, Store
+from integration.sandbox.store import MemoryStore, Record, SqliteStore, Store
 
 
 async def _exercise(store: Store) -> None:
@@ -33,7 +33,7 @@ async def test_store_semantics(kind: str, tmp_path: Path) -> None:
 
 async def test_memory_store_hands_out_copies() -> None:
     store = MemoryStore()
-    record = {"id": "a", "tags": {}}
+    record: Record = {"id": "a", "tags": {}}
     await store.put("user", "a", record)
     record["tags"]["x"] = "1"
     fetched = await store.get("user", "a")

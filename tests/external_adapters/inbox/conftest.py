@@ -67,7 +67,7 @@ async def opened(clock: Clock) -> AsyncIterator[Callable[[Path], Awaitable[Inbox
 @pytest.fixture
 async def service(tmp_path: Path, clock: Clock) -> AsyncIterator[InboxService]:
     svc = await InboxService.open(tmp_path / "inbox", make_options(), clock)
-    await svc.subscribe("bot_1", "intver_1", "wh_1", "http://hooks.test/wh_1")
+    await svc.intake.subscribe("bot_1", "intver_1", "wh_1", "http://hooks.test/wh_1")
     yield svc
     await svc.store.close()
 
@@ -95,8 +95,10 @@ async def open_session(
     **options: Any,
 ) -> str:
     """A session for a contact, opened with the given card options."""
-    contact_id = await service.upsert_contact(ContactInfo(bp_user_id=f"user_{email}", name="Jane Doe", email=email))
-    return await service.open_session(
+    contact_id = await service.intake.upsert_contact(
+        ContactInfo(bp_user_id=f"user_{email}", name="Jane Doe", email=email)
+    )
+    return await service.intake.open_session(
         NewSession(
             installation_id=INSTALLATION,
             contact_id=contact_id,

@@ -59,7 +59,7 @@ class InboxHarness:
 
     async def agent_reply(self, external_session_id: str, text: str) -> WebhookRequest:
         await self._claimed(external_session_id)
-        await self.service.reply(self.agent, external_session_id, text)
+        await self.service.actions.reply(self.agent, external_session_id, text)
         return await self.last(external_session_id, "agent_message")
 
     async def assign(self, external_session_id: str) -> WebhookRequest:
@@ -67,7 +67,7 @@ class InboxHarness:
         return await self.last(external_session_id, "agent_assigned")
 
     async def close(self, external_session_id: str) -> WebhookRequest:
-        await self.service.resolve(self.agent, external_session_id)
+        await self.service.actions.resolve(self.agent, external_session_id)
         return await self.last(external_session_id, "session_closed")
 
     def tamper(self, request: WebhookRequest) -> WebhookRequest:
@@ -76,9 +76,9 @@ class InboxHarness:
         return request.model_copy(update={"headers": headers})
 
     async def _claimed(self, session_id: str) -> None:
-        detail = await self.service.detail(self.agent, session_id)
+        detail = await self.service.queries.detail(self.agent, session_id)
         if detail["session"]["state"] == SessionState.NEEDS_ACTION.value:
-            await self.service.claim(self.agent, session_id)
+            await self.service.actions.claim(self.agent, session_id)
 
     async def last(self, session_id: str, event_type: str) -> WebhookRequest:
         """The webhook the outbox would POST for the session's latest event of this type."""
@@ -91,7 +91,7 @@ class InboxHarness:
 
 async def signed_request(service: InboxService, event_id: str, body: str, timestamp: int) -> WebhookRequest:
     """An outbox body as Botpress relays it to ``webhook_received``."""
-    installation = await service.installation(INSTALLATION.bot_id, INSTALLATION.integration_id)
+    installation = await service.intake.installation(INSTALLATION.bot_id, INSTALLATION.integration_id)
     assert installation is not None
     headers = signed_headers(installation.secret, timestamp, body, event_id)
     return WebhookRequest(method="POST", path="/", headers=headers, body=body)

@@ -15,11 +15,11 @@ async def test_reply_requires_the_session_to_be_yours(service: InboxService) -> 
     alice, bob = await add_agent(service, "alice"), await add_agent(service, "bob")
     session_id = await open_session(service)
     with pytest.raises(Conflict, match="claim it first"):
-        await service.reply(alice, session_id, "hi")
-    await service.claim(alice, session_id)
+        await service.actions.reply(alice, session_id, "hi")
+    await service.actions.claim(alice, session_id)
     with pytest.raises(Forbidden):
-        await service.reply(bob, session_id, "hi")
-    message = await service.reply(alice, session_id, "  Hello Jane  ")
+        await service.actions.reply(bob, session_id, "hi")
+    message = await service.actions.reply(alice, session_id, "  Hello Jane  ")
     assert message.text == "Hello Jane" and message.direction == "agent"
     last = (await events(service, session_id))[-1]
     assert last["type"] == "agent_message" and last["messageId"] == message.id
@@ -29,57 +29,57 @@ async def test_reply_requires_the_session_to_be_yours(service: InboxService) -> 
 async def test_transfer_reassigns_and_tells_the_user(service: InboxService) -> None:
     alice, bob = await add_agent(service, "alice"), await add_agent(service, "bob", groups=("x",))
     session_id = await open_session(service)
-    await service.claim(alice, session_id)
-    session = await service.transfer(alice, session_id, "bob@example.com")
+    await service.actions.claim(alice, session_id)
+    session = await service.actions.transfer(alice, session_id, "bob@example.com")
     assert session.assigned_agent_id == bob.id
     tail = (await events(service, session_id))[-2:]
     assert tail[0]["type"] == "agent_assigned" and tail[0]["agent"]["id"] == bob.id
     assert tail[1]["message"]["payload"]["text"] == "You are being transferred to Bob."
     with pytest.raises(InvalidInput):
-        await service.transfer(bob, session_id, "nobody@example.com")
+        await service.actions.transfer(bob, session_id, "nobody@example.com")
 
 
 async def test_resolve_closes_and_tells_botpress_once(service: InboxService) -> None:
     alice = await add_agent(service, "alice")
     session_id = await open_session(service)
-    await service.claim(alice, session_id)
-    assert (await service.resolve(alice, session_id)).state is SessionState.CLOSED
-    await service.resolve(alice, session_id)
+    await service.actions.claim(alice, session_id)
+    assert (await service.actions.resolve(alice, session_id)).state is SessionState.CLOSED
+    await service.actions.resolve(alice, session_id)
     closed = [e for e in await events(service, session_id) if e["type"] == "session_closed"]
     assert [e["reason"] for e in closed] == ["resolved"]
 
 
 async def test_stop_from_the_bot_closes_without_an_event(service: InboxService) -> None:
     session_id = await open_session(service)
-    await service.close_by_bot(session_id)
-    await service.close_by_bot(session_id)
-    await service.close_by_bot("ses_missing")
-    assert (await service.all_sessions())[0].close_reason == "stopped by bot"
+    await service.intake.close_by_bot(session_id)
+    await service.intake.close_by_bot(session_id)
+    await service.intake.close_by_bot("ses_missing")
+    assert (await service.queries.all_sessions())[0].close_reason == "stopped by bot"
     assert await events(service, session_id) == []
 
 
 async def test_labels_come_from_the_configured_list(service: InboxService) -> None:
     alice = await add_agent(service, "alice")
     session_id = await open_session(service)
-    assert (await service.set_labels(alice, session_id, ["urgent", "billing"])).labels == ["billing", "urgent"]
+    assert (await service.actions.set_labels(alice, session_id, ["urgent", "billing"])).labels == ["billing", "urgent"]
     with pytest.raises(InvalidInput, match="not configured: made-up"):
-        await service.set_labels(alice, session_id, ["made-up"])
-    assert [i.session.id for i in await service.queue(alice, QueueFilter(label="urgent"))] == [session_id]
+        await service.actions.set_labels(alice, session_id, ["made-up"])
+    assert [i.session.id for i in await service.queries.queue(alice, QueueFilter(label="urgent"))] == [session_id]
 
 
 async def test_notes_stay_with_the_contact_across_sessions(service: InboxService) -> None:
     alice = await add_agent(service, "alice")
     first = await open_session(service, "k1")
-    contact_id = (await service.detail(alice, first))["contact"]["id"]
-    await service.add_note(alice, contact_id, "Prefers e-mail; card 4111 1111 1111 1111")
+    contact_id = (await service.queries.detail(alice, first))["contact"]["id"]
+    await service.actions.add_note(alice, contact_id, "Prefers e-mail; card 4111 1111 1111 1111")
     second = await open_session(service, "k2")
-    notes = (await service.detail(alice, second))["notes"]
+    notes = (await service.queries.detail(alice, second))["notes"]
     assert [(n["agent_name"], n["text"]) for n in notes] == [("Alice", "Prefers e-mail; card [card number redacted]")]
 
 
 async def test_templates_are_filled_in(service: InboxService) -> None:
     alice = await add_agent(service, "alice")
-    assert service.templates(alice, "Jane") == [
+    assert service.queries.templates(alice, "Jane") == [
         {"shortcut": "hello", "title": "hello", "text": "Hello Jane, I am Alice."}
     ]
 
@@ -87,12 +87,12 @@ async def test_templates_are_filled_in(service: InboxService) -> None:
 async def test_outbound_goes_to_the_last_linked_conversation(service: InboxService) -> None:
     alice = await add_agent(service, "alice")
     old = await open_session(service, "k1")
-    contact_id = (await service.detail(alice, old))["contact"]["id"]
+    contact_id = (await service.queries.detail(alice, old))["contact"]["id"]
     with pytest.raises(Conflict, match="no conversation"):
-        await service.outbound(alice, contact_id, "Hi again")
-    await service.link(old, "conv_old")
-    await service.resolve(alice, old)
-    message = await service.outbound(alice, contact_id, "Your order shipped")
+        await service.actions.outbound(alice, contact_id, "Hi again")
+    await service.intake.link(old, "conv_old")
+    await service.actions.resolve(alice, old)
+    message = await service.actions.outbound(alice, contact_id, "Your order shipped")
     assert message.session_id == old
     last = (await events(service, old))[-1]
     assert last["outbound"] is True and last["message"]["payload"]["text"] == "Your order shipped"
@@ -101,35 +101,35 @@ async def test_outbound_goes_to_the_last_linked_conversation(service: InboxServi
 async def test_paused_sessions_hold_agent_messages_until_unpaused(service: InboxService) -> None:
     alice = await add_agent(service, "alice")
     session_id = await open_session(service)
-    await service.claim(alice, session_id)
+    await service.actions.claim(alice, session_id)
     before = len(await events(service, session_id))
-    assert (await service.set_paused(session_id, True)).paused
-    held = await service.reply(alice, session_id, "held back")
+    assert (await service.actions.set_paused(session_id, True)).paused
+    held = await service.actions.reply(alice, session_id, "held back")
     assert held.held and len(await events(service, session_id)) == before
-    await service.set_paused(session_id, False)
+    await service.actions.set_paused(session_id, False)
     last = (await events(service, session_id))[-1]
     assert last["messageId"] == held.id and last["message"]["payload"]["text"] == "held back"
-    detail = await service.detail(alice, session_id)
+    detail = await service.queries.detail(alice, session_id)
     assert not detail["messages"][-1]["held"]
 
 
 async def test_saved_views(service: InboxService) -> None:
     alice = await add_agent(service, "alice")
-    view = await service.save_view(alice, "Urgent", {"label": "urgent", "bogus": "x"})
+    view = await service.queries.save_view(alice, "Urgent", {"label": "urgent", "bogus": "x"})
     assert view.filters == {"label": "urgent"}
-    assert [v.name for v in await service.views(alice)] == ["Urgent"]
-    await service.delete_view(alice, view.id)
-    assert await service.views(alice) == []
+    assert [v.name for v in await service.queries.views(alice)] == ["Urgent"]
+    await service.queries.delete_view(alice, view.id)
+    assert await service.queries.views(alice) == []
 
 
 async def test_status_changes_are_validated(service: InboxService) -> None:
     alice = await add_agent(service, "alice")
-    assert (await service.set_status(alice, "busy")).status == "busy"
+    assert (await service.actions.set_status(alice, "busy")).status == "busy"
     with pytest.raises(InvalidInput, match="status"):
-        await service.set_status(alice, "napping")
+        await service.actions.set_status(alice, "napping")
 
 
 async def test_export_contains_the_redacted_transcript(service: InboxService) -> None:
     session_id = await open_session(service, transcript=(("user", "text", {"text": "card 4111111111111111"}),))
-    exported = await service.export(session_id)
+    exported = await service.queries.export(session_id)
     assert "[transcript] user: card [card number redacted]" in exported["text"]

@@ -76,7 +76,7 @@ async def test_open_session_stores_the_redacted_history_and_finds_the_contact(
         ExternalUserRequest(bp_user_id="user_1", name="Jane", email="jane@example.com")
     )
     session_id = await adapter.open_session(_open({"contactPhone": "+15550100"}))
-    detail = await service.detail(agent, session_id)
+    detail = await service.queries.detail(agent, session_id)
     assert detail["contact"]["id"] == contact_id and detail["contact"]["phone"] == "+15550100"
     assert detail["session"]["rule_tags"] == ["support"]
     texts = [(m["direction"], m["payload"]["source"], m["text"]) for m in detail["messages"]]

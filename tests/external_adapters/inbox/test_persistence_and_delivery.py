@@ -65,23 +65,23 @@ async def test_a_failed_commit_rolls_back_and_the_next_write_succeeds(tmp_path: 
 
 async def test_everything_survives_a_restart(tmp_path: Path, opened: Opener) -> None:
     first = await opened(tmp_path)
-    await first.subscribe("bot_1", "intver_1", "wh_1", HOOK)
+    await first.intake.subscribe("bot_1", "intver_1", "wh_1", HOOK)
     alice = await add_agent(first, "alice")
     session_id = await open_session(first)
-    await first.claim(alice, session_id)
-    await first.add_user_message(session_id, "msg_1", "text", {"text": "still there?"})
-    contact_id = (await first.detail(alice, session_id))["contact"]["id"]
-    await first.add_note(alice, contact_id, "VIP")
+    await first.actions.claim(alice, session_id)
+    await first.intake.add_user_message(session_id, "msg_1", "text", {"text": "still there?"})
+    contact_id = (await first.queries.detail(alice, session_id))["contact"]["id"]
+    await first.actions.add_note(alice, contact_id, "VIP")
     token = await first.agents.issue_token(alice.id)
     await first.store.close()
 
     second = await opened(tmp_path)
-    detail = await second.detail(alice, session_id)
+    detail = await second.queries.detail(alice, session_id)
     assert detail["session"]["state"] == SessionState.ASSIGNED.value
     assert [m["text"] for m in detail["messages"]][-1] == "still there?"
     assert [n["text"] for n in detail["notes"]] == ["VIP"]
     assert (await second.agents.from_token(token)) == alice
-    installation = await second.installation("bot_1", "intver_1")
+    installation = await second.intake.installation("bot_1", "intver_1")
     assert installation is not None and installation.webhook_url == HOOK
     assert len(await second.store.fetch_all("SELECT * FROM outbox WHERE delivered_at IS NULL")) == 2
     assert len(await second.agents.all()) == 2  # the admin was not created twice
@@ -92,8 +92,8 @@ async def test_outbox_signs_retries_with_backoff_and_delivers(service: InboxServ
     route = respx.post(HOOK).mock(side_effect=[httpx.Response(502), httpx.Response(503), httpx.Response(200)])
     alice = await add_agent(service, "alice")
     session_id = await open_session(service)
-    await service.link(session_id, "conv_1")
-    await service.claim(alice, session_id)
+    await service.intake.link(session_id, "conv_1")
+    await service.actions.claim(alice, session_id)
     async with httpx.AsyncClient() as http:
         outbox = service.attach_outbox(http)
         assert await outbox.deliver_due() == 0  # 502 is retried at once and gets 503
@@ -106,7 +106,9 @@ async def test_outbox_signs_retries_with_backoff_and_delivers(service: InboxServ
         respx.post(HOOK).mock(return_value=httpx.Response(200))
         assert await outbox.deliver_due() == 1  # the assignment message waited behind the assignment
     sent = respx.calls.last.request
-    secret = (await service.installation("bot_1", "intver_1")).secret  # type: ignore[union-attr]
+    installation = await service.intake.installation("bot_1", "intver_1")
+    assert installation is not None
+    secret = installation.secret
     assert check(secret, dict(sent.headers), sent.content.decode(), clock.now, 300) is None
     assert json.loads(sent.content)["type"] == "agent_message"
     assert await outbox.pending() == []
@@ -126,7 +128,7 @@ async def test_one_slow_delivery_does_not_hold_up_other_sessions(service: InboxS
 
     respx.post(HOOK).mock(side_effect=receive)
     for key, conversation in (("k1", "conv_1"), ("k2", "conv_2")):
-        await service.link(await open_session(service, key, ruleTags=["nobody"]), conversation)
+        await service.intake.link(await open_session(service, key, ruleTags=["nobody"]), conversation)
     async with httpx.AsyncClient() as http:
         assert await service.attach_outbox(http).deliver_due() == 2  # each session's oldest event
 
@@ -136,15 +138,15 @@ async def test_events_wait_for_the_link_and_for_a_webhook_url(service: InboxServ
     route = respx.post(HOOK).mock(return_value=httpx.Response(200))
     alice = await add_agent(service, "alice")
     session_id = await open_session(service)
-    await service.claim(alice, session_id)
+    await service.actions.claim(alice, session_id)
     async with httpx.AsyncClient() as http:
         outbox = service.attach_outbox(http)
         assert await outbox.deliver_due() == 0 and route.call_count == 0
-        await service.unsubscribe("bot_1", "intver_1")
-        await service.link(session_id, "conv_1")
+        await service.intake.unsubscribe("bot_1", "intver_1")
+        await service.intake.link(session_id, "conv_1")
         assert await outbox.deliver_due() == 0
         assert (await outbox.pending())[0]["last_error"].startswith("installation has no webhook URL")
-        await service.subscribe("bot_1", "intver_1", "wh_1", HOOK)
+        await service.intake.subscribe("bot_1", "intver_1", "wh_1", HOOK)
         clock.advance(3600)
         assert await outbox.deliver_due() == 1 and await outbox.deliver_due() == 1
 
@@ -153,9 +155,9 @@ async def test_events_wait_for_the_link_and_for_a_webhook_url(service: InboxServ
 async def test_undelivered_events_are_sent_after_a_restart(tmp_path: Path, clock: Clock, opened: Opener) -> None:
     respx.post(HOOK).mock(return_value=httpx.Response(502))
     first = await opened(tmp_path)
-    await first.subscribe("bot_1", "intver_1", "wh_1", HOOK)
+    await first.intake.subscribe("bot_1", "intver_1", "wh_1", HOOK)
     session_id = await open_session(first, ruleTags=["nobody"])  # NO_AGENTS: message + close queued
-    await first.link(session_id, "conv_1")
+    await first.intake.link(session_id, "conv_1")
     async with httpx.AsyncClient() as http:
         assert await first.attach_outbox(http).deliver_due() == 0
     await first.store.close()
@@ -179,8 +181,8 @@ async def test_a_delivery_whose_answer_was_lost_is_repeated_with_the_same_event_
         return httpx.Response(200)
 
     session_id = await open_session(service)
-    await service.link(session_id, "conv_1")
-    await service.claim(await add_agent(service, "alice"), session_id)
+    await service.intake.link(session_id, "conv_1")
+    await service.actions.claim(await add_agent(service, "alice"), session_id)
     with respx.mock(assert_all_called=False) as router:
         router.post(HOOK).mock(side_effect=receive)
         lose_answers(router).lose("POST", "/wh_1")

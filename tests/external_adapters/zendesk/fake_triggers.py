@@ -27,16 +27,16 @@ def _condition(
         return bool(change.get("comment") and change.get("public"))
     if field_name == "current_via_id":
         via_id = "5" if change.get("via") == "api" else "0"
-        return (via_id == value) == (operator == "is")
+        return bool((via_id == value) == (operator == "is"))
     if field_name == "role":
         role = users[change["user"]]["role"].replace("-", "_")
-        return (role == value) == (operator == "is")
+        return bool((role == value) == (operator == "is"))
     if field_name == "assignee_id" and operator == "changed":
         return bool(change.get("assignee_changed"))
     if field_name == "status" and operator == "changed":
         return bool(change.get("status_changed"))
     if field_name == "status":
-        return (ticket["status"] == value) == (operator == "is")
+        return bool((ticket["status"] == value) == (operator == "is"))
     if field_name == "current_tags" and operator == "includes":
         return all(tag in ticket.get("tags", []) for tag in str(value).split())
     raise AssertionError(f"the fake does not know the trigger condition {c}")

@@ -15,6 +15,7 @@ import respx
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
+from external_adapters.zendesk import ZendeskRuntime
 from integration.app import create_app
 from integration.app_keys import ADAPTER_BACKENDS
 from tests import conftest as shared
@@ -66,33 +67,37 @@ async def client(
     fake_botpress: FakeBotpress,
     fake_zendesk: FakeZendesk,
     media_host: respx.MockRouter,
-) -> TestClient:
+) -> TestClient[web.Request, web.Application]:
     app: web.Application = create_app(shared.test_settings(tmp_path, adapter="zendesk"))
-    test_client: TestClient = await aiohttp_client(app)
-    test_client.app[ADAPTER_BACKENDS]["zendesk"].sleep = RecordedSleeps()  # type: ignore[union-attr]
-    test_client.app[ADAPTER_BACKENDS]["zendesk"].resolve = fixed_dns  # type: ignore[union-attr]
+    test_client: TestClient[web.Request, web.Application] = await aiohttp_client(app)
+    backend = test_client.app[ADAPTER_BACKENDS]["zendesk"]
+    assert isinstance(backend, ZendeskRuntime)
+    backend.sleep = RecordedSleeps()
+    backend.resolve = fixed_dns
     return test_client
 
 
-async def call(client: TestClient, operation: str, body: Any) -> tuple[int, Any]:
+async def call(client: TestClient[web.Request, web.Application], operation: str, body: Any) -> tuple[int, Any]:
     data = body if isinstance(body, str) else json.dumps(body)
     response = await client.post("/", data=data, headers=runtime_headers(operation, ZENDESK_CONFIG))
     text = await response.text()
     return response.status, json.loads(text) if text else None
 
 
-async def action(client: TestClient, name: str, action_input: Any) -> Any:
+async def action(client: TestClient[web.Request, web.Application], name: str, action_input: Any) -> Any:
     status, body = await call(client, "action_triggered", action_body(name, action_input))
     assert status == 200, body
     return body["output"]
 
 
-async def webhook(client: TestClient, request: Any) -> None:
+async def webhook(client: TestClient[web.Request, web.Application], request: Any) -> None:
     status, body = await call(client, "webhook_received", webhook_body(request.model_dump()))
     assert status == 200, body
 
 
-async def test_the_whole_hitl_flow(client: TestClient, fake_botpress: FakeBotpress, fake_zendesk: FakeZendesk) -> None:
+async def test_the_whole_hitl_flow(
+    client: TestClient[web.Request, web.Application], fake_botpress: FakeBotpress, fake_zendesk: FakeZendesk
+) -> None:
     # 1. register
     assert (await call(client, "register", {"webhookUrl": WEBHOOK_URL}))[0] == 200
     assert len(fake_zendesk.webhooks) == 1 and len(fake_zendesk.triggers) == 3
@@ -177,7 +182,7 @@ async def test_the_whole_hitl_flow(client: TestClient, fake_botpress: FakeBotpre
 
 
 async def test_stop_hitl_on_an_open_ticket_sets_the_close_status(
-    client: TestClient, fake_botpress: FakeBotpress, fake_zendesk: FakeZendesk
+    client: TestClient[web.Request, web.Application], fake_botpress: FakeBotpress, fake_zendesk: FakeZendesk
 ) -> None:
     assert (await call(client, "register", {"webhookUrl": WEBHOOK_URL}))[0] == 200
     bp_user_id = (await action(client, "createUser", {"name": "Jane Doe", "email": "jane@example.com"}))["userId"]

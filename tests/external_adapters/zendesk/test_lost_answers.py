@@ -96,7 +96,7 @@ async def test_a_webhook_and_triggers_whose_answers_were_lost_are_found_not_crea
     assert len(lost.lost) == 4
     (webhook_id,) = fake_zendesk.webhooks
     assert len(fake_zendesk.triggers) == 3
-    state = built.state.items[STATE_NAME]
+    state: dict[str, Any] = built.state.items[STATE_NAME]
     assert state["webhook_id"] == webhook_id
     assert sorted(state["trigger_ids"]) == sorted(fake_zendesk.triggers)
 
@@ -203,7 +203,7 @@ async def test_a_leftover_trigger_of_another_webhook_is_not_taken_for_a_lost_one
 
     await built.adapter.subscribe(WEBHOOK_URL)
 
-    state = built.state.items[STATE_NAME]
+    state: dict[str, Any] = built.state.items[STATE_NAME]
     assert len(state["trigger_ids"]) == 3 and not leftovers & set(state["trigger_ids"])
     for trigger_id in state["trigger_ids"]:
         assert fake_zendesk.triggers[trigger_id]["actions"][0]["value"][0] == state["webhook_id"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 from tests.fake_botpress import FakeBotpress
@@ -12,7 +13,9 @@ from .test_e2e import WEBHOOK_URL, action, call, client, webhook
 __all__ = ["client"]  # the fixture, shared with the end-to-end scenario
 
 
-async def _started(client: TestClient, fake_botpress: FakeBotpress) -> tuple[dict[str, object], str]:
+async def _started(
+    client: TestClient[web.Request, web.Application], fake_botpress: FakeBotpress
+) -> tuple[dict[str, object], str]:
     """Register, link Jane, and start a handoff with an empty history; returns the input and the conversation."""
     assert (await call(client, "register", {"webhookUrl": WEBHOOK_URL}))[0] == 200
     bp_user_id = (await action(client, "createUser", {"name": "Jane Doe", "email": "jane@example.com"}))["userId"]
@@ -25,7 +28,7 @@ def _ticket_of(fake_botpress: FakeBotpress, conversation_id: str) -> int:
 
 
 async def test_same_input_after_the_agent_solved_the_ticket_opens_a_new_ticket(
-    client: TestClient, fake_botpress: FakeBotpress, fake_zendesk: FakeZendesk
+    client: TestClient[web.Request, web.Application], fake_botpress: FakeBotpress, fake_zendesk: FakeZendesk
 ) -> None:
     start, first = await _started(client, fake_botpress)
     for delivery in fake_zendesk.set_status(_ticket_of(fake_botpress, first), "solved"):
@@ -38,7 +41,7 @@ async def test_same_input_after_the_agent_solved_the_ticket_opens_a_new_ticket(
 
 
 async def test_same_input_after_stop_hitl_opens_a_new_ticket_even_when_the_record_expired(
-    client: TestClient, fake_botpress: FakeBotpress, fake_zendesk: FakeZendesk
+    client: TestClient[web.Request, web.Application], fake_botpress: FakeBotpress, fake_zendesk: FakeZendesk
 ) -> None:
     start, first = await _started(client, fake_botpress)
     assert await action(client, "stopHitl", {"conversationId": first}) == {}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +48,7 @@ async def http() -> AsyncIterator[httpx.AsyncClient]:
 
 
 @pytest.fixture
-def anywhere() -> respx.MockRouter:
+def anywhere() -> Iterator[respx.MockRouter]:
     """Answers a small PNG for any GET, and records what was asked."""
     with respx.mock(assert_all_called=False) as router:
         router.get().mock(return_value=httpx.Response(200, content=b"png", headers={"content-type": "image/png"}))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 from external_adapters import register_adapter
@@ -27,7 +28,7 @@ def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.Fi
 
 @pytest.mark.parametrize("settings", [0], indirect=True)
 async def test_redelivery_guard_holds_with_author_caching_off(
-    client: TestClient, desk: FakeDesk, fake_botpress: FakeBotpress
+    client: TestClient[web.Request, web.Application], desk: FakeDesk, fake_botpress: FakeBotpress
 ) -> None:
     conversation_id, session_id = await start_session(client, fake_botpress)
     body = bot_message(
@@ -40,7 +41,7 @@ async def test_redelivery_guard_holds_with_author_caching_off(
 
 
 async def test_an_author_linked_after_a_message_is_seen_as_linked_at_once(
-    client: TestClient, desk: FakeDesk, fake_botpress: FakeBotpress
+    client: TestClient[web.Request, web.Application], desk: FakeDesk, fake_botpress: FakeBotpress
 ) -> None:
     conversation_id, session_id = await start_session(client, fake_botpress)
     end_user_id = next(iter(fake_botpress.users))

@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 import pytest
+from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 from tests.conftest import FAKE_CONFIG
@@ -25,13 +26,13 @@ HISTORY = [
 ]
 
 
-async def call(client: TestClient, operation: str, body: Any) -> tuple[int, Any]:
+async def call(client: TestClient[web.Request, web.Application], operation: str, body: Any) -> tuple[int, Any]:
     data = body if isinstance(body, str) else json.dumps(body)
     response = await client.post("/", data=data, headers=runtime_headers(operation, FAKE_CONFIG))
     return response.status, json.loads(await response.text())
 
 
-async def action(client: TestClient, name: str, action_input: Any) -> Any:
+async def action(client: TestClient[web.Request, web.Application], name: str, action_input: Any) -> Any:
     status, body = await call(client, "action_triggered", action_body(name, action_input))
     assert status == 200, body
     assert body["meta"] == {"cost": 0}
@@ -39,7 +40,7 @@ async def action(client: TestClient, name: str, action_input: Any) -> Any:
 
 
 async def start_session(
-    client: TestClient, fake_botpress: FakeBotpress, email: str = "jane@example.com"
+    client: TestClient[web.Request, web.Application], fake_botpress: FakeBotpress, email: str = "jane@example.com"
 ) -> tuple[str, str]:
     """createUser + startHitl; returns (bp conversation id, desk session id)."""
     user_id = (await action(client, "createUser", {"name": "Jane", "email": email}))["userId"]
@@ -49,7 +50,9 @@ async def start_session(
     return conversation_id, fake_botpress.conversations[conversation_id]["tags"]["id"]
 
 
-async def test_create_user_links_both_sides(client: TestClient, desk: FakeDesk, fake_botpress: FakeBotpress) -> None:
+async def test_create_user_links_both_sides(
+    client: TestClient[web.Request, web.Application], desk: FakeDesk, fake_botpress: FakeBotpress
+) -> None:
     output = await action(
         client, "createUser", {"name": "Jane", "email": "jane@example.com", "pictureUrl": "https://p/j.png"}
     )
@@ -60,7 +63,7 @@ async def test_create_user_links_both_sides(client: TestClient, desk: FakeDesk, 
 
 
 async def test_create_user_is_idempotent_per_email(
-    client: TestClient, desk: FakeDesk, fake_botpress: FakeBotpress
+    client: TestClient[web.Request, web.Application], desk: FakeDesk, fake_botpress: FakeBotpress
 ) -> None:
     first = await action(client, "createUser", {"name": "Jane", "email": "jane@example.com"})
     again = await action(client, "createUser", {"name": "Jane D.", "email": "jane@example.com"})
@@ -70,7 +73,7 @@ async def test_create_user_is_idempotent_per_email(
 
 
 async def test_start_hitl_opens_a_session_and_links_it(
-    client: TestClient, desk: FakeDesk, fake_botpress: FakeBotpress
+    client: TestClient[web.Request, web.Application], desk: FakeDesk, fake_botpress: FakeBotpress
 ) -> None:
     conversation_id, session_id = await start_session(client, fake_botpress)
     conversation = fake_botpress.conversations[conversation_id]
@@ -83,7 +86,7 @@ async def test_start_hitl_opens_a_session_and_links_it(
 
 
 async def test_retried_start_hitl_opens_one_session(
-    client: TestClient, desk: FakeDesk, fake_botpress: FakeBotpress
+    client: TestClient[web.Request, web.Application], desk: FakeDesk, fake_botpress: FakeBotpress
 ) -> None:
     user_id = (await action(client, "createUser", {"name": "Jane", "email": "jane@example.com"}))["userId"]
     request = {"userId": user_id, "title": "Refund", "messageHistory": []}
@@ -94,7 +97,7 @@ async def test_retried_start_hitl_opens_one_session(
 
 
 async def test_start_hitl_resumes_after_a_crash_between_ticket_and_conversation(
-    client: TestClient, desk: FakeDesk, fake_botpress: FakeBotpress
+    client: TestClient[web.Request, web.Application], desk: FakeDesk, fake_botpress: FakeBotpress
 ) -> None:
     user_id = (await action(client, "createUser", {"name": "Jane", "email": "jane@example.com"}))["userId"]
     request = {"userId": user_id, "title": "Refund", "messageHistory": []}
@@ -107,7 +110,7 @@ async def test_start_hitl_resumes_after_a_crash_between_ticket_and_conversation(
 
 
 async def test_a_new_start_hitl_opens_a_new_session(
-    client: TestClient, desk: FakeDesk, fake_botpress: FakeBotpress
+    client: TestClient[web.Request, web.Application], desk: FakeDesk, fake_botpress: FakeBotpress
 ) -> None:
     await start_session(client, fake_botpress)
     user_id = next(iter(fake_botpress.users))
@@ -126,7 +129,7 @@ def _relayed_history(user_id: str) -> list[dict[str, Any]]:
 
 
 async def test_start_hitl_takes_the_history_the_plugin_relays_on_a_second_handoff(
-    client: TestClient, desk: FakeDesk, fake_botpress: FakeBotpress
+    client: TestClient[web.Request, web.Application], desk: FakeDesk, fake_botpress: FakeBotpress
 ) -> None:
     user_id = (await action(client, "createUser", {"name": "Jane", "email": "jane@example.com"}))["userId"]
     start = {
@@ -143,7 +146,9 @@ async def test_start_hitl_takes_the_history_the_plugin_relays_on_a_second_handof
     assert "Hi, Bob here" in request.transcript.text
 
 
-async def test_in_a_relayed_history_a_wrong_type_is_still_a_400_naming_the_field(client: TestClient) -> None:
+async def test_in_a_relayed_history_a_wrong_type_is_still_a_400_naming_the_field(
+    client: TestClient[web.Request, web.Application],
+) -> None:
     user_id = (await action(client, "createUser", {"name": "Jane", "email": "jane@example.com"}))["userId"]
     history = [*_relayed_history(user_id), {"source": {"type": "bot"}, "type": "text", "payload": {"type": "text"}}]
     status, body = await call(
@@ -153,7 +158,9 @@ async def test_in_a_relayed_history_a_wrong_type_is_still_a_400_naming_the_field
     assert "input.messageHistory.3.payload.text" in body["message"]
 
 
-async def test_start_hitl_for_an_unlinked_user_is_a_clear_400(client: TestClient, fake_botpress: FakeBotpress) -> None:
+async def test_start_hitl_for_an_unlinked_user_is_a_clear_400(
+    client: TestClient[web.Request, web.Application], fake_botpress: FakeBotpress
+) -> None:
     unlinked = await action(client, "createUser", {"name": "Jane", "email": "jane@example.com"})
     fake_botpress.users[unlinked["userId"]]["tags"].pop("id")
     status, body = await call(
@@ -168,7 +175,9 @@ async def test_start_hitl_for_an_unlinked_user_is_a_clear_400(client: TestClient
     assert status == 400 and "does not exist" in body["message"]
 
 
-async def test_stop_hitl_closes_once(client: TestClient, desk: FakeDesk, fake_botpress: FakeBotpress) -> None:
+async def test_stop_hitl_closes_once(
+    client: TestClient[web.Request, web.Application], desk: FakeDesk, fake_botpress: FakeBotpress
+) -> None:
     conversation_id, session_id = await start_session(client, fake_botpress)
     assert await action(client, "stopHitl", {"conversationId": conversation_id}) == {}
     assert await action(client, "stopHitl", {"conversationId": conversation_id}) == {}
@@ -177,7 +186,7 @@ async def test_stop_hitl_closes_once(client: TestClient, desk: FakeDesk, fake_bo
 
 
 async def test_stop_hitl_without_a_session_is_a_no_op(
-    client: TestClient, desk: FakeDesk, fake_botpress: FakeBotpress
+    client: TestClient[web.Request, web.Application], desk: FakeDesk, fake_botpress: FakeBotpress
 ) -> None:
     assert await action(client, "stopHitl", {"conversationId": "conv_missing000000000000000000000"}) == {}
     assert desk.calls.count("close_session") == 0
@@ -222,7 +231,11 @@ HITL_PAYLOADS = [
 
 @pytest.mark.parametrize(("kind", "payload"), HITL_PAYLOADS)
 async def test_channel_message_is_sent_and_acked(
-    client: TestClient, desk: FakeDesk, fake_botpress: FakeBotpress, kind: str, payload: dict[str, Any]
+    client: TestClient[web.Request, web.Application],
+    desk: FakeDesk,
+    fake_botpress: FakeBotpress,
+    kind: str,
+    payload: dict[str, Any],
 ) -> None:
     conversation_id, session_id = await start_session(client, fake_botpress)
     end_user_id = next(iter(fake_botpress.users))
@@ -242,7 +255,7 @@ async def test_channel_message_is_sent_and_acked(
 
 
 async def test_redelivered_message_is_not_posted_twice(
-    client: TestClient, desk: FakeDesk, fake_botpress: FakeBotpress
+    client: TestClient[web.Request, web.Application], desk: FakeDesk, fake_botpress: FakeBotpress
 ) -> None:
     conversation_id, session_id = await start_session(client, fake_botpress)
     body = bot_message(
@@ -257,7 +270,7 @@ async def test_redelivered_message_is_not_posted_twice(
 
 
 async def test_author_lookup_is_cached(
-    client: TestClient, desk: FakeDesk, fake_botpress: FakeBotpress, bp_api: Any
+    client: TestClient[web.Request, web.Application], desk: FakeDesk, fake_botpress: FakeBotpress, bp_api: Any
 ) -> None:
     conversation_id, session_id = await start_session(client, fake_botpress)
     end_user_id = next(iter(fake_botpress.users))
@@ -283,7 +296,9 @@ async def test_author_lookup_is_cached(
         (lambda b: b["conversation"].update(tags={}), 400, "not linked"),
     ],
 )
-async def test_bad_channel_messages_are_rejected(client: TestClient, mutate: Any, status: int, fragment: str) -> None:
+async def test_bad_channel_messages_are_rejected(
+    client: TestClient[web.Request, web.Application], mutate: Any, status: int, fragment: str
+) -> None:
     body = json.loads(bot_message(None, "conv_x" + "0" * 24, "t-1", "msg_x" + "0" * 24, "text", {"text": "hi"}))
     mutate(body)
     got_status, got = await call(client, "message_created", body)
@@ -294,7 +309,9 @@ def _webhook(*events: dict[str, Any], secret: str = FakeHarness.secret) -> str:
     return webhook_body(fake_webhook(secret, *events).model_dump())
 
 
-async def test_agent_reply_becomes_a_botpress_message_once(client: TestClient, fake_botpress: FakeBotpress) -> None:
+async def test_agent_reply_becomes_a_botpress_message_once(
+    client: TestClient[web.Request, web.Application], fake_botpress: FakeBotpress
+) -> None:
     conversation_id, session_id = await start_session(client, fake_botpress)
     reply = {
         "kind": "reply",
@@ -315,7 +332,7 @@ async def test_agent_reply_becomes_a_botpress_message_once(client: TestClient, f
 
 
 async def test_our_own_acked_message_never_comes_back(
-    client: TestClient, desk: FakeDesk, fake_botpress: FakeBotpress
+    client: TestClient[web.Request, web.Application], desk: FakeDesk, fake_botpress: FakeBotpress
 ) -> None:
     conversation_id, session_id = await start_session(client, fake_botpress)
     await call(
@@ -335,7 +352,9 @@ async def test_our_own_acked_message_never_comes_back(
     assert [m["id"] for m in fake_botpress.messages_in(conversation_id)] == ["msg_01JOWN000000000000000000000"]
 
 
-async def test_assignment_and_close_emit_events_once(client: TestClient, fake_botpress: FakeBotpress) -> None:
+async def test_assignment_and_close_emit_events_once(
+    client: TestClient[web.Request, web.Application], fake_botpress: FakeBotpress
+) -> None:
     conversation_id, session_id = await start_session(client, fake_botpress)
     assign = {"kind": "assign", "session": session_id, "key": "as-1", "agent": "a-9", "agentName": "Bob"}
     close = {"kind": "close", "session": session_id, "key": "cl-1"}
@@ -355,7 +374,9 @@ async def test_assignment_and_close_emit_events_once(client: TestClient, fake_bo
     assert stopped["payload"] == {"conversationId": conversation_id}
 
 
-async def test_foreign_sessions_are_ignored_with_200(client: TestClient, fake_botpress: FakeBotpress) -> None:
+async def test_foreign_sessions_are_ignored_with_200(
+    client: TestClient[web.Request, web.Application], fake_botpress: FakeBotpress
+) -> None:
     body = _webhook(
         {"kind": "reply", "session": "t-not-ours", "text": "x", "message": "c-1"},
         {"kind": "close", "session": "t-not-ours"},
@@ -364,7 +385,9 @@ async def test_foreign_sessions_are_ignored_with_200(client: TestClient, fake_bo
     assert fake_botpress.messages == {} and fake_botpress.events == []
 
 
-async def test_bad_signature_is_a_401_and_creates_nothing(client: TestClient, fake_botpress: FakeBotpress) -> None:
+async def test_bad_signature_is_a_401_and_creates_nothing(
+    client: TestClient[web.Request, web.Application], fake_botpress: FakeBotpress
+) -> None:
     _, session_id = await start_session(client, fake_botpress)
     forged = _webhook({"kind": "close", "session": session_id}, secret="wrong-secret")
     status, body = await call(client, "webhook_received", forged)
@@ -372,7 +395,7 @@ async def test_bad_signature_is_a_401_and_creates_nothing(client: TestClient, fa
     assert fake_botpress.events == []
 
 
-async def test_unreadable_webhook_is_a_400(client: TestClient) -> None:
+async def test_unreadable_webhook_is_a_400(client: TestClient[web.Request, web.Application]) -> None:
     request = fake_webhook(FakeHarness.secret).model_copy(update={"body": "{}"})
     from tests.fakes import sign
 
@@ -381,12 +404,14 @@ async def test_unreadable_webhook_is_a_400(client: TestClient) -> None:
     assert status == 400 and body["type"] == "InvalidPayload"
 
 
-async def test_webhook_body_without_req_names_it(client: TestClient) -> None:
+async def test_webhook_body_without_req_names_it(client: TestClient[web.Request, web.Application]) -> None:
     status, body = await call(client, "webhook_received", {"nope": 1})
     assert status == 400 and "body.req" in body["message"]
 
 
-async def test_trace_context_reaches_every_botpress_call(client: TestClient, bp_api: Any) -> None:
+async def test_trace_context_reaches_every_botpress_call(
+    client: TestClient[web.Request, web.Application], bp_api: Any
+) -> None:
     from tests.factories import TRACEPARENT
 
     await action(client, "createUser", {"name": "Jane", "email": "jane@example.com"})

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 from definition.tags import USER_CREATE_KEY_TAG
@@ -17,7 +18,9 @@ from .test_flow import _webhook, action, call, start_session
 
 
 @pytest.fixture
-def lost(client: TestClient, bp_api: BotpressMockRouter, fake_botpress: FakeBotpress) -> LostAnswers:
+def lost(
+    client: TestClient[web.Request, web.Application], bp_api: BotpressMockRouter, fake_botpress: FakeBotpress
+) -> LostAnswers:
     """Answers to lose, on the routes of the fake Botpress behind ``client``."""
     return lose_answers(bp_api)
 
@@ -27,7 +30,7 @@ def _posts(router: BotpressMockRouter, path: str) -> int:
 
 
 async def test_a_user_without_email_whose_answer_was_lost_is_created_once(
-    client: TestClient, desk: FakeDesk, fake_botpress: FakeBotpress, lost: LostAnswers
+    client: TestClient[web.Request, web.Application], desk: FakeDesk, fake_botpress: FakeBotpress, lost: LostAnswers
 ) -> None:
     lost.lose("POST", r"/v1/chat/users")
 
@@ -38,7 +41,9 @@ async def test_a_user_without_email_whose_answer_was_lost_is_created_once(
     assert set(user["tags"]) == {USER_CREATE_KEY_TAG, "id"} and len(desk.users) == 1
 
 
-async def test_users_without_email_are_still_one_per_call(client: TestClient, fake_botpress: FakeBotpress) -> None:
+async def test_users_without_email_are_still_one_per_call(
+    client: TestClient[web.Request, web.Application], fake_botpress: FakeBotpress
+) -> None:
     first = await action(client, "createUser", {"name": "Anonymous"})
     second = await action(client, "createUser", {"name": "Anonymous"})
     assert first != second and len(fake_botpress.users) == 2
@@ -46,7 +51,11 @@ async def test_users_without_email_are_still_one_per_call(client: TestClient, fa
 
 @pytest.mark.parametrize("kind", ["assign", "close"])
 async def test_an_event_whose_answer_was_lost_is_emitted_once_and_the_webhook_succeeds(
-    client: TestClient, bp_api: BotpressMockRouter, fake_botpress: FakeBotpress, lost: LostAnswers, kind: str
+    client: TestClient[web.Request, web.Application],
+    bp_api: BotpressMockRouter,
+    fake_botpress: FakeBotpress,
+    lost: LostAnswers,
+    kind: str,
 ) -> None:
     _, session_id = await start_session(client, fake_botpress)
     event: dict[str, Any] = {"kind": kind, "session": session_id, "key": f"{kind}-1", "agent": "a-9"}

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 from integration.app_keys import SETTINGS
@@ -25,7 +26,9 @@ def _now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-async def _new_session(client: TestClient, fake_botpress: FakeBotpress) -> tuple[dict[str, Any], str]:
+async def _new_session(
+    client: TestClient[web.Request, web.Application], fake_botpress: FakeBotpress
+) -> tuple[dict[str, Any], str]:
     """A session whose conversation was created just now (the fake's default creation time is long past)."""
     conversation_id, session_id = await start_session(client, fake_botpress)
     conversation = fake_botpress.conversations[conversation_id]
@@ -33,7 +36,7 @@ async def _new_session(client: TestClient, fake_botpress: FakeBotpress) -> tuple
     return conversation, session_id
 
 
-async def _desk_closes(client: TestClient, session_id: str) -> None:
+async def _desk_closes(client: TestClient[web.Request, web.Application], session_id: str) -> None:
     close = {"kind": "close", "session": session_id, "key": f"close-{session_id}"}
     status, body = await call(
         client, "webhook_received", webhook_body(fake_webhook(FakeHarness.secret, close).model_dump())
@@ -42,7 +45,7 @@ async def _desk_closes(client: TestClient, session_id: str) -> None:
 
 
 async def test_a_stop_waits_until_the_plugin_has_tagged_the_conversation(
-    client: TestClient, fake_botpress: FakeBotpress, monkeypatch: pytest.MonkeyPatch
+    client: TestClient[web.Request, web.Application], fake_botpress: FakeBotpress, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     conversation, session_id = await _new_session(client, fake_botpress)
     events_at_each_pause: list[list[str]] = []
@@ -60,7 +63,7 @@ async def test_a_stop_waits_until_the_plugin_has_tagged_the_conversation(
 
 
 async def test_a_conversation_the_plugin_has_taken_does_not_wait(
-    client: TestClient, fake_botpress: FakeBotpress, monkeypatch: pytest.MonkeyPatch
+    client: TestClient[web.Request, web.Application], fake_botpress: FakeBotpress, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     conversation, session_id = await _new_session(client, fake_botpress)
     conversation["tags"]["hitl#upstream"] = UPSTREAM
@@ -75,7 +78,7 @@ async def test_a_conversation_the_plugin_has_taken_does_not_wait(
 
 
 async def test_without_the_plugin_the_event_is_applied_once_the_bound_is_spent(
-    client: TestClient, fake_botpress: FakeBotpress, monkeypatch: pytest.MonkeyPatch
+    client: TestClient[web.Request, web.Application], fake_botpress: FakeBotpress, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _, session_id = await _new_session(client, fake_botpress)
     pauses: list[float] = []
@@ -92,7 +95,7 @@ async def test_without_the_plugin_the_event_is_applied_once_the_bound_is_spent(
 
 
 async def test_an_old_conversation_never_waits(
-    client: TestClient, fake_botpress: FakeBotpress, monkeypatch: pytest.MonkeyPatch
+    client: TestClient[web.Request, web.Application], fake_botpress: FakeBotpress, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _, session_id = await start_session(client, fake_botpress)  # created long ago, and never tagged
 

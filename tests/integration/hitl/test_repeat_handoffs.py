@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 import pytest
+from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 from external_adapters import OpenSessionRequest, UnavailableError
@@ -19,7 +20,7 @@ from .test_flow import HISTORY, action, call
 START_STATE = "hitlStart"
 
 
-async def _user(client: TestClient, email: str = "jane@example.com") -> str:
+async def _user(client: TestClient[web.Request, web.Application], email: str = "jane@example.com") -> str:
     output = await action(client, "createUser", {"name": "Jane", "email": email})
     user_id: str = output["userId"]
     return user_id
@@ -30,19 +31,21 @@ def _start_input(user_id: str, history: list[dict[str, Any]] | None = None) -> d
     return {"userId": user_id, "title": "Refund", "description": "Wants a refund", "messageHistory": history_for_user}
 
 
-async def _start(client: TestClient, start_input: dict[str, Any]) -> str:
+async def _start(client: TestClient[web.Request, web.Application], start_input: dict[str, Any]) -> str:
     conversation_id: str = (await action(client, "startHitl", start_input))["conversationId"]
     return conversation_id
 
 
-async def _desk_closes(client: TestClient, fake_botpress: FakeBotpress, conversation_id: str) -> None:
+async def _desk_closes(
+    client: TestClient[web.Request, web.Application], fake_botpress: FakeBotpress, conversation_id: str
+) -> None:
     session_id = fake_botpress.conversations[conversation_id]["tags"]["id"]
     request = fake_webhook(FakeHarness.secret, {"kind": "close", "session": session_id, "key": f"close-{session_id}"})
     assert (await call(client, "webhook_received", webhook_body(request.model_dump())))[0] == 200
 
 
 async def test_same_input_after_stop_hitl_opens_a_new_session(
-    client: TestClient, desk: FakeDesk, fake_botpress: FakeBotpress
+    client: TestClient[web.Request, web.Application], desk: FakeDesk, fake_botpress: FakeBotpress
 ) -> None:
     start_input = _start_input(await _user(client))  # the plugin may send an empty history every time
     first = await _start(client, start_input)
@@ -54,7 +57,7 @@ async def test_same_input_after_stop_hitl_opens_a_new_session(
 
 
 async def test_same_input_after_the_desk_closed_the_session_opens_a_new_one(
-    client: TestClient, desk: FakeDesk, fake_botpress: FakeBotpress
+    client: TestClient[web.Request, web.Application], desk: FakeDesk, fake_botpress: FakeBotpress
 ) -> None:
     start_input = _start_input(await _user(client), HISTORY)
     first = await _start(client, start_input)
@@ -65,7 +68,7 @@ async def test_same_input_after_the_desk_closed_the_session_opens_a_new_one(
 
 
 async def test_empty_history_twice_with_a_close_between_gives_two_sessions_and_two_conversations(
-    client: TestClient, desk: FakeDesk, fake_botpress: FakeBotpress
+    client: TestClient[web.Request, web.Application], desk: FakeDesk, fake_botpress: FakeBotpress
 ) -> None:
     user_id = await _user(client)
     conversations = []
@@ -77,7 +80,7 @@ async def test_empty_history_twice_with_a_close_between_gives_two_sessions_and_t
 
 
 async def test_retry_while_open_returns_the_same_conversation_and_one_session(
-    client: TestClient, desk: FakeDesk, fake_botpress: FakeBotpress
+    client: TestClient[web.Request, web.Application], desk: FakeDesk, fake_botpress: FakeBotpress
 ) -> None:
     start_input = _start_input(await _user(client), HISTORY)
     first = await _start(client, start_input)
@@ -90,7 +93,10 @@ async def test_retry_while_open_returns_the_same_conversation_and_one_session(
 
 
 async def test_a_retry_after_the_helpdesk_answer_was_lost_opens_no_second_session(
-    client: TestClient, desk: FakeDesk, fake_botpress: FakeBotpress, monkeypatch: pytest.MonkeyPatch
+    client: TestClient[web.Request, web.Application],
+    desk: FakeDesk,
+    fake_botpress: FakeBotpress,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     opened = FakeAdapter.open_session
 
@@ -109,7 +115,7 @@ async def test_a_retry_after_the_helpdesk_answer_was_lost_opens_no_second_sessio
 
 
 async def test_the_start_record_keeps_a_fresh_session_key_per_session(
-    client: TestClient, desk: FakeDesk, fake_botpress: FakeBotpress
+    client: TestClient[web.Request, web.Application], desk: FakeDesk, fake_botpress: FakeBotpress
 ) -> None:
     user_id = await _user(client)
     start_input = _start_input(user_id)
@@ -123,7 +129,7 @@ async def test_the_start_record_keeps_a_fresh_session_key_per_session(
 
 
 async def test_a_start_record_in_the_older_shape_is_read_as_absent(
-    client: TestClient, desk: FakeDesk, fake_botpress: FakeBotpress
+    client: TestClient[web.Request, web.Application], desk: FakeDesk, fake_botpress: FakeBotpress
 ) -> None:
     user_id = await _user(client)
     old = {"key": "0" * 32, "externalSessionId": "t-old", "conversationId": "conv_old".ljust(28, "0")}

@@ -15,7 +15,8 @@ from tests.external_adapters.inbox.conftest import Clock
 from .conftest import live_socket
 
 Client = TestClient[Any, Any]
-live_channel = importlib.import_module("integration.console.live")  # the package exports its handler as ``live``
+# The package exports its handler as ``live``: import the module by name.
+live_channel = importlib.import_module("external_adapters.inbox.console.live")
 
 
 async def test_the_live_socket_closes_when_the_agent_signs_out(client: Client) -> None:

@@ -14,8 +14,8 @@ from aiohttp.test_utils import TestClient
 
 from external_adapters.inbox.service import InboxService
 from integration.app_keys import ADAPTER_BACKENDS, SETTINGS
-from integration.console import setup_console
 from integration.handlers import no_tracebacks
+from integration.mounts import mount_web
 from integration.settings import Settings
 from tests.external_adapters.inbox.conftest import add_agent, open_session
 
@@ -61,8 +61,8 @@ async def test_404_of_an_unknown_session(client: Client) -> None:
 async def test_409_of_a_message_to_a_contact_without_a_visible_session(client: Client, inbox: InboxService) -> None:
     await add_agent(inbox, "sally", groups=("sales",))
     session_id = await open_session(inbox, ruleTags=["billing"], claimTimeoutSeconds=600)
-    await inbox.link(session_id, "conv_billing")
-    contact_id = (await inbox.export(session_id))["contact"]["id"]
+    await inbox.intake.link(session_id, "conv_billing")
+    contact_id = (await inbox.queries.export(session_id))["contact"]["id"]
     await login(client, "sally@example.com")
     url = f"/console/api/contacts/{contact_id}/messages"
     await assert_error(await client.post(url, json={"text": "hi"}, headers=CLIENT), 409)
@@ -86,7 +86,7 @@ async def _app_client(aiohttp_client: Any, tmp_path: Path, backends: dict[str, o
     app = web.Application(middlewares=[no_tracebacks])
     app[SETTINGS] = Settings(data_dir=tmp_path)
     app[ADAPTER_BACKENDS] = backends
-    setup_console(app)
+    mount_web(app, app[SETTINGS])
     result: Client = await aiohttp_client(app)
     return result
 
@@ -108,7 +108,7 @@ async def test_a_failure_escaping_a_console_route_keeps_the_console_shape(
     async def broken(*args: Any) -> Any:
         raise raised
 
-    monkeypatch.setattr(inbox, "queue", broken)
+    monkeypatch.setattr(inbox.queries, "queue", broken)
     client = await _app_client(aiohttp_client, tmp_path, {"inbox": inbox})
     await login(client)
     body = await assert_error(await client.get("/console/api/queue"), status)

@@ -12,7 +12,7 @@ from aiohttp.test_utils import TestClient
 
 from external_adapters.inbox.service import InboxService
 from integration.app_keys import ADAPTER_BACKENDS, SETTINGS
-from integration.console import setup_console
+from integration.mounts import mount_web
 from integration.settings import Settings
 from tests.external_adapters.inbox.conftest import PASSWORD, Clock, cheap_password_hashes, make_options
 
@@ -24,7 +24,7 @@ CLIENT = {"X-Inbox-Client": "test"}
 @pytest.fixture
 async def inbox(tmp_path: Path) -> AsyncIterator[InboxService]:
     service = await InboxService.open(tmp_path / "inbox", make_options(), Clock())
-    await service.subscribe("bot_1", "intver_1", "wh_1", "http://hooks.test/wh_1")
+    await service.intake.subscribe("bot_1", "intver_1", "wh_1", "http://hooks.test/wh_1")
     yield service
     await service.store.close()
 
@@ -35,7 +35,7 @@ async def client(aiohttp_client: Any, inbox: InboxService, tmp_path: Path) -> Te
     app[SETTINGS] = Settings(data_dir=tmp_path)
     backends: dict[str, object | None] = {"inbox": inbox}
     app[ADAPTER_BACKENDS] = backends
-    setup_console(app)
+    mount_web(app, app[SETTINGS])
     result: TestClient[Any, Any] = await aiohttp_client(app)
     return result
 

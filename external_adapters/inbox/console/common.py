@@ -12,12 +12,14 @@ from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
 from external_adapters import safe_json
-from external_adapters.inbox import InboxService
-from external_adapters.inbox.errors import InboxError, InvalidInput
-from external_adapters.inbox.models import Agent
+from external_adapters.extensions import WebEdge
 
-from ..app_keys import ADAPTER_BACKENDS
+from ..errors import InboxError, InvalidInput
+from ..models import Agent
+from ..service import InboxService
 
+EDGE = web.AppKey("inbox_console_edge", WebEdge)
+"""How the server reaches the inbox service and how clients reach the server (see :func:`..console.mount`)."""
 COOKIE = "inbox_login"
 CLIENT_HEADER = "X-Inbox-Client"
 M = TypeVar("M", bound=BaseModel)
@@ -37,7 +39,7 @@ def error(status: int, message: str, **extra: Any) -> web.Response:
 
 def service_of(request: web.Request) -> InboxService:
     """The process's inbox service, or a 503 when the inbox is not running."""
-    backend = request.app.get(ADAPTER_BACKENDS, {}).get("inbox")
+    backend = request.app[EDGE].backend()
     if not isinstance(backend, InboxService):
         raise web.HTTPServiceUnavailable(
             text=json.dumps(error_body(503, "the inbox is not running")), content_type="application/json"

@@ -38,15 +38,15 @@ def debug_logging(caplog: pytest.LogCaptureFixture) -> Iterator[pytest.LogCaptur
 async def test_a_debug_run_of_the_inbox_logs_no_secret(
     client: TestClient[Any, Any], inbox: InboxService, debug_logging: pytest.LogCaptureFixture
 ) -> None:
-    await inbox.subscribe("bot_2", "intver_2", "wh_2", "http://hooks.test/wh_2")  # makes an HMAC secret
+    await inbox.intake.subscribe("bot_2", "intver_2", "wh_2", "http://hooks.test/wh_2")  # makes an HMAC secret
     await add_agent(inbox, "alice")  # stores a password hash
     token = (await login(client))["token"]
     session_id = await open_session(inbox)
-    await inbox.add_user_message(session_id, "msg_1", "text", {"text": USER_TEXT})
+    await inbox.intake.add_user_message(session_id, "msg_1", "text", {"text": USER_TEXT})
     await client.post(f"/console/api/sessions/{session_id}/claim", headers=CLIENT)
     reply = await client.post(f"/console/api/sessions/{session_id}/messages", json={"text": AGENT_TEXT}, headers=CLIENT)
     assert reply.status == 201
-    installation = await inbox.installation("bot_2", "intver_2")
+    installation = await inbox.intake.installation("bot_2", "intver_2")
     assert installation is not None
     hashes = [r[0] for r in await inbox.store.fetch_all("SELECT password_hash FROM agents")]
     hashes += [r[0] for r in await inbox.store.fetch_all("SELECT token_hash FROM login_tokens")]

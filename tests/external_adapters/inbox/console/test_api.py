@@ -88,7 +88,7 @@ async def test_live_channel_delivers_offers_and_messages(client: Client, inbox: 
         session_id = await open_session(inbox)
         received = [await ws.receive_json() for _ in range(2)]
         assert {m["type"] for m in received} == {"handoff", "offer"}
-        await inbox.add_user_message(session_id, "msg_1", "text", {"text": "anyone there?"})
+        await inbox.intake.add_user_message(session_id, "msg_1", "text", {"text": "anyone there?"})
         message = await ws.receive_json()
         assert message["type"] == "message" and message["data"]["text"] == "anyone there?"
 
@@ -107,8 +107,8 @@ async def test_admin_api(client: Client, inbox: InboxService) -> None:
     assert (await client.get("/admin/api/sessions?state=nope", headers=ADMIN)).status == 400
     paused = await client.post(f"/admin/api/sessions/{session_id}/pause", headers=ADMIN)
     assert (await paused.json())["paused"] is True
-    await inbox.claim(alice, session_id)
-    await inbox.reply(alice, session_id, "while paused")
+    await inbox.actions.claim(alice, session_id)
+    await inbox.actions.reply(alice, session_id, "while paused")
     assert "while paused" not in json.dumps(await events(inbox, session_id))
     await client.post(f"/admin/api/sessions/{session_id}/unpause", headers=ADMIN)
     assert "while paused" in json.dumps(await events(inbox, session_id))

@@ -3,21 +3,25 @@
 With the sandbox handing off to the inbox, no admin configured and no agent in the inbox yet, start-up creates
 ``agent@sandbox.local`` (an available admin, in the groups the sandbox's sessions carry) with a random password,
 and prints the credentials once on stdout. The password is never logged nor stored in clear.
+
+The sandbox calls it through the ``hitl_bridge.sandbox`` entry point (:func:`prepare_demo`), without naming the inbox.
 """
 
 from __future__ import annotations
 
 import secrets
 import shlex
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import ValidationError
 
-from external_adapters.inbox import InboxConfig, InboxService
-from external_adapters.inbox.errors import Conflict
-from integration.settings import Settings
+from external_adapters.extensions import DemoRequest
+
+from .config import InboxConfig
+from .errors import Conflict
+from .service import InboxService
 
 DEMO_EMAIL = "agent@sandbox.local"
 DEMO_NAME = "Sandbox Agent"
@@ -51,13 +55,17 @@ class DemoAccounts:
         ]
 
 
-def hands_off_to_inbox(settings: Settings) -> bool:
-    """Whether this server's sandbox hands off to the inbox and serves its console."""
-    adapter = settings.sandbox_configuration.get("adapter") or settings.adapter
-    return settings.sandbox_enabled and settings.console and adapter == "inbox"
+async def prepare_demo(backend: object, request: DemoRequest) -> list[str]:
+    """The ``hitl_bridge.sandbox`` hook: make the demo agent if needed; the lines to print (maybe a password)."""
+    if not isinstance(backend, InboxService):
+        return []
+    accounts = await ensure_demo_agent(backend, sandbox_groups(request.configuration))
+    if accounts is None:
+        return []
+    return accounts.lines(f"{request.public_url}/console", request.reset_prefix)
 
 
-def sandbox_groups(configuration: dict[str, Any]) -> list[str]:
+def sandbox_groups(configuration: Mapping[str, Any]) -> list[str]:
     """The rule tags every sandbox session carries (the installation's ``defaultRuleTags``)."""
     try:
         return InboxConfig.model_validate({k: v for k, v in configuration.items() if k != "adapter"}).default_rule_tags
@@ -80,10 +88,3 @@ async def ensure_demo_agent(service: InboxService, groups: Sequence[str] = ()) -
     except Conflict:  # another process sharing the data directory was first
         return DemoAccounts(kept=(DEMO_EMAIL,))
     return DemoAccounts(created=agent.email, password=password)
-
-
-def reset_prefix(settings: Settings) -> str:
-    """The environment the reset command needs to find the same inbox (empty for the default data directory)."""
-    if settings.data_dir == Settings.model_fields["data_dir"].default:
-        return ""
-    return f"HITL_BRIDGE_DATA_DIR={shlex.quote(str(settings.data_dir))} "

@@ -5,9 +5,8 @@ from __future__ import annotations
 from aiohttp import web
 from pydantic import BaseModel, Field
 
-from external_adapters.inbox.errors import Forbidden
-from external_adapters.inbox.models import Agent, Role
-
+from ..errors import Forbidden
+from ..models import Agent, Role
 from .api_sessions import ListIn, TextIn
 from .common import agent_required, body_as, ok, service_of
 
@@ -50,27 +49,29 @@ async def set_groups(request: web.Request, agent: Agent) -> web.StreamResponse:
 @agent_required
 async def contacts(request: web.Request, agent: Agent) -> web.StreamResponse:
     """Contacts the agent may see, matching ``search``."""
-    return ok(await service_of(request).contacts(agent, request.query.get("search")))
+    return ok(await service_of(request).queries.contacts(agent, request.query.get("search")))
 
 
 @agent_required
 async def contact(request: web.Request, agent: Agent) -> web.StreamResponse:
     """A contact's profile, notes and sessions."""
-    return ok(await service_of(request).contact_profile(agent, request.match_info["contact_id"]))
+    return ok(await service_of(request).queries.contact_profile(agent, request.match_info["contact_id"]))
 
 
 @agent_required
 async def add_note(request: web.Request, agent: Agent) -> web.StreamResponse:
     """Add a note to a contact."""
     body = await body_as(request, TextIn)
-    return ok(await service_of(request).add_note(agent, request.match_info["contact_id"], body.text), status=201)
+    return ok(
+        await service_of(request).actions.add_note(agent, request.match_info["contact_id"], body.text), status=201
+    )
 
 
 @agent_required
 async def set_contact_tags(request: web.Request, agent: Agent) -> web.StreamResponse:
     """Replace a contact's visibility tags (admins)."""
     body = await body_as(request, ListIn)
-    await service_of(request).set_contact_tags(agent, request.match_info["contact_id"], body.values)
+    await service_of(request).actions.set_contact_tags(agent, request.match_info["contact_id"], body.values)
     return ok({"ok": True})
 
 
@@ -78,4 +79,6 @@ async def set_contact_tags(request: web.Request, agent: Agent) -> web.StreamResp
 async def outbound(request: web.Request, agent: Agent) -> web.StreamResponse:
     """Start a conversation: write to the contact's last Botpress conversation."""
     body = await body_as(request, TextIn)
-    return ok(await service_of(request).outbound(agent, request.match_info["contact_id"], body.text), status=201)
+    return ok(
+        await service_of(request).actions.outbound(agent, request.match_info["contact_id"], body.text), status=201
+    )

@@ -18,8 +18,8 @@ async def test_an_agent_cannot_write_into_a_hidden_session(client: Client, inbox
     await add_agent(inbox, "sally", groups=("sales",))
     await add_agent(inbox, "alice", groups=("billing",))
     session_id = await open_session(inbox, ruleTags=["billing"], claimTimeoutSeconds=600)
-    await inbox.link(session_id, "conv_billing")
-    contact_id = (await inbox.export(session_id))["contact"]["id"]
+    await inbox.intake.link(session_id, "conv_billing")
+    contact_id = (await inbox.queries.export(session_id))["contact"]["id"]
     await login(client, "sally@example.com")
     response = await client.post(f"/console/api/contacts/{contact_id}/messages", json={"text": "hi"}, headers=CLIENT)
     assert response.status == 409
@@ -30,11 +30,11 @@ async def test_an_agent_writes_into_the_last_session_they_may_see(client: Client
     await add_agent(inbox, "sally", groups=("sales",))
     await add_agent(inbox, "alice", groups=("billing",))
     visible = await open_session(inbox, "key-sales", ruleTags=["sales"], claimTimeoutSeconds=600)
-    await inbox.link(visible, "conv_sales")
+    await inbox.intake.link(visible, "conv_sales")
     cast(Clock, inbox.clock).advance(1)
     hidden = await open_session(inbox, "key-billing", ruleTags=["billing"], claimTimeoutSeconds=600)
-    await inbox.link(hidden, "conv_billing")
-    contact_id = (await inbox.export(visible))["contact"]["id"]
+    await inbox.intake.link(hidden, "conv_billing")
+    contact_id = (await inbox.queries.export(visible))["contact"]["id"]
     await login(client, "sally@example.com")
     response = await client.post(f"/console/api/contacts/{contact_id}/messages", json={"text": "hi"}, headers=CLIENT)
     assert response.status == 201 and (await response.json())["session_id"] == visible
@@ -47,9 +47,9 @@ async def test_live_events_of_a_hidden_session_reach_only_who_may_see_it(client:
     sally_ws, _ = await live_socket(client, "sally@example.com")
     alice_ws, _ = await live_socket(client, "alice@example.com")
     session_id = await open_session(inbox, ruleTags=["billing"], claimTimeoutSeconds=600)
-    await inbox.add_user_message(session_id, "msg_1", "text", {"text": "my invoice"})
-    await inbox.claim(await inbox.agents.get(alice.id), session_id)
-    await inbox.set_status(sally, "busy")  # an event for everyone, after the hidden session's
+    await inbox.intake.add_user_message(session_id, "msg_1", "text", {"text": "my invoice"})
+    await inbox.actions.claim(await inbox.agents.get(alice.id), session_id)
+    await inbox.actions.set_status(sally, "busy")  # an event for everyone, after the hidden session's
     seen_by_sally = await sally_ws.receive_json(timeout=5)
     assert seen_by_sally["type"] == "agent", seen_by_sally
     seen_by_alice = [(await alice_ws.receive_json(timeout=5))["type"]]
@@ -64,11 +64,11 @@ async def test_an_admin_cannot_retag_a_contact_hidden_from_them(client: Client, 
     await add_agent(inbox, "vera", groups=("vip",), role="admin")
     await add_agent(inbox, "sam", groups=("sales",), role="admin")
     session_id = await open_session(inbox)
-    contact_id = (await inbox.export(session_id))["contact"]["id"]
+    contact_id = (await inbox.queries.export(session_id))["contact"]["id"]
     await login(client, "vera@example.com")
     tagged = await client.put(f"/console/api/contacts/{contact_id}/tags", json={"values": ["vip"]}, headers=CLIENT)
     assert tagged.status == 200
     await login(client, "sam@example.com")
     retag = await client.put(f"/console/api/contacts/{contact_id}/tags", json={"values": ["sales"]}, headers=CLIENT)
     assert retag.status == 404
-    assert (await inbox.export(session_id))["contact"]["visibility_tags"] == ["vip"]
+    assert (await inbox.queries.export(session_id))["contact"]["visibility_tags"] == ["vip"]

@@ -6,9 +6,8 @@ import re
 
 from aiohttp import web
 
-from external_adapters.inbox.errors import InvalidInput
-from external_adapters.inbox.models import SessionState
-
+from ..errors import InvalidInput
+from ..models import SessionState
 from .api_people import AgentIn
 from .common import Handler, admin_token_required, body_as, ok, service_of
 
@@ -21,7 +20,7 @@ async def list_sessions(request: web.Request) -> web.StreamResponse:
     state = request.query.get("state")
     if state and state not in SessionState.__members__:
         raise InvalidInput("state", f"must be one of {', '.join(SessionState.__members__)}")
-    return ok({"sessions": await service_of(request).all_sessions(state, _limit(request))})
+    return ok({"sessions": await service_of(request).queries.all_sessions(state, _limit(request))})
 
 
 def _limit(request: web.Request) -> int:
@@ -35,7 +34,7 @@ def _limit(request: web.Request) -> int:
 @admin_token_required
 async def export(request: web.Request) -> web.StreamResponse:
     """The session's transcript: JSON by default, ``?format=text`` for plain text."""
-    exported = await service_of(request).export(request.match_info["session_id"])
+    exported = await service_of(request).queries.export(request.match_info["session_id"])
     if request.query.get("format") == "text":
         return web.Response(text=exported["text"] + "\n", content_type="text/plain")
     return ok(exported)
@@ -44,7 +43,7 @@ async def export(request: web.Request) -> web.StreamResponse:
 def _pause(paused: bool) -> Handler:
     @admin_token_required
     async def handler(request: web.Request) -> web.StreamResponse:
-        return ok(await service_of(request).set_paused(request.match_info["session_id"], paused))
+        return ok(await service_of(request).actions.set_paused(request.match_info["session_id"], paused))
 
     handler.__doc__ = "Pause the session (hold agent messages)." if paused else "Unpause (release held messages)."
     return handler

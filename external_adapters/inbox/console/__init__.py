@@ -1,4 +1,6 @@
-"""The agent console of the built-in inbox, and the inbox's admin API, served by our aiohttp server.
+"""The agent console of the built-in inbox, and the inbox's admin API: the inbox's HTTP edge (aiohttp).
+
+The server mounts it through the ``hitl_bridge.web`` entry point (:func:`mount`), without naming the inbox:
 
 * ``/console``: the single-page console (static HTML, CSS and vanilla JavaScript; no build step);
 * ``/console/api/...``: its JSON API (login cookie or ``Authorization: Bearer <login token>``);
@@ -12,7 +14,10 @@ from pathlib import Path
 
 from aiohttp import web
 
+from external_adapters.extensions import WebEdge, WebParts
+
 from . import admin, api_people, api_sessions
+from .common import EDGE
 from .live import LOGINS, SOCKETS, close_sockets, live
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -23,8 +28,9 @@ async def index(request: web.Request) -> web.StreamResponse:
     return web.FileResponse(STATIC_DIR / "index.html", headers={"Cache-Control": "no-cache"})
 
 
-def setup_console(app: web.Application) -> None:
-    """Add the console, its API, the live channel and the admin API to ``app``."""
+def mount(app: web.Application, edge: WebEdge) -> WebParts:
+    """The ``hitl_bridge.web`` hook: add the console, its API, the live channel and the admin API to ``app``."""
+    app[EDGE] = edge
     app[SOCKETS] = set()
     app[LOGINS] = {}
     app.on_shutdown.append(close_sockets)
@@ -34,6 +40,7 @@ def setup_console(app: web.Application) -> None:
     router.add_static("/console/static", STATIC_DIR, name="console_static")
     _console_api(app)
     _admin_api(app)
+    return WebParts(links=[("/console", "Agent console: answer the handoffs")], error_prefixes=("/console/", "/admin/"))
 
 
 def _console_api(app: web.Application) -> None:

@@ -7,14 +7,12 @@ from typing import Literal
 from aiohttp import web
 from pydantic import BaseModel, Field
 
-from external_adapters.inbox import InboxService
-from external_adapters.inbox.config import AgentStatus
-from external_adapters.inbox.errors import InvalidInput
-from external_adapters.inbox.models import Agent, QueueFilter
-from external_adapters.inbox.throttle import TooManyAttempts
-
-from ..app_keys import SETTINGS
-from .common import COOKIE, Handler, agent_required, body_as, error, json_errors, login_token, ok, service_of
+from ..config import AgentStatus
+from ..errors import InvalidInput
+from ..models import Agent, QueueFilter
+from ..service import InboxService
+from ..throttle import TooManyAttempts
+from .common import COOKIE, EDGE, Handler, agent_required, body_as, error, json_errors, login_token, ok, service_of
 from .live import close_login_sockets
 
 
@@ -69,17 +67,17 @@ def client_address(request: web.Request) -> str | None:
     """The client's address: the peer's, or, when ``HITL_BRIDGE_TRUST_FORWARDED_FOR`` says a reverse proxy
     sets it, the last ``X-Forwarded-For`` entry (the one that proxy added; earlier ones are the client's word)."""
     forwarded = request.headers.get("X-Forwarded-For", "")
-    if request.app[SETTINGS].trust_forwarded_for and forwarded.strip():
+    if request.app[EDGE].trust_forwarded_for and forwarded.strip():
         return forwarded.split(",")[-1].strip()
     return request.remote
 
 
 async def _logged_in(request: web.Request, service: InboxService, agent: Agent) -> web.StreamResponse:
     if agent.status == "offline":
-        agent = await service.set_status(agent, "available")
+        agent = await service.actions.set_status(agent, "available")
     token = await service.agents.issue_token(agent.id)
     response = ok({"agent": agent, "token": token})
-    secure = (request.app[SETTINGS].public_url or "").startswith("https://")
+    secure = (request.app[EDGE].public_url or "").startswith("https://")
     max_age = int(service.options.login_hours * 3600)
     response.set_cookie(COOKIE, token, httponly=True, samesite="Strict", secure=secure, max_age=max_age, path="/")
     return response
@@ -92,7 +90,7 @@ async def logout(request: web.Request, agent: Agent) -> web.StreamResponse:
     if token:  # agent_required found the agent by this very token
         await service.agents.revoke_token(token)
         await close_login_sockets(request.app, token)
-    await service.set_status(agent, "offline")
+    await service.actions.set_status(agent, "offline")
     response = ok({"ok": True})
     response.del_cookie(COOKIE, path="/")
     return response
@@ -109,7 +107,7 @@ async def me(request: web.Request, agent: Agent) -> web.StreamResponse:
 async def set_status(request: web.Request, agent: Agent) -> web.StreamResponse:
     """Change the agent's own status."""
     body = await body_as(request, StatusIn)
-    return ok(await service_of(request).set_status(agent, body.status))
+    return ok(await service_of(request).actions.set_status(agent, body.status))
 
 
 def _filter(request: web.Request) -> QueueFilter:
@@ -123,33 +121,33 @@ def _filter(request: web.Request) -> QueueFilter:
 @agent_required
 async def queue(request: web.Request, agent: Agent) -> web.StreamResponse:
     """The sessions the agent may see, filtered by ``state``, ``tag``, ``label``, ``assigned``, ``search``."""
-    return ok(await service_of(request).queue(agent, _filter(request)))
+    return ok(await service_of(request).queries.queue(agent, _filter(request)))
 
 
 @agent_required
 async def views(request: web.Request, agent: Agent) -> web.StreamResponse:
     """Configured and saved views."""
-    return ok(await service_of(request).views(agent))
+    return ok(await service_of(request).queries.views(agent))
 
 
 @agent_required
 async def save_view(request: web.Request, agent: Agent) -> web.StreamResponse:
     """Save the current filters as a view."""
     body = await body_as(request, ViewIn)
-    return ok(await service_of(request).save_view(agent, body.name, body.filters), status=201)
+    return ok(await service_of(request).queries.save_view(agent, body.name, body.filters), status=201)
 
 
 @agent_required
 async def delete_view(request: web.Request, agent: Agent) -> web.StreamResponse:
     """Delete one of the agent's views."""
-    await service_of(request).delete_view(agent, request.match_info["view_id"])
+    await service_of(request).queries.delete_view(agent, request.match_info["view_id"])
     return ok({"ok": True})
 
 
 @agent_required
 async def detail(request: web.Request, agent: Agent) -> web.StreamResponse:
     """A session with contact, transcript, live messages and notes."""
-    return ok(await service_of(request).detail(agent, request.match_info["session_id"]))
+    return ok(await service_of(request).queries.detail(agent, request.match_info["session_id"]))
 
 
 Verb = Literal["claim", "reject", "resolve"]
@@ -158,7 +156,7 @@ Verb = Literal["claim", "reject", "resolve"]
 def _verb(verb: Verb) -> Handler:
     @agent_required
     async def handler(request: web.Request, agent: Agent) -> web.StreamResponse:
-        action = getattr(service_of(request), verb)
+        action = getattr(service_of(request).actions, verb)
         return ok(await action(agent, request.match_info["session_id"]))
 
     handler.__doc__ = f"{verb.title()} the session."
@@ -172,31 +170,31 @@ claim, reject, resolve = _verb("claim"), _verb("reject"), _verb("resolve")
 async def reply(request: web.Request, agent: Agent) -> web.StreamResponse:
     """Write to the end user."""
     body = await body_as(request, TextIn)
-    return ok(await service_of(request).reply(agent, request.match_info["session_id"], body.text), status=201)
+    return ok(await service_of(request).actions.reply(agent, request.match_info["session_id"], body.text), status=201)
 
 
 @agent_required
 async def transfer(request: web.Request, agent: Agent) -> web.StreamResponse:
     """Hand the session to another agent."""
     body = await body_as(request, TransferIn)
-    return ok(await service_of(request).transfer(agent, request.match_info["session_id"], body.agent))
+    return ok(await service_of(request).actions.transfer(agent, request.match_info["session_id"], body.agent))
 
 
 @agent_required
 async def set_labels(request: web.Request, agent: Agent) -> web.StreamResponse:
     """Replace the session's labels."""
     body = await body_as(request, ListIn)
-    return ok(await service_of(request).set_labels(agent, request.match_info["session_id"], body.values))
+    return ok(await service_of(request).actions.set_labels(agent, request.match_info["session_id"], body.values))
 
 
 @agent_required
 async def set_tags(request: web.Request, agent: Agent) -> web.StreamResponse:
     """Replace the session's rule tags (admins)."""
     body = await body_as(request, ListIn)
-    return ok(await service_of(request).set_rule_tags(agent, request.match_info["session_id"], body.values))
+    return ok(await service_of(request).actions.set_rule_tags(agent, request.match_info["session_id"], body.values))
 
 
 @agent_required
 async def templates(request: web.Request, agent: Agent) -> web.StreamResponse:
     """Templates, filled in for the contact named by ``contactName``."""
-    return ok(service_of(request).templates(agent, request.query.get("contactName")))
+    return ok(service_of(request).queries.templates(agent, request.query.get("contactName")))

@@ -11,9 +11,8 @@ import contextlib
 
 from aiohttp import WSMsgType, web
 
-from external_adapters.inbox import InboxService
-from external_adapters.inbox.realtime import LiveEvent, Subscription
-
+from ..realtime import LiveEvent, Subscription
+from ..service import InboxService
 from .common import agent_of, error, login_token, service_of
 
 SOCKETS = web.AppKey("console_sockets", set[web.WebSocketResponse])

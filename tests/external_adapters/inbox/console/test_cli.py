@@ -12,17 +12,22 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from external_adapters.extensions import CommandEnvironment
 from external_adapters.inbox import InboxOptions, InboxService
-from integration.inbox_cli import create_admin_command
-from integration.settings import Settings
+from external_adapters.inbox.cli import create_admin_command
+
+
+def _environment(tmp_path: Path, out: io.StringIO) -> CommandEnvironment:
+    """What ``hitl-bridge inbox ...`` gives the command: the inbox's data directory, no options."""
+    return CommandEnvironment(tmp_path / "inbox", {}, io.StringIO(), out)
 
 
 def test_create_admin_creates_then_resets(tmp_path: Path) -> None:
-    settings = Settings(data_dir=tmp_path)
     out = io.StringIO()
-    assert create_admin_command(settings, "Root@Example.com", "first-password", out) == 0
+    env = _environment(tmp_path, out)
+    assert create_admin_command(env, "Root@Example.com", "first-password") == 0
     assert "admin root@example.com ready" in out.getvalue()
-    assert create_admin_command(settings, "root@example.com", "second-password", out) == 0
+    assert create_admin_command(env, "root@example.com", "second-password") == 0
 
     async def check() -> tuple[bool, bool]:
         service = await InboxService.open(tmp_path / "inbox", InboxOptions())
@@ -38,14 +43,14 @@ def test_create_admin_creates_then_resets(tmp_path: Path) -> None:
 
 def test_create_admin_refuses_a_short_password(tmp_path: Path) -> None:
     out = io.StringIO()
-    assert create_admin_command(Settings(data_dir=tmp_path), "root@example.com", "short", out) == 2
+    assert create_admin_command(_environment(tmp_path, out), "root@example.com", "short") == 2
     assert "password: must be at least 8 characters" in out.getvalue()
 
 
 def _run_cli(tmp_path: Path, *flags: str, **popen: Any) -> subprocess.Popen[bytes]:
     env = {**os.environ, "HITL_BRIDGE_DATA_DIR": str(tmp_path)}
     command = [sys.executable, "-m", "integration", "inbox", "create-admin", "--email", "root@example.com", *flags]
-    return subprocess.Popen(command, env=env, cwd=Path(__file__).parents[2], **popen)
+    return subprocess.Popen(command, env=env, cwd=Path(__file__).parents[4], **popen)
 
 
 def _can_log_in(tmp_path: Path, password: str) -> bool:

@@ -7,7 +7,7 @@ import asyncio
 import threading
 import time
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, Literal, cast
 
 import pytest
 from aiohttp import web
@@ -17,7 +17,7 @@ from argon2 import PasswordHasher
 from external_adapters.inbox import agents
 from external_adapters.inbox.service import InboxService
 from integration.app_keys import ADAPTER_BACKENDS, SETTINGS
-from integration.console import setup_console
+from integration.mounts import mount_web
 from integration.settings import Settings
 from tests.external_adapters.inbox.conftest import PASSWORD, Clock, add_agent
 
@@ -34,7 +34,7 @@ async def proxied(aiohttp_client: Any, inbox: InboxService, tmp_path: Path) -> C
     app[SETTINGS] = Settings(data_dir=tmp_path, trust_forwarded_for=True)
     backends: dict[str, object | None] = {"inbox": inbox}
     app[ADAPTER_BACKENDS] = backends
-    setup_console(app)
+    mount_web(app, app[SETTINGS])
     result: Client = await aiohttp_client(app)
     return result
 
@@ -97,7 +97,7 @@ async def test_argon2_runs_in_its_own_bounded_pool(inbox: InboxService, monkeypa
     cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 
     class Recording(PasswordHasher):
-        def verify(self, hash: str | bytes, password: str | bytes) -> bool:
+        def verify(self, hash: str | bytes, password: str | bytes) -> Literal[True]:
             with lock:
                 threads.append(threading.current_thread().name)
                 active[0] += 1

@@ -1,0 +1,99 @@
+"""What an adapter may add to the server besides its operations: web routes, CLI commands, a sandbox demo.
+
+The HTTP edge finds these hooks by entry point, the way :mod:`.registry` finds adapters, so it never names an
+adapter (see docs/adapters.md, "Web routes, commands and the sandbox"):
+
+* ``hitl_bridge.web``: ``mount(app, edge) -> WebParts``, called while the aiohttp application is built; ``app`` is
+  an ``aiohttp.web.Application`` (typed ``Any`` here: only an adapter's web subpackage may import aiohttp);
+* ``hitl_bridge.cli``: ``add_commands(parser)``, called with the ``hitl-bridge <adapter>`` sub-parser; each
+  command sets ``run=<callable(args, CommandEnvironment) -> exit code>`` with ``parser.set_defaults``;
+* ``hitl_bridge.sandbox``: ``async prepare_demo(backend, request) -> list[str]``, called when the sandbox starts
+  and hands off to that adapter; the lines are printed on stdout (never logged: they may carry a password).
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from importlib.metadata import entry_points
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, TextIO
+
+WEB_GROUP = "hitl_bridge.web"
+CLI_GROUP = "hitl_bridge.cli"
+SANDBOX_GROUP = "hitl_bridge.sandbox"
+BUILTIN_EXTENSIONS: Mapping[str, Mapping[str, str]] = MappingProxyType(
+    {
+        WEB_GROUP: {"inbox": "external_adapters.inbox.console:mount"},
+        CLI_GROUP: {"inbox": "external_adapters.inbox.cli:add_commands"},
+        SANDBOX_GROUP: {"inbox": "external_adapters.inbox.demo:prepare_demo"},
+    }
+)
+"""The built-in adapters' hooks, found even when the package metadata is stale (as :mod:`.registry` does)."""
+
+
+@dataclass(frozen=True)
+class WebEdge:
+    """What the server tells an adapter's web routes: its backend (once started) and how it is reached."""
+
+    backend: Callable[[], object | None]
+    """The value the adapter's ``lifespan`` yielded, or ``None`` before start-up or when it is not running."""
+    public_url: str | None = None
+    trust_forwarded_for: bool = False
+
+
+@dataclass(frozen=True)
+class WebParts:
+    """What a mount added: links for the home page and start-up banner, and paths whose errors keep its shape."""
+
+    links: Sequence[tuple[str, str]] = ()
+    """``(path, label)`` pairs, e.g. ``("/console", "Agent console: answer the handoffs")``."""
+    error_prefixes: tuple[str, ...] = ()
+    """Path prefixes whose escaped failures are answered ``{"error", "code"}`` rather than the SDK's body."""
+
+
+@dataclass(frozen=True)
+class CommandEnvironment:
+    """What an adapter's command gets: the adapter's data directory and options, and the terminal."""
+
+    data_dir: Path
+    options: Mapping[str, Any]
+    stdin: TextIO
+    stdout: TextIO
+
+
+@dataclass(frozen=True)
+class DemoRequest:
+    """What the sandbox tells an adapter's demo hook about this server."""
+
+    public_url: str
+    configuration: Mapping[str, Any] = field(default_factory=dict)
+    """The installation's configuration the sandbox sends (without its ``adapter`` key)."""
+    reset_prefix: str = ""
+    """Environment to prefix to a ``hitl-bridge`` command so it finds the same data directory."""
+
+
+WebMount = Callable[[Any, WebEdge], WebParts]
+AddCommands = Callable[[Any], None]
+PrepareDemo = Callable[[object, DemoRequest], Awaitable[list[str]]]
+
+
+def extension_names(group: str) -> list[str]:
+    """Names of the adapters that installed a hook in ``group`` (or have a built-in one)."""
+    return sorted({ep.name for ep in entry_points(group=group)} | set(BUILTIN_EXTENSIONS.get(group, {})))
+
+
+def load_extension(group: str, name: str) -> Any | None:
+    """The hook ``name`` installed in ``group``, imported; ``None`` when that adapter has none.
+
+    Raises:
+        ImportError: the hook is declared but its module cannot be imported.
+    """
+    targets = {ep.name: ep.value for ep in entry_points(group=group)}
+    target = targets.get(name) or BUILTIN_EXTENSIONS.get(group, {}).get(name)
+    if target is None:
+        return None
+    module_name, _, attr = target.partition(":")
+    return getattr(importlib.import_module(module_name), attr)
