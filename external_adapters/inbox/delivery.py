@@ -138,8 +138,11 @@ class Outbox:
                 await self.deliver_due()
             except Exception:  # a bad row must not kill the worker
                 logger.exception("inbox outbox pass failed")
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for swallows a cancellation that arrives as the
+            # event is set, and the worker would then wait again forever while the app shuts down.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), idle_seconds)
+                async with asyncio.timeout(idle_seconds):
+                    await self._wake.wait()
             self._wake.clear()
 
 

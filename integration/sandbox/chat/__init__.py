@@ -140,7 +140,8 @@ async def stream(request: web.Request) -> web.StreamResponse:
 async def _pump(response: web.StreamResponse, queue: asyncio.Queue[dict[str, Any]]) -> None:
     while True:
         try:
-            view = await asyncio.wait_for(queue.get(), HEARTBEAT_SECONDS)
+            async with asyncio.timeout(HEARTBEAT_SECONDS):  # not wait_for: it can swallow a cancellation on 3.11
+                view = await queue.get()
         except TimeoutError:
             await response.write(b": keep-alive\n\n")
             continue

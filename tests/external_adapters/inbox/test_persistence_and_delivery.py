@@ -190,3 +190,15 @@ async def test_a_delivery_whose_answer_was_lost_is_repeated_with_the_same_event_
             assert await service.attach_outbox(http).deliver_due() == 1
     first, again = received
     assert first.headers[EVENT_HEADER] == again.headers[EVENT_HEADER] and first.content == again.content
+
+
+async def test_the_worker_stops_when_cancelled_just_as_it_is_woken(service: InboxService) -> None:
+    # A shutdown that cancels the worker while a write wakes it must stop it: the app's cleanup awaits this task.
+    async with httpx.AsyncClient() as http:
+        outbox = service.attach_outbox(http)
+        worker = asyncio.create_task(outbox.run(idle_seconds=30))
+        await asyncio.sleep(0.05)  # the worker now waits for a wake-up
+        outbox.wake()
+        worker.cancel()
+        done, _ = await asyncio.wait({worker}, timeout=2)
+        assert done == {worker} and worker.cancelled()
