@@ -1,0 +1,117 @@
+"""The embedded database: one SQLite file in WAL mode, one connection, serialised transactions."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import aiosqlite
+
+from ._database import Connection, Database, Migration, Params, Row, statements
+
+
+class _SqliteConnection(Connection):
+    def __init__(self, db: aiosqlite.Connection) -> None:
+        self._db = db
+
+    async def execute(self, sql: str, params: Params = ()) -> int:
+        async with self._db.execute(sql, tuple(params)) as cursor:
+            return cursor.rowcount
+
+    async def fetch_all(self, sql: str, params: Params = ()) -> list[Row]:
+        async with self._db.execute(sql, tuple(params)) as cursor:
+            return list(await cursor.fetchall())
+
+    async def fetch_one(self, sql: str, params: Params = ()) -> Row | None:
+        async with self._db.execute(sql, tuple(params)) as cursor:
+            row: Row | None = await cursor.fetchone()
+            return row
+
+
+class SqliteDatabase(Database):
+    """An open SQLite database (WAL, foreign keys on).
+
+    Every access goes through :meth:`transaction` or :meth:`read`, which share one lock, so a reader never sees
+    half of a transaction and writes never interleave. WAL keeps a committed transaction through a kill -9.
+    """
+
+    dialect = "sqlite"
+
+    def __init__(self, db: aiosqlite.Connection, path: Path) -> None:
+        self._db = db
+        self._connection = _SqliteConnection(db)
+        self._lock = asyncio.Lock()
+        self._closed = False
+        self.path = path
+
+    @classmethod
+    async def open(cls, path: Path) -> SqliteDatabase:
+        """Open (creating it and its folder if needed) the database file at ``path``."""
+        await asyncio.to_thread(path.parent.mkdir, parents=True, exist_ok=True)
+        db = await aiosqlite.connect(path, isolation_level=None)
+        db.row_factory = aiosqlite.Row
+        for pragma in ("journal_mode=WAL", "foreign_keys=ON", "busy_timeout=5000", "synchronous=NORMAL"):
+            await db.execute(f"PRAGMA {pragma}")
+        return cls(db, path)
+
+    async def aclose(self) -> None:
+        async with self._lock:
+            if not self._closed:
+                self._closed = True
+                await self._db.close()
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Connection]:
+        """One ``BEGIN IMMEDIATE`` transaction: committed on success, rolled back on error.
+
+        A failed ``COMMIT`` (``SQLITE_BUSY``, a deferred constraint, disk I/O) is rolled back too before it is
+        raised: SQLite may keep the transaction open after such a failure, and the next ``BEGIN`` on this one
+        shared connection would then fail forever.
+        """
+        async with self._lock:
+            await self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._connection
+                await self._db.execute("COMMIT")
+            except BaseException:
+                await self._rollback()
+                raise
+
+    async def _rollback(self) -> None:
+        # Some failures (SQLITE_FULL, SQLITE_IOERR...) have rolled the transaction back already; a second
+        # ROLLBACK would raise "no transaction is active" and hide the original error.
+        if self._db.in_transaction:
+            await self._db.execute("ROLLBACK")
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[Connection]:
+        async with self._lock:
+            yield self._connection
+
+    async def migrate(self, component: str, migrations: Iterable[Migration]) -> list[int]:
+        # One process owns an embedded database, and BEGIN IMMEDIATE serialises the steps anyway.
+        async with self.transaction() as connection:
+            await connection.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations (component TEXT NOT NULL, version INTEGER NOT NULL, "
+                "name TEXT NOT NULL, applied_at REAL NOT NULL, PRIMARY KEY (component, version))"
+            )
+        rows = await self.fetch_all("SELECT version FROM schema_migrations WHERE component = ?", (component,))
+        applied = {row["version"] for row in rows}
+        done: list[int] = []
+        for migration in migrations:
+            if migration.version not in applied:
+                await self._apply(component, migration)
+                done.append(migration.version)
+        return done
+
+    async def _apply(self, component: str, migration: Migration) -> None:
+        async with self.transaction() as connection:
+            for statement in statements(migration.sqlite):
+                await connection.execute(statement)
+            await connection.execute(
+                "INSERT INTO schema_migrations (component, version, name, applied_at) VALUES (?, ?, ?, ?)",
+                (component, migration.version, migration.name, time.time()),
+            )
