@@ -10,10 +10,10 @@ from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 
-class JournalState(str, Enum):
+class JournalState(StrEnum):
     """What the journal knew of a key when an intent was written."""
 
     NEW = "new"
