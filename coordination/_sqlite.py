@@ -7,6 +7,7 @@ import time
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import cast
 
 import aiosqlite
 
@@ -23,12 +24,12 @@ class _SqliteConnection(Connection):
 
     async def fetch_all(self, sql: str, params: Params = ()) -> list[Row]:
         async with self._db.execute(sql, tuple(params)) as cursor:
-            return list(await cursor.fetchall())
+            # sqlite3.Row reads by column name as a Mapping does, though typeshed does not say so.
+            return cast(list[Row], list(await cursor.fetchall()))
 
     async def fetch_one(self, sql: str, params: Params = ()) -> Row | None:
         async with self._db.execute(sql, tuple(params)) as cursor:
-            row: Row | None = await cursor.fetchone()
-            return row
+            return cast(Row | None, await cursor.fetchone())
 
 
 class SqliteDatabase(Database):
