@@ -93,13 +93,14 @@ class SqliteDatabase(Database):
             yield self._connection
 
     async def migrate(self, component: str, migrations: Iterable[Migration]) -> list[int]:
-        # One process owns an embedded database, and BEGIN IMMEDIATE serialises the steps anyway.
+        # One process owns an embedded database, and BEGIN IMMEDIATE serialises the steps anyway. The table is
+        # not the inbox's older ``schema_migrations`` (one component, no name column), which may exist beside it.
         async with self.transaction() as connection:
             await connection.execute(
-                "CREATE TABLE IF NOT EXISTS schema_migrations (component TEXT NOT NULL, version INTEGER NOT NULL, "
+                "CREATE TABLE IF NOT EXISTS schema_versions (component TEXT NOT NULL, version INTEGER NOT NULL, "
                 "name TEXT NOT NULL, applied_at REAL NOT NULL, PRIMARY KEY (component, version))"
             )
-        rows = await self.fetch_all("SELECT version FROM schema_migrations WHERE component = ?", (component,))
+        rows = await self.fetch_all("SELECT version FROM schema_versions WHERE component = ?", (component,))
         applied = {row["version"] for row in rows}
         done: list[int] = []
         for migration in migrations:
@@ -113,6 +114,6 @@ class SqliteDatabase(Database):
             for statement in statements(migration.sqlite):
                 await connection.execute(statement)
             await connection.execute(
-                "INSERT INTO schema_migrations (component, version, name, applied_at) VALUES (?, ?, ?, ?)",
+                "INSERT INTO schema_versions (component, version, name, applied_at) VALUES (?, ?, ?, ?)",
                 (component, migration.version, migration.name, time.time()),
             )
