@@ -8,6 +8,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
+import asyncpg
 import pytest
 from pydantic import SecretStr
 
@@ -127,3 +128,33 @@ async def test_a_message_too_large_for_notify_is_refused(pg: Coordinators, caplo
 async def _hold(coordinator: Coordinator, key: str, order: list[str]) -> None:
     async with coordinator.lock(key):
         order.append("second in")
+
+
+async def test_a_subscriber_keeps_listening_after_its_connection_is_lost(
+    pg: Coordinators, pg_url: SecretStr, caplog: pytest.LogCaptureFixture
+) -> None:
+    publisher, subscriber = await pg.open(), await pg.open()
+    async with subscriber.subscribe("inbox:live") as messages:
+        lost = await _listening_pids(pg_url)
+        await terminate(pg_url, lost)
+
+        async def listening_again() -> bool:
+            return bool(set(await _listening_pids(pg_url)) - set(lost))
+
+        await wait_until(listening_again)
+        await publisher.publish("inbox:live", "after the reconnect")
+        async with asyncio.timeout(10):
+            assert await anext(messages) == "after the reconnect"
+    assert "LISTEN connection dropped" in caplog.text
+
+
+async def _listening_pids(url: SecretStr) -> list[int]:
+    connection = await asyncpg.connect(url.get_secret_value())
+    try:
+        sql = (
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() "
+            "AND query LIKE 'LISTEN %'"
+        )
+        return [row["pid"] for row in await connection.fetch(sql)]
+    finally:
+        await connection.close()
