@@ -75,7 +75,7 @@ async def once(
 
 
 def refused(exc: BaseException) -> bool:
-    """A definite refusal: a 4xx the helpdesk or Botpress will give again (a rate limit is not one): nothing was done."""
+    """A definite refusal, so nothing was done: a 4xx the helpdesk or Botpress will give again (not a rate limit)."""
     if isinstance(exc, ExternalRequestError):
         return True
     return isinstance(exc, BotpressApiError) and not exc.is_transient and 400 <= exc.status < 500
