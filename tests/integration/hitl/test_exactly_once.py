@@ -19,7 +19,7 @@ from coordination import Coordinator, JournalState
 from external_adapters import ExternalRequestError
 from integration.app import create_app
 from integration.app_keys import ADAPTER_BACKENDS, SERVICES
-from integration.hitl import inbound
+from integration.hitl import inbound, sessions
 from integration.settings import Settings
 from tests.contracts.botpress import TEST_BOT_ID
 from tests.fake_botpress import FakeBotpress
@@ -148,7 +148,7 @@ async def test_an_event_is_emitted_once_through_a_crash(
 ) -> None:
     conversation_id, session_id = await start_session(client, fake_botpress)
     if crash_point == "before the state write":
-        monkeypatch.setattr(inbound, "save_session", crash_once(inbound.save_session, lambda *_: True))
+        monkeypatch.setattr(inbound, "save_session", crash_once(sessions.save_session, lambda *_: True))
     else:
         coordinator = _coordinator(client)
         monkeypatch.setattr(coordinator, "done", crash_once(coordinator.done, lambda key, _: key.startswith("event:")))
