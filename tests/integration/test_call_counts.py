@@ -64,6 +64,7 @@ START_GET = "GET /v1/chat/states/user/{id}/hitlStart"
 START_SET = "POST /v1/chat/states/user/{id}/hitlStart"
 SESSION_GET = "GET /v1/chat/states/conversation/{id}/hitlSession"
 SESSION_SET = "POST /v1/chat/states/conversation/{id}/hitlSession"
+SESSION_CREATE = "POST /v1/chat/states/conversation/{id}/hitlSession/get-or-set"
 FIND_CONVERSATION = ("GET /v1/chat/conversations?channel,tags.id", SESSION_GET)
 """The Botpress conversation of a helpdesk session (by its ``id`` tag), and its session state."""
 
@@ -74,8 +75,7 @@ BP_START_HITL = (
     START_SET,
     START_SET,
     "POST /v1/chat/conversations/get-or-create",
-    SESSION_GET,
-    SESSION_SET,
+    SESSION_CREATE,
     START_SET,
 )
 BP_TEXT = ("PUT /v1/chat/messages/{id}",)
