@@ -21,7 +21,8 @@ from integration.app import create_app
 from integration.app_keys import ADAPTER_BACKENDS, SERVICES
 from integration.hitl import inbound, sessions
 from integration.settings import Settings
-from tests.contracts.botpress import TEST_BOT_ID
+from tests.contracts.botpress import TEST_BOT_ID, BotpressMockRouter, bp_error
+from tests.contracts.lost_answers import lose_answers
 from tests.fake_botpress import FakeBotpress
 from tests.fakes import FakeDesk
 
@@ -170,3 +171,18 @@ async def test_an_agent_assigned_again_after_another_gets_a_new_event(
         webhook = _webhook({"kind": "assign", "session": session_id, "key": key, "agent": agent})
         assert (await call(client, "webhook_received", webhook))[0] == 200
     assert fake_botpress.event_types() == ["hitlAssigned"] * 3
+
+
+async def test_an_event_botpress_refused_is_forgotten_so_the_redelivery_emits_it_without_a_check(
+    client: Client, bp_api: BotpressMockRouter, fake_botpress: FakeBotpress
+) -> None:
+    _, session_id = await start_session(client, fake_botpress)
+    lose_answers(bp_api).fail("POST", r"/v1/chat/events$", bp_error("InvalidPayload", "refused"))
+    webhook = _webhook({"kind": "close", "session": session_id, "key": "close-1"})
+
+    assert (await call(client, "webhook_received", webhook))[0] == 400
+    assert (await call(client, "webhook_received", webhook))[0] == 200
+
+    assert fake_botpress.event_types() == ["hitlStopped"]
+    checks = [c for c in bp_api.calls if c.request.method == "GET" and c.request.url.path == "/v1/chat/events"]
+    assert checks == []  # abandoned, so the second attempt was new, not pending
