@@ -2,34 +2,45 @@
 
 A "crash" is an exception at the very point a kill -9 could strike (after the helpdesk or Botpress wrote, before
 the bridge recorded it); a "new process" is a new app on the same data folder (the embedded journal is a SQLite
-file there), with the same desk, which stands for the helpdesk's own durable data.
+file there) or the same PostgreSQL database, with the same desk, which stands for the helpdesk's own durable data.
+Every test runs on both backends.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
+from pydantic import SecretStr
 from pytest_aiohttp import AiohttpClient
 
 from coordination import Coordinator, JournalState
-from external_adapters import ExternalRequestError
+from external_adapters import ExternalRequestError, register_adapter
 from integration.app import create_app
 from integration.app_keys import ADAPTER_BACKENDS, SERVICES
 from integration.hitl import inbound, sessions
 from integration.settings import Settings
+from tests import conftest as shared
 from tests.contracts.botpress import TEST_BOT_ID, BotpressMockRouter, bp_error
 from tests.contracts.lost_answers import lose_answers
 from tests.fake_botpress import FakeBotpress
-from tests.fakes import FakeDesk
+from tests.fakes import FakeAdapter, FakeDesk
 
 from .test_flow import _webhook, bot_message, call, start_session
 
 Client = TestClient[web.Request, web.Application]
 MESSAGE_ID = "msg_01JONCE000000000000000000000"
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: SecretStr | None) -> Settings:
+    """The test server, on the embedded backend or on a fresh PostgreSQL database."""
+    register_adapter(FakeAdapter, clobber=True)
+    return shared.test_settings(tmp_path, database_url=database_url)
 
 
 class Crash(Exception):

@@ -36,31 +36,6 @@ UPSTREAM_SECONDS = 0.02
 MESSAGE_ID = "msg_01JWORKERS0000000000000000"
 
 
-import os  # noqa: E402
-
-_SERVER = os.environ.get("HITL_BRIDGE_TEST_DATABASE_URL", "")
-
-
-@pytest.fixture
-async def pg_url() -> AsyncIterator[SecretStr]:
-    """TEMPORARY: a fresh database on HITL_BRIDGE_TEST_DATABASE_URL's server (until tests/pg.py lands)."""
-    import uuid
-
-    import asyncpg
-
-    server = _SERVER
-    if not server:
-        pytest.skip("no server")
-    name = f"hb_test_{uuid.uuid4().hex[:16]}"
-    admin = await asyncpg.connect(server)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield SecretStr(server.rsplit("/", 1)[0] + "/" + name)
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
-
-
 def slow_upstream(router: respx.MockRouter, seconds: float) -> None:
     """Every answer of ``router``'s fake comes ``seconds`` late (the fake still commits each request at once)."""
     for route in router.routes:
