@@ -106,25 +106,26 @@ async def http() -> AsyncIterator[httpx.AsyncClient]:
 
 @pytest.fixture
 def build(http: httpx.AsyncClient, tmp_path: Path, coordinator: Coordinator) -> Any:
-    """``build(**config_overrides) -> Built``: a Zendesk adapter on the fake account, never really sleeping."""
+    """``build(**config_overrides) -> Built``: a Zendesk adapter on the fake account, never really sleeping.
+
+    Each call is a new process's adapter when given a new ``runtime`` (a restart), another worker's when given
+    another ``coordinator`` on the same backend; by default every adapter shares the test's embedded coordinator.
+    """
 
     def make(
         state: MemoryState | None = None,
         runtime: ZendeskRuntime | None = None,
         allow_vendor_base_urls: bool = False,
+        coordinator: Coordinator = coordinator,
         **overrides: Any,
     ) -> Built:
         sleeps = RecordedSleeps()
         runtime = runtime or ZendeskRuntime(sleep=sleeps, resolve=fixed_dns)
         state = state or MemoryState()
-        context = AdapterContext(
-            installation=INSTALLATION,
-            state=state,
-            env=AdapterEnvironment(
-                http=http, data_dir=tmp_path, coordinator=coordinator, allow_vendor_base_urls=allow_vendor_base_urls
-            ),
-            backend=runtime,
+        env = AdapterEnvironment(
+            http=http, data_dir=tmp_path, coordinator=coordinator, allow_vendor_base_urls=allow_vendor_base_urls
         )
+        context = AdapterContext(installation=INSTALLATION, state=state, env=env, backend=runtime)
         adapter = ZendeskAdapter(ZendeskAdapter.parse_config({**CONFIG, **overrides}), context)
         return Built(adapter, state, runtime, sleeps)
 
