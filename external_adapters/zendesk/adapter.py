@@ -37,13 +37,11 @@ from ..errors import (
     InvalidSignatureError,
     OutcomeUnknownError,
 )
-from ..events import AgentAssigned, InboundEvent, SessionClosed
 from ..guarded_http import guarded_client
 from . import guards, subscription as subs
 from .client import ZendeskClient
-from .comments import comments_for_webhook
 from .config import ZendeskConfig, ZendeskSession
-from .inbound import agent_messages, agent_profile
+from .inbound import webhook_events
 from .media import MediaUnavailable, download
 from .models import (
     MESSAGES_KEY,
@@ -57,7 +55,7 @@ from .models import (
 from .outbound import OutgoingComment, compose
 from .runtime import DEFAULT_RUNTIME, ZendeskRuntime
 from .tickets import find_ticket, ticket_input
-from .webhooks import INVOCATION_HEADER, TriggerPayload, parse_payload, verify
+from .webhooks import INVOCATION_HEADER, parse_payload, verify
 
 log = logging.getLogger(__name__)
 MAX_PHOTO_URL = 255
@@ -271,32 +269,10 @@ class ZendeskAdapter(HelpdeskAdapter[ZendeskConfig, ZendeskSession]):
             return WebhookResult()
         invocation = {k.lower(): v for k, v in request.headers.items()}.get(INVOCATION_HEADER)
         try:
-            events = await self._events(payload, stored, invocation)
+            events = await webhook_events(self.client, payload, stored.bot_zendesk_user_id, invocation)
         except ExternalNotFoundError:
             events = []  # the ticket was deleted meanwhile
         return WebhookResult(events=events)
-
-    async def _events(
-        self, payload: TriggerPayload, stored: ZendeskSubscription, invocation: str | None
-    ) -> list[InboundEvent]:
-        ticket_id = payload.ticket_id
-        if payload.event == "assigned":
-            return await self._assignment(ticket_id, invocation)
-        recent = await comments_for_webhook(self.client, ticket_id, payload.comment_id)
-        events: list[InboundEvent] = list(agent_messages(ticket_id, recent, stored.bot_zendesk_user_id))
-        if payload.event == "solved":
-            ticket = await self.client.show_ticket(ticket_id)
-            key = invocation or f"closed:{ticket_id}:{ticket.updated_at}"
-            events.append(SessionClosed(external_session_id=str(ticket_id), dedupe_key=key, reason=ticket.status))
-        return events
-
-    async def _assignment(self, ticket_id: int, invocation: str | None) -> list[InboundEvent]:
-        ticket = await self.client.show_ticket(ticket_id)
-        if ticket.assignee_id is None:
-            return []  # un-assignment: no agent to announce
-        agent = await self.client.show_user(ticket.assignee_id)
-        key = invocation or f"assigned:{ticket_id}:{ticket.assignee_id}:{ticket.updated_at}"
-        return [AgentAssigned(external_session_id=str(ticket_id), dedupe_key=key, agent=agent_profile(agent))]
 
 
 def _authorization(config: ZendeskConfig) -> str:
