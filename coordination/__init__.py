@@ -9,7 +9,10 @@ from ._backend import Backend, open_backend
 from ._database import Connection, Database, Dialect, Migration, Params, Row
 from ._embedded import EmbeddedCoordinator
 from ._local import BackendInUseError
+from ._pg_coordinator import PostgresCoordinator
+from ._placeholders import PlaceholderError
 from ._port import Coordinator, JournalEntry, JournalState
+from ._postgres import PostgresDatabase
 from ._sqlite import SqliteDatabase
 
 __all__ = [
@@ -24,6 +27,9 @@ __all__ = [
     "JournalState",
     "Migration",
     "Params",
+    "PlaceholderError",
+    "PostgresCoordinator",
+    "PostgresDatabase",
     "Row",
     "SqliteDatabase",
     "open_backend",

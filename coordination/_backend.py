@@ -11,7 +11,9 @@ from pydantic import SecretStr
 
 from ._database import Database
 from ._embedded import EmbeddedCoordinator
+from ._pg_coordinator import PostgresCoordinator
 from ._port import Coordinator
+from ._postgres import PostgresDatabase
 
 
 @dataclass(frozen=True)
@@ -32,10 +34,18 @@ async def open_backend(data_dir: Path, database_url: SecretStr | None) -> AsyncI
         BackendInUseError: embedded, and another process serves from ``data_dir``.
     """
     if database_url is None:
-        coordinator = await EmbeddedCoordinator.open(data_dir)
+        embedded = await EmbeddedCoordinator.open(data_dir)
         try:
-            yield Backend(coordinator, None)
+            yield Backend(embedded, None)
+        finally:
+            await embedded.aclose()
+        return
+    database = await PostgresDatabase.open(database_url)
+    try:
+        coordinator = await PostgresCoordinator.open(database)
+        try:
+            yield Backend(coordinator, database)
         finally:
             await coordinator.aclose()
-        return
-    raise NotImplementedError("the PostgreSQL backend is not written yet")
+    finally:
+        await database.aclose()
