@@ -13,6 +13,8 @@ from collections.abc import Awaitable, Callable
 
 from coordination import Coordinator, JournalState
 
+from ..errors import ExternalRequestError
+
 
 def ticket_key(zendesk_ticket_id: int) -> str:
     """The lock of one ticket's comment deliveries."""
@@ -39,12 +41,17 @@ async def once(
 
     Under the key's lock, so two workers never both find nothing and create. ``find`` runs whenever the journal
     has no outcome (a new key, or a pending one whose attempt crashed or lost its answer): a journal purged or new
-    (another data folder) must not open a second ticket for a key Zendesk already has.
+    (another data folder) must not open a second ticket for a key Zendesk already has. A definite refusal (a 4xx)
+    made nothing: the intent is abandoned, so the journal holds no pending entry for it.
     """
     async with coordinator.lock(key):
         entry = await coordinator.intent(key)
         if entry.state is JournalState.DONE and entry.external_id:
             return entry.external_id
-        made = await find() or await create()
+        try:
+            made = await find() or await create()
+        except ExternalRequestError:
+            await coordinator.abandon(key)
+            raise
         await coordinator.done(key, made)
         return made
