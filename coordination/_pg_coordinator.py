@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -123,7 +124,9 @@ class PostgresCoordinator(Coordinator):
 async def _unlock(connection: PgConnection, advisory: int, key: str) -> None:
     try:
         await connection.execute("SELECT pg_advisory_unlock($1)", advisory)
-    except CONNECTION_ERRORS:
+    except (*CONNECTION_ERRORS, asyncpg.InternalClientError):
         # The server freed the lock with the session, maybe before the block ended: say so, never hide the block's
-        # own outcome behind this. (A connection returned to the pool also gets pg_advisory_unlock_all().)
+        # own outcome behind this. A connection in an unknown state is never reused: the pool replaces it.
         log.warning("the connection holding lock %s dropped before the block ended", key)
+        with contextlib.suppress(asyncpg.InterfaceError):  # the pool may have taken the dead connection back already
+            connection.terminate()

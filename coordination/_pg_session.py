@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 CONNECTION_ERRORS = (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError)
 """What a lost or refused connection raises."""
+STEP_BACK_POLLS = 10
+"""How many polls a leader that lost its connection waits before seeking leadership again."""
 MAX_PAYLOAD_BYTES = 7000
 """What the port promises a message may hold (PostgreSQL refuses NOTIFY payloads from 8,000 bytes)."""
 
@@ -127,8 +129,10 @@ class Leadership:
     """``lead``: a session-level advisory lock on a dedicated connection, polled with ``pg_try_advisory_lock``.
 
     The server frees the lock when the connection ends (the process died, the network dropped), and the connection is
-    checked every poll, so the other workers take over within about one poll of a leader's loss, and the lost
-    leader's work is cancelled within about one poll too.
+    checked every poll, so the other workers take over within about one poll of a leader's loss (the lost leader
+    steps back for :data:`STEP_BACK_POLLS` polls first), and the lost leader's work is cancelled within about one
+    poll too. Two leaders can overlap by up to a poll, while a lost leader's work is being cancelled: work that
+    must never run twice at once takes a :meth:`lock` or a claim for each item as well.
     """
 
     def __init__(self, database: PostgresDatabase, poll_seconds: float = 1.0) -> None:
@@ -147,7 +151,11 @@ class Leadership:
                     return
             finally:
                 await _close_quietly(connection)
-            log.warning("lost the leadership of %s (its connection dropped); seeking it again", name)
+            log.warning(
+                "lost the leadership of %s (its connection dropped); stepping back, then seeking it again", name
+            )
+            # A worker whose connection just dropped is the likeliest to lose it again: let a healthy one take over.
+            await asyncio.sleep(self.poll_seconds * STEP_BACK_POLLS)
 
     async def _connect(self, name: str) -> Connection[asyncpg.Record]:
         while True:
