@@ -18,14 +18,16 @@ from typing import Any
 
 import httpx
 import pytest
-from pydantic import SecretStr
 
 from bp_modules.hitl import parse_hitl_payload
 from coordination import Coordinator, JournalState, open_backend
 from external_adapters import EndUser, ExternalUserRequest, OpenSessionRequest, OutboundMessage, Transcript
-from external_adapters.zendesk import ZendeskAdapter, ZendeskRuntime
+from external_adapters.errors import ExternalRequestError
+from external_adapters.zendesk import ZendeskAdapter, ZendeskRuntime, guards
+from external_adapters.zendesk.subscription import idempotency_tag
 from tests.contracts.lost_answers import LostAnswers, lose_answers
 from tests.contracts.zendesk import ZendeskMockRouter
+from tests.pg import fresh_database
 
 from .conftest import WEBHOOK_URL, Built, MemoryState, fixed_dns
 from .fake_zendesk import FakeZendesk
@@ -201,17 +203,40 @@ async def test_a_retry_after_the_link_finds_its_ticket_while_the_search_lags(
     assert again == ticket_id and list(fake_zendesk.tickets) == [int(ticket_id)]
 
 
+async def test_a_refused_ticket_leaves_no_pending_journal_entry(
+    build: Any, coordinator: Coordinator, fake_zendesk: FakeZendesk
+) -> None:
+    built: Built = build()
+    jane = await built.adapter.create_user(ExternalUserRequest(bp_user_id="user_01", name="Jane"))
+    refusal = {"error": "RecordInvalid", "description": "Record validation errors"}
+    fake_zendesk.fail_next += [
+        httpx.Response(200, json={"tickets": [], "count": 0}),  # the lookups find nothing
+        httpx.Response(200, json={"results": [], "count": 0}),
+        httpx.Response(422, json=refusal),
+    ]
+
+    with pytest.raises(ExternalRequestError):
+        await built.adapter.open_session(_open_request(jane))
+
+    key = guards.open_key(idempotency_tag("start-1"))
+    assert (await coordinator.intent(key)).state is JournalState.NEW and fake_zendesk.tickets == {}
+
+
 # --- two workers --------------------------------------------------------------------------------------------------
 
 
 @pytest.fixture(params=["embedded", "postgresql"])
 async def workers(request: pytest.FixtureRequest, coordinator: Coordinator, tmp_path: Path) -> AsyncIterator[Any]:
-    """Two coordinators on one backend: two PostgreSQL connections, or the embedded process's one coordinator."""
+    """Two coordinators on one backend: two connections to a fresh PostgreSQL database (skipped without a server
+    locally, a failure in CI: tests/pg.py), or, embedded, the one process's coordinator."""
     if request.param == "embedded":
         yield (coordinator, coordinator)
         return
-    url = SecretStr(request.getfixturevalue("pg_url"))
-    async with open_backend(tmp_path / "a", url) as first, open_backend(tmp_path / "b", url) as second:
+    async with (
+        fresh_database() as url,
+        open_backend(tmp_path / "a", url) as first,
+        open_backend(tmp_path / "b", url) as second,
+    ):
         yield (first.coordinator, second.coordinator)
 
 
@@ -297,3 +322,28 @@ async def test_two_workers_registering_at_once_leave_one_webhook_and_three_trigg
     assert len(fake_zendesk.triggers) == 3
     stored: dict[str, Any] = a.state.items["zendeskSubscription"]
     assert stored["webhook_id"] == webhook_id and sorted(stored["trigger_ids"]) == sorted(fake_zendesk.triggers)
+
+
+async def test_a_burst_wider_than_the_lock_pool_sent_under_the_cores_message_locks_is_delivered(
+    request: pytest.FixtureRequest,
+    build: Any,
+    workers: tuple[Coordinator, Coordinator],
+    fake_zendesk: FakeZendesk,
+    round_trips: None,
+) -> None:
+    if request.node.callspec.params["workers"] == "postgresql":
+        # PostgresCoordinator holds one connection of its lock pool (16) per held lock, so 16 message locks held
+        # by the core leave none for the ticket lock they all wait on inside send_message.
+        request.applymarker(pytest.mark.xfail(strict=True, reason="nested locks exhaust the PostgreSQL lock pool"))
+    a, _ = _two(build, workers)
+    ticket_id, jane = await _ticket(a)
+
+    async def core_send(i: int) -> str:
+        async with workers[0].lock(f"msg:bot_01JTEST:msg_{i}"):  # what the core holds around send_message
+            return await a.adapter.send_message(_text(ticket_id, jane, f"m{i}", f"msg_{i}"))
+
+    async with asyncio.timeout(10):  # a bound on a hang, not a measure: the burst takes well under a second
+        await asyncio.gather(*(core_send(i) for i in range(24)))
+
+    posted = [part for body in _bodies(fake_zendesk, ticket_id) for part in body.split("\n\n")]
+    assert sorted(posted) == sorted(f"m{i}" for i in range(24))
