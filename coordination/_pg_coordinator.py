@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import asyncpg
 
 from ._local import KeyedLocks
+from ._pg_locks import DROPPED, SharedLockSession
 from ._pg_session import CONNECTION_ERRORS, MAX_PAYLOAD_BYTES, Leadership, Listener, channel_name
 from ._port import Coordinator, JournalEntry
 from ._postgres import PostgresDatabase, advisory_key
@@ -26,9 +27,10 @@ log = logging.getLogger(__name__)
 class PostgresCoordinator(Coordinator):
     """Locks are session advisory locks, claims and the journal are rows, events are ``NOTIFY``.
 
-    A lock holds a connection of its own pool (``lock_pool_size``) for its block, so a lock holder that runs queries
-    never waits for a connection that other lock holders keep; within one process, holders of one key queue in memory
-    first, so a busy key holds one connection, not one per waiter.
+    A free lock is taken on one session the process shares; a contended one is waited for on a connection of the
+    lock pool (``lock_pool_size``), so lock holders that run queries never wait for a connection other holders keep,
+    and nested locks never exhaust the pool (:mod:`._pg_locks`). Within one process, holders of one key queue in
+    memory first.
     """
 
     multi_process = True
@@ -45,6 +47,7 @@ class PostgresCoordinator(Coordinator):
         self.store = SqlStore(database, clock)
         self._lock_pool = lock_pool
         self._local_locks = KeyedLocks()
+        self._shared = SharedLockSession(database)
         self._listener = Listener(database, retry_seconds=lead_poll_seconds)
         self.leadership = Leadership(database, poll_seconds=lead_poll_seconds)
 
@@ -71,12 +74,20 @@ class PostgresCoordinator(Coordinator):
     @asynccontextmanager
     async def _locked(self, key: str) -> AsyncIterator[None]:
         advisory = advisory_key(f"lock:{key}")
-        async with self._local_locks.hold(key), self._lock_pool.acquire() as connection:
-            await connection.execute("SELECT pg_advisory_lock($1)", advisory)
-            try:
-                yield
-            finally:
-                await _unlock(connection, advisory, key)
+        async with self._local_locks.hold(key):
+            shared = await self._shared.try_lock(advisory)
+            if shared is not None:
+                try:
+                    yield
+                finally:
+                    await self._shared.unlock(shared, advisory, key)
+                return
+            async with self._lock_pool.acquire() as connection:
+                await connection.execute("SELECT pg_advisory_lock($1)", advisory)
+                try:
+                    yield
+                finally:
+                    await _unlock(connection, advisory, key)
 
     def lock(self, key: str) -> AbstractAsyncContextManager[None]:
         return self._locked(key)
@@ -118,6 +129,7 @@ class PostgresCoordinator(Coordinator):
 
     async def aclose(self) -> None:
         await self._listener.aclose()
+        await self._shared.aclose()
         await self._lock_pool.close()
 
 
@@ -127,6 +139,6 @@ async def _unlock(connection: PgConnection, advisory: int, key: str) -> None:
     except (*CONNECTION_ERRORS, asyncpg.InternalClientError):
         # The server freed the lock with the session, maybe before the block ended: say so, never hide the block's
         # own outcome behind this. A connection in an unknown state is never reused: the pool replaces it.
-        log.warning("the connection holding lock %s dropped before the block ended", key)
+        log.warning(DROPPED, key)
         with contextlib.suppress(asyncpg.InterfaceError):  # the pool may have taken the dead connection back already
             connection.terminate()

@@ -208,3 +208,20 @@ async def _listening_pids(url: SecretStr) -> list[int]:
         return [row["pid"] for row in await connection.fetch(sql)]
     finally:
         await connection.close()
+
+
+async def test_nested_locks_wider_than_the_lock_pool_all_complete(pg: Coordinators, pg_url: SecretStr) -> None:
+    # The core's message lock around an adapter's ticket lock: twelve outer locks on a lock pool of four.
+    first, second = await pg.open(), await pg.open()
+    entered: list[int] = []
+
+    async def nested(i: int) -> None:
+        async with second.lock(f"msg:{i}"), second.lock("ticket:1"):
+            entered.append(i)
+
+    async with first.lock("ticket:1"):  # contended: the inner lock is waited for on a pooled session
+        burst = asyncio.gather(*(nested(i) for i in range(12)))
+        await wait_for_a_waiter(pg_url, "lock:ticket:1")
+    async with asyncio.timeout(10):  # a bound on a deadlock, not a measure
+        await burst
+    assert sorted(entered) == list(range(12))

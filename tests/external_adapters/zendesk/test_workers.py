@@ -325,16 +325,11 @@ async def test_two_workers_registering_at_once_leave_one_webhook_and_three_trigg
 
 
 async def test_a_burst_wider_than_the_lock_pool_sent_under_the_cores_message_locks_is_delivered(
-    request: pytest.FixtureRequest,
     build: Any,
     workers: tuple[Coordinator, Coordinator],
     fake_zendesk: FakeZendesk,
     round_trips: None,
 ) -> None:
-    if request.node.callspec.params["workers"] == "postgresql":
-        # PostgresCoordinator holds one connection of its lock pool (16) per held lock, so 16 message locks held
-        # by the core leave none for the ticket lock they all wait on inside send_message.
-        request.applymarker(pytest.mark.xfail(strict=True, reason="nested locks exhaust the PostgreSQL lock pool"))
     a, _ = _two(build, workers)
     ticket_id, jane = await _ticket(a)
 
