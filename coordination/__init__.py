@@ -8,6 +8,7 @@ write happen once, through crashes and across workers. Neither knows anything of
 from ._backend import Backend, check_backend, open_backend
 from ._database import Connection, Database, Dialect, Migration, Params, Row
 from ._embedded import EmbeddedCoordinator
+from ._housekeeping import purge_forever
 from ._local import BackendError, BackendInUseError, BackendUnavailableError
 from ._pg_coordinator import PostgresCoordinator
 from ._placeholders import PlaceholderError
@@ -36,4 +37,5 @@ __all__ = [
     "SqliteDatabase",
     "check_backend",
     "open_backend",
+    "purge_forever",
 ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack
@@ -9,7 +11,7 @@ from contextlib import AsyncExitStack
 import httpx
 from aiohttp import web
 
-from coordination import open_backend
+from coordination import open_backend, purge_forever
 from external_adapters import AdapterEnvironment
 from external_adapters.registry import get_adapter_class
 
@@ -68,7 +70,15 @@ async def _backend(app: web.Application) -> AsyncIterator[None]:
     async with open_backend(settings.data_dir, settings.database_url) as backend:
         app[BACKEND] = backend
         log.info("coordination backend: %s", "postgresql" if backend.coordinator.multi_process else "embedded")
-        yield
+        purging = asyncio.create_task(
+            purge_forever(backend.coordinator, keep_seconds=settings.journal_retention_seconds), name="purge"
+        )
+        try:
+            yield
+        finally:
+            purging.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await purging
 
 
 def _clients(

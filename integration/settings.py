@@ -61,6 +61,11 @@ class Settings(BaseSettings):
         description="A postgresql:// URL: keep the coordination (and every store) in PostgreSQL, for several workers; "
         "unset, everything stays in SQLite in the data folder (one process)",
     )
+    journal_retention_seconds: float = Field(
+        default=7 * 86400.0,
+        ge=3600,
+        description="How long delivery-journal entries are kept: a redelivery older than that is treated as new",
+    )
     secret_path: SecretStr | None = Field(
         default=None, description="If set, Botpress operations are served only under /<secret_path>/"
     )

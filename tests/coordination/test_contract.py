@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 
-from coordination import Coordinator, JournalEntry, JournalState, Migration
+from coordination import Coordinator, JournalEntry, JournalState, Migration, purge_forever
 
-from .conftest import Clock, Coordinators
+from .conftest import Clock, Coordinators, wait_until
 
 
 async def test_the_journal_goes_new_pending_done(coordinators: Coordinators) -> None:
@@ -79,6 +80,23 @@ async def test_purge_drops_old_entries_and_keeps_recent_ones(coordinators: Coord
     assert await coordinator.purge(50) == 3
     assert (await coordinator.intent("old")).state is JournalState.NEW
     assert (await coordinator.intent("new")).state is JournalState.DONE
+
+
+async def test_the_housekeeping_purges_old_entries_on_the_leader(coordinators: Coordinators, clock: Clock) -> None:
+    coordinator = await coordinators.open()
+    await coordinator.done("old", "1")
+    clock.advance(100)
+    housekeeping = asyncio.create_task(purge_forever(coordinator, keep_seconds=50, every_seconds=0.01))
+    try:
+
+        async def purged() -> bool:
+            return (await coordinator.intent("old")).state is JournalState.NEW
+
+        await wait_until(purged)
+    finally:
+        housekeeping.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await housekeeping
 
 
 async def test_a_lock_lets_one_holder_in_at_a_time(coordinators: Coordinators) -> None:
