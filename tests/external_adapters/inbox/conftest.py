@@ -1,4 +1,8 @@
-"""Fixtures of the inbox tests: a service on a temporary data dir, with a clock the test moves."""
+"""Fixtures of the inbox tests: a service with a clock the test moves, on each backend.
+
+``service`` and ``opened`` run every test that uses them twice: on the embedded SQLite file in a temporary data dir,
+and on PostgreSQL (a fresh schema per test; skipped without ``HITL_BRIDGE_TEST_DATABASE_URL``, required in CI).
+"""
 
 from __future__ import annotations
 
@@ -9,10 +13,14 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
+from coordination import Coordinator, Database
+
 from external_adapters.inbox.config import InboxOptions, InboxSession, Template
 from external_adapters.inbox.intake import ContactInfo, NewSession
 from external_adapters.inbox.models import Agent
 from external_adapters.inbox.service import InboxService
+
+from .postgres import SchemaDatabase, fresh_schema, require_url
 
 INSTALLATION = "bot_1:intver_1"
 PASSWORD = "correct horse battery"
@@ -50,23 +58,62 @@ def clock() -> Clock:
     return Clock()
 
 
+DatabaseFactory = Callable[[], Awaitable[Database | None]]
+"""Opens the database one worker process would hold: ``None`` on the embedded backend (the service opens its own
+file in its data dir), else a new connection pool on the test's PostgreSQL schema."""
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend(request: pytest.FixtureRequest) -> str:
+    """Which backend the test runs on."""
+    if request.param == "postgresql":
+        require_url()
+    return str(request.param)
+
+
 @pytest.fixture
-async def opened(clock: Clock) -> AsyncIterator[Callable[[Path], Awaitable[InboxService]]]:
-    """Opens services on a data dir (as a restart would) and closes whatever is still open at the end."""
+async def databases(backend: str) -> AsyncIterator[DatabaseFactory]:
+    """Opens databases for the test's services (all on one PostgreSQL schema), and closes them at the end."""
+    if backend == "sqlite":
+
+        async def embedded() -> Database | None:
+            return None
+
+        yield embedded
+        return
+    opened: list[SchemaDatabase] = []
+    async with fresh_schema() as schema:
+
+        async def shared() -> Database | None:
+            opened.append(await SchemaDatabase.open(require_url(), schema))
+            return opened[-1]
+
+        yield shared
+        for database in opened:
+            await database.aclose()
+
+
+@pytest.fixture
+async def opened(clock: Clock, databases: DatabaseFactory) -> AsyncIterator[Callable[..., Awaitable[InboxService]]]:
+    """Opens services on a data dir (as a restart would: on PostgreSQL, a new pool on the same schema) and closes
+    whatever is still open at the end. ``coordinator`` makes them workers that share one."""
     services: list[InboxService] = []
 
-    async def open_one(data_dir: Path) -> InboxService:
-        services.append(await InboxService.open(data_dir, make_options(), clock))
+    async def open_one(data_dir: Path, coordinator: Coordinator | None = None) -> InboxService:
+        database = await databases()
+        services.append(
+            await InboxService.open(data_dir, make_options(), clock, database=database, coordinator=coordinator)
+        )
         return services[-1]
 
     yield open_one
     for svc in services:
-        await svc.store.close()
+        await svc.stop()
 
 
 @pytest.fixture
-async def service(tmp_path: Path, clock: Clock) -> AsyncIterator[InboxService]:
-    svc = await InboxService.open(tmp_path / "inbox", make_options(), clock)
+async def service(tmp_path: Path, clock: Clock, databases: DatabaseFactory) -> AsyncIterator[InboxService]:
+    svc = await InboxService.open(tmp_path / "inbox", make_options(), clock, database=await databases())
     await svc.intake.subscribe("bot_1", "intver_1", "wh_1", "http://hooks.test/wh_1")
     yield svc
     await svc.store.close()
