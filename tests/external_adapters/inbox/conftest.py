@@ -14,7 +14,6 @@ import pytest
 from pydantic import SecretStr
 
 from coordination import Coordinator, Database
-
 from external_adapters.inbox.config import InboxOptions, InboxSession, Template
 from external_adapters.inbox.intake import ContactInfo, NewSession
 from external_adapters.inbox.models import Agent
@@ -99,10 +98,12 @@ async def opened(clock: Clock, databases: DatabaseFactory) -> AsyncIterator[Call
     whatever is still open at the end. ``coordinator`` makes them workers that share one."""
     services: list[InboxService] = []
 
-    async def open_one(data_dir: Path, coordinator: Coordinator | None = None) -> InboxService:
+    async def open_one(data_dir: Path, coordinator: Coordinator | None = None, **options: Any) -> InboxService:
         database = await databases()
         services.append(
-            await InboxService.open(data_dir, make_options(), clock, database=database, coordinator=coordinator)
+            await InboxService.open(
+                data_dir, make_options(**options), clock, database=database, coordinator=coordinator
+            )
         )
         return services[-1]
 

@@ -1,0 +1,184 @@
+"""Two inbox services on one database, as two workers: each write happens once, whoever races it.
+
+On PostgreSQL these are two connection pools on one schema (two processes); on SQLite, two connections to one file.
+The coordinator between them is :class:`~.shared_coordinator.SharedCoordinator` (notifications and leadership).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import respx
+
+from external_adapters.inbox.actions import Actions
+from external_adapters.inbox.errors import Conflict
+from external_adapters.inbox.models import Agent, Session
+from external_adapters.inbox.realtime import LiveEvent
+from external_adapters.inbox.service import TIMEOUT_LEADERSHIP, InboxService
+
+from .conftest import Clock, add_agent, events, open_session
+from .shared_coordinator import Bus, SharedCoordinator
+
+Opener = Callable[..., Awaitable[InboxService]]
+HOOK = "http://hooks.test/wh_1"
+
+
+async def _two(opened: Opener, tmp_path: Path, **options: Any) -> tuple[InboxService, InboxService]:
+    bus = Bus()
+    first = await opened(tmp_path, SharedCoordinator(bus), **options)
+    second = await opened(tmp_path, SharedCoordinator(bus), **options)
+    await first.intake.subscribe("bot_1", "intver_1", "wh_1", HOOK)
+    return first, second
+
+
+async def test_two_workers_claiming_one_session_at_once_one_wins(
+    opened: Opener, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    a, b = await _two(opened, tmp_path)
+    alice, bob = await add_agent(a, "alice"), await add_agent(a, "bob")
+    session_id = await open_session(a)
+    both_read = asyncio.Barrier(2)
+    assign = Actions._assign
+
+    async def after_both_read(self: Actions, db: Any, session: Session, agent: Agent, text_key: str) -> None:
+        # Without the row lock, both claims would have read NEEDS_ACTION by now; with it, the second is still
+        # waiting for the first to commit, so the first goes on alone after a while.
+        try:
+            async with asyncio.timeout(0.5):
+                await both_read.wait()
+        except TimeoutError:
+            pass
+        await assign(self, db, session, agent, text_key)
+
+    monkeypatch.setattr(Actions, "_assign", after_both_read)
+    results = await asyncio.gather(
+        a.actions.claim(alice, session_id), b.actions.claim(bob, session_id), return_exceptions=True
+    )
+    won = [r for r in results if isinstance(r, Session)]
+    assert len(won) == 1 and [type(r) for r in results if not isinstance(r, Session)] == [Conflict]
+    kinds = [event["type"] for event in await events(a, session_id)]
+    assert kinds.count("agent_assigned") == 1
+    assert (await a.queries.detail(alice, session_id))["session"]["assigned_agent_id"] == won[0].assigned_agent_id
+
+
+async def _sessions_with_events(service: InboxService, count: int) -> list[str]:
+    """Sessions nobody can take: each queues a message and a close for Botpress."""
+    ids = []
+    for n in range(count):
+        session_id = await open_session(service, f"key-{n}", ruleTags=["nobody"])
+        await service.intake.link(session_id, f"conv_{n}")
+        ids.append(session_id)
+    return ids
+
+
+@respx.mock
+async def test_two_workers_deliver_each_event_once_and_in_order(opened: Opener, tmp_path: Path) -> None:
+    a, b = await _two(opened, tmp_path)
+    session_ids = await _sessions_with_events(a, 3)
+    received: list[dict[str, Any]] = []
+
+    async def receive(request: httpx.Request) -> httpx.Response:
+        await asyncio.sleep(0)  # let the other worker's pass run meanwhile
+        received.append(json.loads(request.content))
+        return httpx.Response(200)
+
+    respx.post(HOOK).mock(side_effect=receive)
+    async with httpx.AsyncClient() as http_a, httpx.AsyncClient() as http_b:
+        outboxes = [a.attach_outbox(http_a), b.attach_outbox(http_b)]
+        for _ in range(3):
+            await asyncio.gather(*(outbox.deliver_due() for outbox in outboxes))
+    ids = [body["id"] for body in received]
+    assert len(ids) == len(set(ids)) == 6
+    for session_id in session_ids:
+        kinds = [body["type"] for body in received if body["sessionId"] == session_id]
+        assert kinds == ["agent_message", "session_closed"]
+
+
+@respx.mock
+async def test_a_crashed_workers_lease_runs_out_and_another_worker_delivers(
+    opened: Opener, tmp_path: Path, clock: Clock
+) -> None:
+    a, b = await _two(opened, tmp_path, delivery_lease_seconds=60)
+    await _sessions_with_events(a, 2)
+    route = respx.post(HOOK).mock(return_value=httpx.Response(200))
+    async with httpx.AsyncClient() as http:
+        assert len(await a.attach_outbox(http).lease_due()) == 2  # then the worker dies before sending them
+        outbox = b.attach_outbox(http)
+        assert await outbox.deliver_due() == 0 and route.call_count == 0
+        clock.advance(60)
+        assert await outbox.deliver_due() == 2
+        assert await outbox.deliver_due() == 2  # each session's close, behind its message
+    assert route.call_count == 4 and await outbox.pending() == []
+
+
+async def _leader_other_than(coordinator: SharedCoordinator, former: SharedCoordinator | None) -> SharedCoordinator:
+    async with asyncio.timeout(10), coordinator.bus.changed:
+        await coordinator.bus.changed.wait_for(lambda: coordinator.leader(TIMEOUT_LEADERSHIP) not in (None, former))
+    leader = coordinator.leader(TIMEOUT_LEADERSHIP)
+    assert leader is not None
+    return leader
+
+
+async def test_claim_timeouts_run_on_one_leader_and_on_another_when_it_crashes(
+    opened: Opener, tmp_path: Path, clock: Clock
+) -> None:
+    a, b = await _two(opened, tmp_path, timeout_poll_seconds=0.01)
+    closed: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+
+    def receive(request: httpx.Request) -> httpx.Response:
+        body = json.loads(request.content)
+        if body["type"] == "session_closed":
+            closed.put_nowait(body)
+        return httpx.Response(200)
+
+    coordinator = a.coordinator
+    assert isinstance(coordinator, SharedCoordinator)
+    with respx.mock() as router:
+        router.post(HOOK).mock(side_effect=receive)
+        async with httpx.AsyncClient() as http:
+            a.start(http)
+            b.start(http)
+            first = await _leader_other_than(coordinator, None)
+            await first.crash()
+            survivor = await _leader_other_than(coordinator, first)
+            service = a if survivor is a.coordinator else b
+            session_id = await open_session(service, claimTimeoutSeconds=30)
+            await service.intake.link(session_id, "conv_1")
+            clock.advance(31)
+            async with asyncio.timeout(10):
+                body = await closed.get()
+    assert (body["sessionId"], body["reason"]) == (session_id, "TIMEOUT")
+    assert [e["type"] for e in await events(service, session_id)].count("session_closed") == 1
+
+
+async def test_a_live_event_on_one_worker_reaches_a_console_on_another(opened: Opener, tmp_path: Path) -> None:
+    a, b = await _two(opened, tmp_path)
+    alice = await add_agent(a, "alice")
+    relay = asyncio.create_task(a.core.relay.run())
+    try:
+        await a.core.relay.listening.wait()
+        async with a.hub.subscribe(alice.id) as console:
+            session_id = await open_session(b)  # the handoff arrives on the other worker
+            handoff, offer = await console.queue.get(), await console.queue.get()
+            assert (handoff.type, handoff.data["session"]["id"]) == ("handoff", session_id)
+            assert (offer.type, offer.data) == ("offer", {"sessionId": session_id})
+            long_text = "x" * 9000  # past the coordinator's limit: sent by reference, read from the store
+            message_id = await b.intake.add_user_message(session_id, "bpmsg_1", "text", {"text": long_text})
+            message = await _next(console.queue, "message")
+            assert (message.data["id"], message.data["text"]) == (message_id, long_text)
+    finally:
+        relay.cancel()
+    assert console.queue.empty()  # nothing came twice
+
+
+async def _next(queue: asyncio.Queue[LiveEvent], event_type: str) -> LiveEvent:
+    while True:
+        event = await queue.get()
+        if event.type == event_type:
+            return event
