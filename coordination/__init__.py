@@ -5,19 +5,32 @@
 write happen once, through crashes and across workers. Neither knows anything of Botpress or of a helpdesk.
 """
 
+from ._backend import Backend, open_backend
 from ._database import Connection, Database, Dialect, Migration, Params, Row
+from ._embedded import EmbeddedCoordinator
+from ._local import BackendInUseError
+from ._pg_coordinator import PostgresCoordinator
+from ._placeholders import PlaceholderError
 from ._port import Coordinator, JournalEntry, JournalState
+from ._postgres import PostgresDatabase
 from ._sqlite import SqliteDatabase
 
 __all__ = [
+    "Backend",
+    "BackendInUseError",
     "Connection",
     "Coordinator",
     "Database",
     "Dialect",
+    "EmbeddedCoordinator",
     "JournalEntry",
     "JournalState",
     "Migration",
     "Params",
+    "PlaceholderError",
+    "PostgresCoordinator",
+    "PostgresDatabase",
     "Row",
     "SqliteDatabase",
+    "open_backend",
 ]

@@ -15,6 +15,8 @@ import sys
 from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
 
+from coordination import BackendInUseError, EmbeddedCoordinator
+
 from .settings import Settings
 
 log = logging.getLogger(__name__)
@@ -45,7 +47,11 @@ def serve(settings: Settings) -> int:
         return EXIT_REFUSED
     if settings.insecure and settings.bp_token is not None and not settings.endpoint_protected:
         log.warning("HITL_BRIDGE_INSECURE=true: any bot may call the operations, on any path")
-    _run(settings.model_copy(update={"port": sock.getsockname()[1]}), sock)
+    try:
+        _run(settings.model_copy(update={"port": sock.getsockname()[1]}), sock)
+    except BackendInUseError as exc:  # raised as the app starts, once the port was taken: one line, no traceback
+        print(f"hitl-bridge: {exc}", file=sys.stderr, flush=True)
+        return EXIT_REFUSED
     return 0
 
 
@@ -53,6 +59,11 @@ def _checked_socket(settings: Settings) -> socket.socket:
     problem = settings.start_problem()
     if problem is not None:
         raise StartError(problem)
+    if settings.database_url is None:
+        try:
+            EmbeddedCoordinator.check_free(settings.data_dir)
+        except BackendInUseError as exc:
+            raise StartError(str(exc)) from None
     return bind(settings.host, settings.port)
 
 
