@@ -1,7 +1,7 @@
 """Fixtures of the inbox tests: a service with a clock the test moves, on each backend.
 
 ``service`` and ``opened`` run every test that uses them twice: on the embedded SQLite file in a temporary data dir,
-and on PostgreSQL (a fresh schema per test; skipped without ``HITL_BRIDGE_TEST_DATABASE_URL``, required in CI).
+and on PostgreSQL (a fresh database per test; skipped without ``HITL_BRIDGE_TEST_DATABASE_URL``, required in CI).
 """
 
 from __future__ import annotations
@@ -13,13 +13,11 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
-from coordination import Coordinator, Database
+from coordination import Coordinator, Database, PostgresDatabase
 from external_adapters.inbox.config import InboxOptions, InboxSession, Template
 from external_adapters.inbox.intake import ContactInfo, NewSession
 from external_adapters.inbox.models import Agent
 from external_adapters.inbox.service import InboxService
-
-from .postgres import SchemaDatabase, fresh_schema, require_url
 
 INSTALLATION = "bot_1:intver_1"
 PASSWORD = "correct horse battery"
@@ -59,37 +57,25 @@ def clock() -> Clock:
 
 DatabaseFactory = Callable[[], Awaitable[Database | None]]
 """Opens the database one worker process would hold: ``None`` on the embedded backend (the service opens its own
-file in its data dir), else a new connection pool on the test's PostgreSQL schema."""
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def backend(request: pytest.FixtureRequest) -> str:
-    """Which backend the test runs on."""
-    if request.param == "postgresql":
-        require_url()
-    return str(request.param)
+file in its data dir), else a new connection pool on the test's PostgreSQL database."""
 
 
 @pytest.fixture
-async def databases(backend: str) -> AsyncIterator[DatabaseFactory]:
-    """Opens databases for the test's services (all on one PostgreSQL schema), and closes them at the end."""
-    if backend == "sqlite":
+async def databases(database_url: SecretStr | None) -> AsyncIterator[DatabaseFactory]:
+    """Opens databases for the test's services (all on one fresh PostgreSQL database), and closes them at the end.
 
-        async def embedded() -> Database | None:
+    ``database_url`` (tests/conftest.py) runs the test on each backend: embedded, then PostgreSQL."""
+    opened: list[PostgresDatabase] = []
+
+    async def open_database() -> Database | None:
+        if database_url is None:
             return None
+        opened.append(await PostgresDatabase.open(database_url, max_size=4))
+        return opened[-1]
 
-        yield embedded
-        return
-    opened: list[SchemaDatabase] = []
-    async with fresh_schema() as schema:
-
-        async def shared() -> Database | None:
-            opened.append(await SchemaDatabase.open(require_url(), schema))
-            return opened[-1]
-
-        yield shared
-        for database in opened:
-            await database.aclose()
+    yield open_database
+    for database in opened:
+        await database.aclose()
 
 
 @pytest.fixture

@@ -1,46 +1,73 @@
 """Two inbox services on one database, as two workers: each write happens once, whoever races it.
 
-On PostgreSQL these are two connection pools on one schema (two processes); on SQLite, two connections to one file.
-The coordinator between them is :class:`~.shared_coordinator.SharedCoordinator` (notifications and leadership).
+On PostgreSQL these are two workers as two processes would be: each its own pool and its own
+:class:`~coordination.PostgresCoordinator` (``LISTEN/NOTIFY``, advisory-lock leadership) on one database. On SQLite
+(which serves one process in production) they are two connections to one file, coordinated by
+:class:`~.shared_coordinator.SharedCoordinator`, an in-memory double of the port.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 import respx
+from pydantic import SecretStr
 
+from coordination import Coordinator, PostgresCoordinator, PostgresDatabase
 from external_adapters.inbox.actions import Actions
 from external_adapters.inbox.errors import Conflict
 from external_adapters.inbox.models import Agent, Session
 from external_adapters.inbox.realtime import LiveEvent
 from external_adapters.inbox.service import TIMEOUT_LEADERSHIP, InboxService
+from tests.coordination.conftest import backend_pids, terminate, wait_until
 
-from .conftest import Clock, add_agent, events, open_session
+from .conftest import Clock, DatabaseFactory, add_agent, events, make_options, open_session
 from .shared_coordinator import Bus, SharedCoordinator
 
-Opener = Callable[..., Awaitable[InboxService]]
+Starter = Callable[..., Awaitable[tuple[InboxService, InboxService]]]
 HOOK = "http://hooks.test/wh_1"
+LEAD_POLL_SECONDS = 0.05
 
 
-async def _two(opened: Opener, tmp_path: Path, **options: Any) -> tuple[InboxService, InboxService]:
-    bus = Bus()
-    first = await opened(tmp_path, SharedCoordinator(bus), **options)
-    second = await opened(tmp_path, SharedCoordinator(bus), **options)
-    await first.intake.subscribe("bot_1", "intver_1", "wh_1", HOOK)
-    return first, second
+@pytest.fixture
+async def two_workers(tmp_path: Path, clock: Clock, databases: DatabaseFactory) -> AsyncIterator[Starter]:
+    """Opens two workers (subscribed to the webhook URL) with the given options; stops them at the end."""
+    bus, services, coordinators = Bus(), [], []
+
+    async def worker(**options: Any) -> InboxService:
+        database = await databases()
+        coordinator: Coordinator = (
+            await PostgresCoordinator.open(database, lead_poll_seconds=LEAD_POLL_SECONDS)
+            if isinstance(database, PostgresDatabase)
+            else SharedCoordinator(bus)
+        )
+        coordinators.append(coordinator)
+        opts = make_options(**options)
+        services.append(await InboxService.open(tmp_path, opts, clock, database=database, coordinator=coordinator))
+        return services[-1]
+
+    async def start(**options: Any) -> tuple[InboxService, InboxService]:
+        first, second = await worker(**options), await worker(**options)
+        await first.intake.subscribe("bot_1", "intver_1", "wh_1", HOOK)
+        return first, second
+
+    yield start
+    for service in services:
+        await service.stop()
+    for coordinator in coordinators:
+        await coordinator.aclose()
 
 
 async def test_two_workers_claiming_one_session_at_once_one_wins(
-    opened: Opener, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    two_workers: Starter, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    a, b = await _two(opened, tmp_path)
+    a, b = await two_workers()
     alice, bob = await add_agent(a, "alice"), await add_agent(a, "bob")
     session_id = await open_session(a)
     both_read = asyncio.Barrier(2)
@@ -78,8 +105,8 @@ async def _sessions_with_events(service: InboxService, count: int) -> list[str]:
 
 
 @respx.mock
-async def test_two_workers_deliver_each_event_once_and_in_order(opened: Opener, tmp_path: Path) -> None:
-    a, b = await _two(opened, tmp_path)
+async def test_two_workers_deliver_each_event_once_and_in_order(two_workers: Starter) -> None:
+    a, b = await two_workers()
     session_ids = await _sessions_with_events(a, 3)
     received: list[dict[str, Any]] = []
 
@@ -101,10 +128,8 @@ async def test_two_workers_deliver_each_event_once_and_in_order(opened: Opener, 
 
 
 @respx.mock
-async def test_a_crashed_workers_lease_runs_out_and_another_worker_delivers(
-    opened: Opener, tmp_path: Path, clock: Clock
-) -> None:
-    a, b = await _two(opened, tmp_path, delivery_lease_seconds=60)
+async def test_a_crashed_workers_lease_runs_out_and_another_worker_delivers(two_workers: Starter, clock: Clock) -> None:
+    a, b = await two_workers(delivery_lease_seconds=60)
     await _sessions_with_events(a, 2)
     route = respx.post(HOOK).mock(return_value=httpx.Response(200))
     async with httpx.AsyncClient() as http:
@@ -117,6 +142,31 @@ async def test_a_crashed_workers_lease_runs_out_and_another_worker_delivers(
     assert route.call_count == 4 and await outbox.pending() == []
 
 
+async def _crash_the_leader(services: tuple[InboxService, InboxService], database_url: SecretStr | None) -> None:
+    """End the claim-timeout leader's hold as a kill -9 would (its database session ends), and wait for the other
+    worker to take over."""
+    if database_url is not None:
+        lock = f"lead:{TIMEOUT_LEADERSHIP}"
+
+        async def held() -> bool:
+            return len(await backend_pids(database_url, lock, granted=True)) == 1
+
+        await wait_until(held)
+        [leader] = await backend_pids(database_url, lock, granted=True)
+        await terminate(database_url, [leader])
+
+        async def taken_over() -> bool:
+            return (await backend_pids(database_url, lock, granted=True)) not in ([], [leader])
+
+        await wait_until(taken_over)
+        return
+    coordinator = services[0].coordinator
+    assert isinstance(coordinator, SharedCoordinator)
+    first = await _leader_other_than(coordinator, None)
+    await first.crash()
+    await _leader_other_than(coordinator, first)
+
+
 async def _leader_other_than(coordinator: SharedCoordinator, former: SharedCoordinator | None) -> SharedCoordinator:
     async with asyncio.timeout(10), coordinator.bus.changed:
         await coordinator.bus.changed.wait_for(lambda: coordinator.leader(TIMEOUT_LEADERSHIP) not in (None, former))
@@ -126,9 +176,9 @@ async def _leader_other_than(coordinator: SharedCoordinator, former: SharedCoord
 
 
 async def test_claim_timeouts_run_on_one_leader_and_on_another_when_it_crashes(
-    opened: Opener, tmp_path: Path, clock: Clock
+    two_workers: Starter, clock: Clock, database_url: SecretStr | None
 ) -> None:
-    a, b = await _two(opened, tmp_path, timeout_poll_seconds=0.01)
+    a, b = await two_workers(timeout_poll_seconds=0.01)
     closed: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
 
     def receive(request: httpx.Request) -> httpx.Response:
@@ -137,28 +187,23 @@ async def test_claim_timeouts_run_on_one_leader_and_on_another_when_it_crashes(
             closed.put_nowait(body)
         return httpx.Response(200)
 
-    coordinator = a.coordinator
-    assert isinstance(coordinator, SharedCoordinator)
     with respx.mock() as router:
         router.post(HOOK).mock(side_effect=receive)
         async with httpx.AsyncClient() as http:
             a.start(http)
             b.start(http)
-            first = await _leader_other_than(coordinator, None)
-            await first.crash()
-            survivor = await _leader_other_than(coordinator, first)
-            service = a if survivor is a.coordinator else b
-            session_id = await open_session(service, claimTimeoutSeconds=30)
-            await service.intake.link(session_id, "conv_1")
+            await _crash_the_leader((a, b), database_url)
+            session_id = await open_session(a, claimTimeoutSeconds=30)
+            await a.intake.link(session_id, "conv_1")
             clock.advance(31)
             async with asyncio.timeout(10):
                 body = await closed.get()
     assert (body["sessionId"], body["reason"]) == (session_id, "TIMEOUT")
-    assert [e["type"] for e in await events(service, session_id)].count("session_closed") == 1
+    assert [e["type"] for e in await events(a, session_id)].count("session_closed") == 1
 
 
-async def test_a_live_event_on_one_worker_reaches_a_console_on_another(opened: Opener, tmp_path: Path) -> None:
-    a, b = await _two(opened, tmp_path)
+async def test_a_live_event_on_one_worker_reaches_a_console_on_another(two_workers: Starter) -> None:
+    a, b = await two_workers()
     alice = await add_agent(a, "alice")
     relay = asyncio.create_task(a.core.relay.run())
     try:
