@@ -191,13 +191,11 @@ class InboxAdapter(HelpdeskAdapter[InboxConfig, InboxSession]):
 
 
 def _shared(env: AdapterEnvironment) -> tuple[Database | None, Coordinator | None]:
-    """The bridge's shared database and coordinator, when its environment carries them (read by name, so the inbox
-    runs on an environment that has neither: it then keeps its own file and works alone)."""
-    database, coordinator = getattr(env, "database", None), getattr(env, "coordinator", None)
-    return (
-        database if isinstance(database, Database) and database.dialect == "postgresql" else None,
-        coordinator if isinstance(coordinator, Coordinator) and coordinator.multi_process else None,
-    )
+    """The bridge's shared database and coordinator when several workers share them (PostgreSQL); embedded, neither:
+    the inbox keeps its own file and, being the only process, needs no one to coordinate with."""
+    if env.database is None or not env.coordinator.multi_process:
+        return None, None
+    return env.database, env.coordinator
 
 
 def _agent(body: dict[str, Any]) -> AgentProfile:

@@ -12,7 +12,7 @@ from coordination import Coordinator
 
 from .agents import AgentDirectory
 from .config import InboxOptions
-from .delivery import Outbox, enqueue
+from .delivery import Outbox, enqueue, wake_other_workers
 from .errors import NotFound
 from .models import Agent, Contact, Note, Session, SessionState
 from .realtime import Hub, LiveEvent
@@ -101,7 +101,7 @@ class Core:
             body=body,
             now=self.clock(),
         )
-        self._current().enqueued = True
+        self.rows_due()
         return event_id
 
     async def store_message(
@@ -215,6 +215,11 @@ class Core:
         data = {"session": session.model_dump(mode="json")}
         self.later(LiveEvent(event_type, data, await self.audience(db, session)))
 
+    def rows_due(self) -> None:
+        """Wake the outboxes (this worker's and the others') once the current transaction commits: it queued an event,
+        or made queued ones deliverable (a session linked to its conversation, a webhook URL recorded)."""
+        self._current().enqueued = True
+
     def later(self, event: LiveEvent) -> None:
         """Publish after the transaction commits (see :meth:`_flush`)."""
         self._current().events.append(event)
@@ -231,8 +236,10 @@ class Core:
         at once, the other workers' through the coordinator)."""
         for event in pending.events:
             await self.relay.publish(event)
-        if pending.enqueued and self.outbox is not None:
-            await self.outbox.announce()
+        if pending.enqueued:
+            if self.outbox is not None:
+                self.outbox.wake()
+            await wake_other_workers(self.coordinator)
 
     async def _resolve_reference(self, kind: str, ref: str) -> dict[str, Any] | None:
         """The data of a live event another worker sent by reference (too large to publish), read from the store."""

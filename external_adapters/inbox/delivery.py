@@ -61,6 +61,16 @@ async def enqueue(
     )
 
 
+async def wake_other_workers(coordinator: Coordinator | None) -> None:
+    """New rows were committed: tell the other workers' outboxes to look now rather than at their next poll."""
+    if coordinator is None:
+        return
+    try:
+        await coordinator.publish(WAKE_CHANNEL, "")
+    except Exception:  # the rows are committed: the other workers' poll finds them anyway
+        logger.exception("could not wake the other inbox outbox workers")
+
+
 class Outbox:
     """Delivers outbox rows. :meth:`deliver_due` does one pass; :meth:`run` loops until stopped."""
 
@@ -83,19 +93,12 @@ class Outbox:
         self._lease = lease_seconds
         self._coordinator = coordinator
         self._wake = asyncio.Event()
+        self.listening = asyncio.Event()
+        """Set once :meth:`run` listens for the other workers' wake-ups (at once without a coordinator)."""
 
     def wake(self) -> None:
         """Ask this process's worker to look for due rows now."""
         self._wake.set()
-
-    async def announce(self) -> None:
-        """New rows were committed: wake this worker now, and the other workers through the coordinator."""
-        self.wake()
-        if self._coordinator is not None:
-            try:
-                await self._coordinator.publish(WAKE_CHANNEL, "")
-            except Exception:  # the rows are committed: the other workers' poll finds them anyway
-                logger.exception("could not wake the other inbox outbox workers")
 
     async def lease_due(self) -> list[Row]:
         """Lease the due rows for this worker (see the module's docstring) and return them.
@@ -183,9 +186,12 @@ class Outbox:
 
     async def _listen(self, retry_seconds: float = 1.0) -> None:
         """Wake on every announcement of another worker; a lost subscription is made again (the poll covers the gap)."""
+        if self._coordinator is None:
+            self.listening.set()
         while self._coordinator is not None:
             try:
                 async with self._coordinator.subscribe(WAKE_CHANNEL) as messages:
+                    self.listening.set()
                     async for _ in messages:
                         self.wake()
             except Exception:

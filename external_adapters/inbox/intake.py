@@ -74,6 +74,7 @@ class Intake:
                 "webhook_id = excluded.webhook_id",
                 (key, bot_id, integration_id, webhook_id, webhook_url, secrets.token_hex(32), self.core.clock()),
             )
+            self.core.rows_due()
             installation = await get_installation(db, key)
         assert installation is not None
         return installation
@@ -247,6 +248,7 @@ class Intake:
             await db.execute(
                 "UPDATE sessions SET bp_conversation_id = ? WHERE id = ?", (bp_conversation_id, session_id)
             )
+            self.core.rows_due()
 
     async def add_user_message(self, session_id: str, bp_message_id: str, message_type: str, payload: Any) -> str:
         """Store an end-user message (redacted; once per ``bp_message_id``) and show it live."""

@@ -142,6 +142,30 @@ async def test_a_crashed_workers_lease_runs_out_and_another_worker_delivers(two_
     assert route.call_count == 4 and await outbox.pending() == []
 
 
+async def test_a_write_on_one_worker_wakes_the_outbox_of_another(two_workers: Starter) -> None:
+    a, b = await two_workers()
+    received: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+
+    def receive(request: httpx.Request) -> httpx.Response:
+        received.put_nowait(json.loads(request.content))
+        return httpx.Response(200)
+
+    with respx.mock() as router:
+        router.post(HOOK).mock(side_effect=receive)
+        async with httpx.AsyncClient() as http:
+            outbox = b.attach_outbox(http)
+            worker = asyncio.create_task(outbox.run(idle_seconds=3600))  # no poll: only a wake-up finds the rows
+            try:
+                async with asyncio.timeout(10):
+                    await outbox.listening.wait()
+                [session_id] = await _sessions_with_events(a, 1)  # written on the other worker, which sends nothing
+                async with asyncio.timeout(10):
+                    first = await received.get()
+            finally:
+                worker.cancel()
+    assert (first["sessionId"], first["type"]) == (session_id, "agent_message")
+
+
 async def _crash_the_leader(services: tuple[InboxService, InboxService], database_url: SecretStr | None) -> None:
     """End the claim-timeout leader's hold as a kill -9 would (its database session ends), and wait for the other
     worker to take over."""
