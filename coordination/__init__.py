@@ -5,10 +5,10 @@
 write happen once, through crashes and across workers. Neither knows anything of Botpress or of a helpdesk.
 """
 
-from ._backend import Backend, open_backend
+from ._backend import Backend, check_backend, open_backend
 from ._database import Connection, Database, Dialect, Migration, Params, Row
 from ._embedded import EmbeddedCoordinator
-from ._local import BackendInUseError
+from ._local import BackendError, BackendInUseError, BackendUnavailableError
 from ._pg_coordinator import PostgresCoordinator
 from ._placeholders import PlaceholderError
 from ._port import Coordinator, JournalEntry, JournalState
@@ -17,7 +17,9 @@ from ._sqlite import SqliteDatabase
 
 __all__ = [
     "Backend",
+    "BackendError",
     "BackendInUseError",
+    "BackendUnavailableError",
     "Connection",
     "Coordinator",
     "Database",
@@ -32,5 +34,6 @@ __all__ = [
     "PostgresDatabase",
     "Row",
     "SqliteDatabase",
+    "check_backend",
     "open_backend",
 ]

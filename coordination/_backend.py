@@ -7,10 +7,12 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import asyncpg
 from pydantic import SecretStr
 
 from ._database import Database
 from ._embedded import EmbeddedCoordinator
+from ._local import BackendUnavailableError
 from ._pg_coordinator import PostgresCoordinator
 from ._port import Coordinator
 from ._postgres import PostgresDatabase
@@ -32,6 +34,7 @@ async def open_backend(data_dir: Path, database_url: SecretStr | None) -> AsyncI
 
     Raises:
         BackendInUseError: embedded, and another process serves from ``data_dir``.
+        BackendUnavailableError: PostgreSQL, and its server cannot be reached or refuses the connection.
     """
     if database_url is None:
         embedded = await EmbeddedCoordinator.open(data_dir)
@@ -40,7 +43,7 @@ async def open_backend(data_dir: Path, database_url: SecretStr | None) -> AsyncI
         finally:
             await embedded.aclose()
         return
-    database = await PostgresDatabase.open(database_url)
+    database = await _connect(database_url)
     try:
         coordinator = await PostgresCoordinator.open(database)
         try:
@@ -49,3 +52,27 @@ async def open_backend(data_dir: Path, database_url: SecretStr | None) -> AsyncI
             await coordinator.aclose()
     finally:
         await database.aclose()
+
+
+async def check_backend(data_dir: Path, database_url: SecretStr | None) -> None:
+    """Fail now, before a server announces itself, if the backend could not open: the data folder is in use
+    (embedded) or the PostgreSQL server cannot be reached (a connection is opened and closed).
+
+    Raises:
+        BackendError: why, in one line naming the setting to change.
+    """
+    if database_url is None:
+        EmbeddedCoordinator.check_free(data_dir)
+    else:
+        await (await _connect(database_url)).aclose()
+
+
+async def _connect(database_url: SecretStr) -> PostgresDatabase:
+    try:
+        return await PostgresDatabase.open(database_url)
+    except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+        # The driver's message names the host, port, user or database, never the password; the URL is not repeated.
+        raise BackendUnavailableError(
+            f"cannot connect to the PostgreSQL server of HITL_BRIDGE_DATABASE_URL ({type(exc).__name__}: {exc}): "
+            "start it, or correct the URL (unset it to keep everything in SQLite in HITL_BRIDGE_DATA_DIR)"
+        ) from None

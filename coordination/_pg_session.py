@@ -145,7 +145,10 @@ class Leadership:
         while True:
             connection = await self._connect(name)
             try:
-                await self._wait_for_lock(connection, key)
+                if not await self._wait_for_lock(connection, key):
+                    log.warning("lost the connection seeking the leadership of %s; reconnecting", name)
+                    await asyncio.sleep(self.poll_seconds)
+                    continue
                 log.info("leading %s", name)
                 if await self._run_while_connected(connection, work):
                     return
@@ -165,11 +168,15 @@ class Leadership:
                 log.warning("cannot connect to seek the leadership of %s (%s); retrying", name, type(exc).__name__)
                 await asyncio.sleep(self.poll_seconds)
 
-    async def _wait_for_lock(self, connection: Connection[asyncpg.Record], key: int) -> None:
+    async def _wait_for_lock(self, connection: Connection[asyncpg.Record], key: int) -> bool:
+        """``True`` once the lock is ours, ``False`` if the connection was lost while waiting."""
         # Polled rather than pg_advisory_lock: a blocked query would not notice its own connection dying.
         while True:
-            if await connection.fetchval("SELECT pg_try_advisory_lock($1)", key):
-                return
+            try:
+                if await connection.fetchval("SELECT pg_try_advisory_lock($1)", key):
+                    return True
+            except CONNECTION_ERRORS:
+                return False
             await asyncio.sleep(self.poll_seconds)
 
     async def _run_while_connected(

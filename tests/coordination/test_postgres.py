@@ -8,6 +8,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
+import asyncpg
 import pytest
 from pydantic import SecretStr
 
@@ -90,6 +91,56 @@ async def test_the_other_worker_takes_over_when_the_leaders_connection_closes(
         await asyncio.gather(*tasks, return_exceptions=True)
 
 
+async def test_a_worker_whose_seeking_connection_drops_keeps_seeking(pg: Coordinators, pg_url: SecretStr) -> None:
+    first, second = await pg.open(), await pg.open()
+    leading: asyncio.Queue[str] = asyncio.Queue()
+
+    def worker(name: str) -> Callable[[], Awaitable[None]]:
+        async def work() -> None:
+            leading.put_nowait(name)
+            await asyncio.Event().wait()
+
+        return work
+
+    tasks = [asyncio.create_task(first.lead("timeouts", worker("first")))]
+    try:
+        async with asyncio.timeout(10):
+            assert await leading.get() == "first"
+        tasks.append(asyncio.create_task(second.lead("timeouts", worker("second"))))
+        holders = set(await backend_pids(pg_url, "lead:timeouts", granted=True))
+
+        async def second_seeks() -> bool:
+            return bool(set(await _seeking_pids(pg_url)) - holders)
+
+        await wait_until(second_seeks)
+        dropped = set(await _seeking_pids(pg_url)) - holders
+        await terminate(pg_url, list(dropped))
+
+        async def second_seeks_again() -> bool:
+            return bool(set(await _seeking_pids(pg_url)) - holders - dropped)
+
+        await wait_until(second_seeks_again)  # it reconnected and polls again
+        await terminate(pg_url, list(holders))
+        async with asyncio.timeout(10):
+            assert await leading.get() == "second"
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def _seeking_pids(url: SecretStr) -> list[int]:
+    connection = await asyncpg.connect(url.get_secret_value())
+    try:
+        sql = (
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() "
+            "AND query LIKE 'SELECT pg_try_advisory_lock%'"
+        )
+        return [row["pid"] for row in await connection.fetch(sql)]
+    finally:
+        await connection.close()
+
+
 async def test_placeholders_in_quotes_stay_text_and_execute_counts_rows(pg_url: SecretStr) -> None:
     database = await PostgresDatabase.open(pg_url, max_size=2)
     try:
@@ -127,3 +178,33 @@ async def test_a_message_too_large_for_notify_is_refused(pg: Coordinators, caplo
 async def _hold(coordinator: Coordinator, key: str, order: list[str]) -> None:
     async with coordinator.lock(key):
         order.append("second in")
+
+
+async def test_a_subscriber_keeps_listening_after_its_connection_is_lost(
+    pg: Coordinators, pg_url: SecretStr, caplog: pytest.LogCaptureFixture
+) -> None:
+    publisher, subscriber = await pg.open(), await pg.open()
+    async with subscriber.subscribe("inbox:live") as messages:
+        lost = await _listening_pids(pg_url)
+        await terminate(pg_url, lost)
+
+        async def listening_again() -> bool:
+            return bool(set(await _listening_pids(pg_url)) - set(lost))
+
+        await wait_until(listening_again)
+        await publisher.publish("inbox:live", "after the reconnect")
+        async with asyncio.timeout(10):
+            assert await anext(messages) == "after the reconnect"
+    assert "LISTEN connection dropped" in caplog.text
+
+
+async def _listening_pids(url: SecretStr) -> list[int]:
+    connection = await asyncpg.connect(url.get_secret_value())
+    try:
+        sql = (
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() "
+            "AND query LIKE 'LISTEN %'"
+        )
+        return [row["pid"] for row in await connection.fetch(sql)]
+    finally:
+        await connection.close()
