@@ -12,7 +12,10 @@ from pydantic import JsonValue
 
 from coordination import Coordinator
 from external_adapters.base import AdapterContext, AdapterEnvironment, Installation, WebhookRequest
+from external_adapters.errors import OutcomeUnknownError
 from external_adapters.inbox import InboxAdapter, InboxService
+from external_adapters.inbox.core import Core
+from external_adapters.inbox.intake import Intake
 from external_adapters.inbox.models import Agent, SessionState
 from external_adapters.inbox.signing import SIGNATURE_HEADER, signed_headers
 
@@ -38,8 +41,34 @@ class MemoryState:
             self.values[name] = payload
 
 
+@dataclass
+class AnswerLoss:
+    """How many of the next user-message writes commit and then lose their answer (shared across restarts)."""
+
+    pending: int = 0
+
+
+class LossyIntake(Intake):
+    """The service's intake, whose next answers to ``add_user_message`` can be lost after the message was stored."""
+
+    def __init__(self, core: Core, loss: AnswerLoss) -> None:
+        super().__init__(core)
+        self.loss = loss
+
+    async def add_user_message(self, session_id: str, bp_message_id: str, message_type: str, payload: Any) -> str:
+        message_id = await super().add_user_message(session_id, bp_message_id, message_type, payload)
+        if self.loss.pending > 0:
+            self.loss.pending -= 1
+            raise OutcomeUnknownError("inbox", "POST", "/messages", None, "the answer was lost")
+        return message_id
+
+
 def make_adapter(
-    service: InboxService, http: httpx.AsyncClient, data_dir: Path, coordinator: Coordinator, **config: Any
+    service: InboxService,
+    http: httpx.AsyncClient,
+    data_dir: Path,
+    coordinator: Coordinator,
+    **config: Any,
 ) -> InboxAdapter:
     """An adapter for one request, as the integration builds it."""
     env = AdapterEnvironment(http=http, data_dir=data_dir, coordinator=coordinator)
@@ -59,6 +88,30 @@ class InboxHarness:
     media_base_url: str = "https://media.test"
     bad_config: tuple[dict[str, Any], str] = ({"language": "not a language!"}, "language")
     bad_session_options: tuple[dict[str, Any], str] = ({"claimTimeoutSeconds": 0}, "claimTimeoutSeconds")
+    loss: AnswerLoss = field(default_factory=AnswerLoss)
+
+    def __post_init__(self) -> None:
+        self.service.intake = LossyIntake(self.service.core, self.loss)  # answers lost as this harness says
+
+    async def restart(self) -> None:
+        """A new service and adapter on the same database: no hub, outbox queue or cache of the old process."""
+        old = self.service
+        self.service = InboxService(old.store, old.options, old.clock, old.core.coordinator)
+        self.service.intake = LossyIntake(self.service.core, self.loss)
+        env = self.adapter.context.env
+        self.adapter = make_adapter(self.service, env.http, env.data_dir, env.coordinator)
+
+    def drop_next_answer(self) -> None:
+        """The next user message is stored, then its answer is lost."""
+        self.loss.pending += 1
+
+    async def delivered(self, external_session_id: str) -> list[str]:
+        """The text of every user message the session holds, oldest first."""
+        rows = await self.service.store.fetch_all(
+            "SELECT text FROM messages WHERE session_id = ? AND direction = 'user' ORDER BY created_at, rowid",
+            (external_session_id,),
+        )
+        return [str(row["text"]) for row in rows]
 
     async def agent_reply(self, external_session_id: str, text: str) -> WebhookRequest:
         await self._claimed(external_session_id)
