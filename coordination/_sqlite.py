@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
@@ -12,6 +13,8 @@ from typing import cast
 import aiosqlite
 
 from ._database import Connection, Database, Migration, Params, Row, statements
+
+log = logging.getLogger(__name__)
 
 
 class _SqliteConnection(Connection):
@@ -82,10 +85,15 @@ class SqliteDatabase(Database):
                 raise
 
     async def _rollback(self) -> None:
-        # Some failures (SQLITE_FULL, SQLITE_IOERR...) have rolled the transaction back already; a second
-        # ROLLBACK would raise "no transaction is active" and hide the original error.
-        if self._db.in_transaction:
-            await self._db.execute("ROLLBACK")
+        # Some failures (SQLITE_FULL, SQLITE_IOERR...) have rolled the transaction back already, and a cancelled
+        # COMMIT may still run, or have run, in aiosqlite's thread: a ROLLBACK then fails ("no transaction is
+        # active"). That failure must never replace the original error, least of all a cancellation, which a
+        # worker's `except Exception` would then swallow: the worker would never stop and its app never shut down.
+        try:
+            if self._db.in_transaction:
+                await self._db.execute("ROLLBACK")
+        except Exception as exc:  # sqlite3.Error, or ValueError once the connection is closed
+            log.warning("sqlite: the rollback after a failed transaction failed too (%s)", type(exc).__name__)
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[Connection]:
