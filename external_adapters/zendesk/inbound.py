@@ -19,8 +19,9 @@ async def webhook_events(
 ) -> list[InboundEvent]:
     """The events of one trigger delivery, read back from the API (its body carries ids only).
 
-    Comments give the agent messages; a solve gives them, then :class:`SessionClosed`; an assignment gives
-    :class:`AgentAssigned` (an un-assignment, nothing). Keys are the invocation id, else the ticket's state.
+    Comments give the agent messages; a solve gives them, the ticket's assignee (:class:`AgentAssigned`), then
+    :class:`SessionClosed`; an assignment gives :class:`AgentAssigned` (an un-assignment, nothing). Keys are the
+    invocation id, else the ticket's state.
     """
     ticket_id = payload.ticket_id
     if payload.event == "assigned":
@@ -29,9 +30,27 @@ async def webhook_events(
     events: list[InboundEvent] = list(agent_messages(ticket_id, recent, bot_user_id))
     if payload.event == "solved":
         ticket = await client.show_ticket(ticket_id)
+        events.extend(await _assignee(client, ticket_id, ticket.assignee_id, recent, invocation))
         key = invocation or f"closed:{ticket_id}:{ticket.updated_at}"
         events.append(SessionClosed(external_session_id=str(ticket_id), dedupe_key=key, reason=ticket.status))
     return events
+
+
+async def _assignee(
+    client: ZendeskClient, ticket_id: int, assignee_id: int | None, recent: Comments, invocation: str | None
+) -> list[InboundEvent]:
+    """The solved ticket's assignee, announced before the close.
+
+    The assignment happened before the solve, but its webhook may reach another worker after the solve's: then the
+    session is closed and the late assignment is dropped. Read from the solved ticket, it is announced in order (the
+    core skips an agent it already announced). The assignee is usually the solver, among the comments' authors.
+    """
+    if assignee_id is None:
+        return []
+    agent = next((user for user in recent.users if user.id == assignee_id), None)
+    agent = agent or await client.show_user(assignee_id)
+    key = f"{invocation}:assignee" if invocation else f"assigned:{ticket_id}:{assignee_id}:solved"
+    return [AgentAssigned(external_session_id=str(ticket_id), dedupe_key=key, agent=agent_profile(agent))]
 
 
 async def _assignment(client: ZendeskClient, ticket_id: int, invocation: str | None) -> list[InboundEvent]:

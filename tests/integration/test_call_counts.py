@@ -87,7 +87,8 @@ BP_AGENT_REPLY = (
     SESSION_SET,
 )
 BP_AGENT_REPLY_AGAIN = FIND_CONVERSATION
-BP_ASSIGNMENT = (*FIND_CONVERSATION, "POST /v1/chat/users/get-or-create", "POST /v1/chat/events", SESSION_SET)
+BP_AGENT_USER = "POST /v1/chat/users/get-or-create"
+BP_ASSIGNMENT = (*FIND_CONVERSATION, BP_AGENT_USER, "POST /v1/chat/events", SESSION_SET)
 BP_SOLVE = (*FIND_CONVERSATION, "POST /v1/chat/events", SESSION_SET)
 BP_STOP_HITL = ("GET /v1/chat/conversations/{id}", SESSION_GET, SESSION_SET)
 
@@ -131,8 +132,10 @@ ZENDESK_PINS: dict[str, dict[str, Calls]] = {
         "zendesk": ("GET /api/v2/tickets/{id}", "GET /api/v2/users/{id}"),
     },
     "webhook_received solve": {
-        # A solve also yields the ticket's latest agent comment, already relayed: one more lookup, then ignored.
-        "botpress": (*ZD_VERIFY, *FIND_CONVERSATION, *BP_SOLVE),
+        # A solve also yields the ticket's latest agent comment, already relayed: one more lookup, then ignored;
+        # and the ticket's assignee, already announced: its user, and its event key remembered. So a late
+        # assignment webhook that another worker applies after the close still has its agent announced first.
+        "botpress": (*ZD_VERIFY, *FIND_CONVERSATION, *FIND_CONVERSATION, BP_AGENT_USER, SESSION_SET, *BP_SOLVE),
         "zendesk": (ZD_COMMENTS, "GET /api/v2/tickets/{id}"),
     },
     "stopHitl": {"botpress": BP_STOP_HITL, "zendesk": ("GET /api/v2/tickets/{id}", "PUT /api/v2/tickets/{id}")},

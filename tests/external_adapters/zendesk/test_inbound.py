@@ -241,3 +241,16 @@ async def test_triggers_ignore_tickets_without_the_marker(ticket: tuple[Built, i
     fake_zendesk.tickets[ticket_id].data["tags"] = ["someone_elses_ticket"]
     assert fake_zendesk.agent_comment(ticket_id, "<p>hi</p>") == []
     assert fake_zendesk.assign(ticket_id) == []
+
+
+async def test_a_solve_of_an_assigned_ticket_announces_its_assignee_before_the_close(
+    ticket: tuple[Built, int], fake_zendesk: FakeZendesk
+) -> None:
+    # The assignment webhook may reach another worker after the solve's; the solved ticket still names the agent.
+    built, ticket_id = ticket
+    fake_zendesk.assign(ticket_id)  # its delivery is late: not applied here
+    deliveries = fake_zendesk.set_status(ticket_id, "solved", comment_html="<p>Done</p>")
+    events = await _events(built, [d for d in deliveries if '"event":"solved"' in (d.body or "")])
+    assert [type(e) for e in events] == [AgentMessage, AgentAssigned, SessionClosed]
+    assigned = events[1]
+    assert isinstance(assigned, AgentAssigned) and assigned.agent.external_user_id == str(fake_zendesk.agent)
