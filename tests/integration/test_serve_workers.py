@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
 
 from integration.settings import Settings
 from integration.supervisor import MAX_BACKOFF_SECONDS, describe_exit, restart_delay
@@ -51,17 +52,14 @@ def test_the_sandbox_with_several_workers_is_refused_even_on_postgresql(tmp_path
 
 def test_one_worker_needs_no_database_and_several_need_one() -> None:
     assert Settings(workers=1).start_problem() is None
-    assert Settings(workers=4, **_botpress()).start_problem() is not None
-    assert Settings(workers=4, database_url=PG_URL, **_botpress()).start_problem() is None
+    token = SecretStr("bp_pat_secret")
+    assert Settings(workers=4, bp_token=token, insecure=True).start_problem() is not None
+    assert Settings(workers=4, database_url=SecretStr(PG_URL), bp_token=token, insecure=True).start_problem() is None
 
 
 def test_the_database_url_is_a_secret() -> None:
-    settings = Settings(database_url=PG_URL)
+    settings = Settings(database_url=SecretStr(PG_URL))
     assert "s3cr3t-pw" not in repr(settings) and "s3cr3t-pw" not in str(settings.model_dump())
-
-
-def _botpress() -> dict[str, object]:
-    return {"bp_token": "bp_pat_secret", "insecure": True}
 
 
 @pytest.mark.parametrize(
