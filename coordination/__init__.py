@@ -5,19 +5,26 @@
 write happen once, through crashes and across workers. Neither knows anything of Botpress or of a helpdesk.
 """
 
+from ._backend import Backend, open_backend
 from ._database import Connection, Database, Dialect, Migration, Params, Row
+from ._embedded import EmbeddedCoordinator
+from ._local import BackendInUseError
 from ._port import Coordinator, JournalEntry, JournalState
 from ._sqlite import SqliteDatabase
 
 __all__ = [
+    "Backend",
+    "BackendInUseError",
     "Connection",
     "Coordinator",
     "Database",
     "Dialect",
+    "EmbeddedCoordinator",
     "JournalEntry",
     "JournalState",
     "Migration",
     "Params",
     "Row",
     "SqliteDatabase",
+    "open_backend",
 ]

@@ -20,6 +20,7 @@ import httpx
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError
 
 from bp_modules.hitl import HistoryMessage, HitlMessage
+from coordination import Coordinator, Database
 
 from .errors import AdapterConfigError, SessionOptionsError
 from .events import InboundEvent
@@ -57,6 +58,11 @@ class AdapterEnvironment:
 
     http: httpx.AsyncClient
     data_dir: Path
+    coordinator: Coordinator
+    """Locks, claims, the delivery journal, memo and notifications shared by every process of the bridge."""
+    database: Database | None = None
+    """The shared PostgreSQL database (``HITL_BRIDGE_DATABASE_URL``), where an adapter keeps its tables; ``None``
+    with the embedded backend, where an adapter with tables opens its own SQLite file under ``data_dir``."""
     options: Mapping[str, Any] = field(default_factory=dict)
     public_url: str | None = None
     allow_vendor_base_urls: bool = False

@@ -9,10 +9,20 @@ from contextlib import AsyncExitStack
 import httpx
 from aiohttp import web
 
+from coordination import open_backend
 from external_adapters import AdapterEnvironment
 from external_adapters.registry import get_adapter_class
 
-from .app_keys import ADAPTER_BACKENDS, ADAPTER_ENV, BOTPRESS_HTTP, DISPATCHER, SERVICES, SETTINGS, VENDOR_HTTP
+from .app_keys import (
+    ADAPTER_BACKENDS,
+    ADAPTER_ENV,
+    BACKEND,
+    BOTPRESS_HTTP,
+    DISPATCHER,
+    SERVICES,
+    SETTINGS,
+    VENDOR_HTTP,
+)
 from .handlers import health, no_content, no_tracebacks, operation
 from .home import home
 from .mounts import mount_web
@@ -32,6 +42,8 @@ def create_app(
     """Build the server. Transports can be injected for tests; by default real networking is used."""
     app = web.Application(client_max_size=32 * 1024 * 1024, middlewares=[no_tracebacks])
     app[SETTINGS] = settings
+    # First in, last out: the adapters' lifespans start after the backend is open and stop before it closes.
+    app.cleanup_ctx.append(_backend)
     app.cleanup_ctx.append(_clients(botpress_transport, vendor_transport))
     app.cleanup_ctx.append(_adapters)
     app.router.add_get("/health", health)
@@ -51,6 +63,14 @@ def _mount_extras(app: web.Application, settings: Settings) -> None:
         setup_sandbox(app)
 
 
+async def _backend(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    async with open_backend(settings.data_dir, settings.database_url) as backend:
+        app[BACKEND] = backend
+        log.info("coordination backend: %s", "postgresql" if backend.coordinator.multi_process else "embedded")
+        yield
+
+
 def _clients(
     botpress_transport: httpx.AsyncBaseTransport | None, vendor_transport: httpx.AsyncBaseTransport | None
 ) -> Callable[[web.Application], AsyncIterator[None]]:
@@ -67,6 +87,8 @@ def _clients(
             app[ADAPTER_ENV] = AdapterEnvironment(
                 http=vendor_http,
                 data_dir=settings.data_dir,
+                coordinator=app[BACKEND].coordinator,
+                database=app[BACKEND].database,
                 options={},
                 public_url=settings.self_url,
                 allow_vendor_base_urls=settings.allow_vendor_base_urls,
@@ -87,6 +109,7 @@ async def _adapters(app: web.Application) -> AsyncIterator[None]:
             settings=settings,
             botpress_http=app[BOTPRESS_HTTP],
             adapter_env=app[ADAPTER_ENV],
+            coordinator=app[BACKEND].coordinator,
             backends=backends,
             author_cache=TtlCache(settings.author_cache_seconds),
         )

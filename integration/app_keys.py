@@ -5,6 +5,7 @@ from __future__ import annotations
 import httpx
 from aiohttp import web
 
+from coordination import Backend
 from external_adapters import AdapterEnvironment
 from external_adapters.extensions import WebParts
 
@@ -13,6 +14,8 @@ from .services import Services
 from .settings import Settings
 
 SETTINGS = web.AppKey("settings", Settings)
+BACKEND = web.AppKey("backend", Backend)
+"""The coordination backend (embedded or PostgreSQL), open from before the adapters start until after they stop."""
 BOTPRESS_HTTP = web.AppKey("botpress_http", httpx.AsyncClient)
 """One pooled client for every Runtime API call of this process."""
 VENDOR_HTTP = web.AppKey("vendor_http", httpx.AsyncClient)

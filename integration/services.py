@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 from pydantic import SecretStr
 
+from coordination import Coordinator
 from external_adapters import AdapterContext, AdapterEnvironment, HelpdeskAdapter
 from external_adapters.http_retry import RetryPolicy
 from external_adapters.registry import get_adapter_class
@@ -95,6 +96,8 @@ class Services:
     settings: Settings
     botpress_http: httpx.AsyncClient
     adapter_env: AdapterEnvironment
+    coordinator: Coordinator
+    """The coordination port (embedded or PostgreSQL): what every "not twice" guarantee goes through."""
     backends: dict[str, object | None] = field(default_factory=dict)
     author_cache: TtlCache = field(default_factory=lambda: TtlCache(300.0))
     """Helpdesk id of each message author, so a message does not cost a user lookup."""
@@ -149,6 +152,8 @@ def adapter_environment(base: AdapterEnvironment, settings: Settings, adapter_na
     return AdapterEnvironment(
         http=base.http,
         data_dir=settings.data_dir / adapter_name,
+        coordinator=base.coordinator,
+        database=base.database,
         options=settings.options_for(adapter_name),
         public_url=base.public_url,
         allow_vendor_base_urls=base.allow_vendor_base_urls,

@@ -15,6 +15,8 @@ import sys
 from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
 
+from coordination import BackendInUseError, EmbeddedCoordinator
+
 from .settings import Settings
 
 log = logging.getLogger(__name__)
@@ -46,10 +48,14 @@ def serve(settings: Settings) -> int:
     if settings.insecure and settings.bp_token is not None and not settings.endpoint_protected:
         log.warning("HITL_BRIDGE_INSECURE=true: any bot may call the operations, on any path")
     settings = settings.model_copy(update={"port": sock.getsockname()[1]})
-    if settings.workers == 1:
+    if settings.workers > 1:
+        return _supervise(settings, sock)
+    try:
         _run(settings, sock)
-        return 0
-    return _supervise(settings, sock)
+    except BackendInUseError as exc:  # raised as the app starts, once the port was taken: one line, no traceback
+        print(f"hitl-bridge: {exc}", file=sys.stderr, flush=True)
+        return EXIT_REFUSED
+    return 0
 
 
 def _supervise(settings: Settings, sock: socket.socket) -> int:
@@ -67,6 +73,11 @@ def _checked_socket(settings: Settings) -> socket.socket:
     problem = settings.start_problem()
     if problem is not None:
         raise StartError(problem)
+    if settings.database_url is None:
+        try:
+            EmbeddedCoordinator.check_free(settings.data_dir)
+        except BackendInUseError as exc:
+            raise StartError(str(exc)) from None
     return bind(settings.host, settings.port)
 
 

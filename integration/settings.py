@@ -11,20 +11,28 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from definition.renames import Renames
 from external_adapters.extensions import WEB_GROUP, extension_names
 
 DEFAULT_BP_API_URL = "https://api.botpress.cloud"
+DATABASE_URL_SCHEMES = ("postgresql", "postgres")
+"""What ``HITL_BRIDGE_DATABASE_URL`` may start with (libpq takes both spellings)."""
 
 
 class Settings(BaseSettings):
     """Settings of one hitl-bridge process."""
 
     model_config = SettingsConfigDict(
-        env_prefix="HITL_BRIDGE_", env_nested_delimiter="__", env_file=None, extra="ignore", populate_by_name=True
+        env_prefix="HITL_BRIDGE_",
+        env_nested_delimiter="__",
+        env_file=None,
+        extra="ignore",
+        populate_by_name=True,
+        # A refused value may be a secret (a database URL holds a password): errors name the field, never echo it.
+        hide_input_in_errors=True,
     )
 
     host: str = Field(default="127.0.0.1", description="Interface to listen on")
@@ -48,6 +56,11 @@ class Settings(BaseSettings):
         default_factory=dict, description="Process options per adapter, e.g. HITL_BRIDGE_ADAPTER_OPTIONS__INBOX__..."
     )
     data_dir: Path = Field(default=Path(".hitl-bridge"), description="Where adapters and the sandbox keep files")
+    database_url: SecretStr | None = Field(
+        default=None,
+        description="A postgresql:// URL: keep the coordination (and every store) in PostgreSQL, for several workers; "
+        "unset, everything stays in SQLite in the data folder (one process)",
+    )
     secret_path: SecretStr | None = Field(
         default=None, description="If set, Botpress operations are served only under /<secret_path>/"
     )
@@ -94,16 +107,25 @@ class Settings(BaseSettings):
         default=False,
         description="Behind a reverse proxy that sets X-Forwarded-For: throttle console logins by its last entry",
     )
-    database_url: SecretStr | None = Field(
-        default=None,
-        description="PostgreSQL URL (postgresql://...) shared by every worker; unset, the embedded SQLite store in "
-        "DATA_DIR serves one process",
-    )
     workers: int = Field(
         default=1, ge=1, le=64, description="Worker processes sharing the port (above 1 needs DATABASE_URL)"
     )
     log_level: str = Field(default="INFO", description="Python log level")
     log_format: Literal["text", "json"] = Field(default="text", description="Log line format")
+
+    @field_validator("database_url")
+    @classmethod
+    def _postgresql_only(cls, value: SecretStr | None) -> SecretStr | None:
+        # Checked after SecretStr wrapped it, so a refused URL (and its password) is never echoed in the error.
+        if value is None:
+            return None
+        scheme = urlsplit(value.get_secret_value()).scheme
+        if scheme not in DATABASE_URL_SCHEMES:
+            raise ValueError(
+                f"HITL_BRIDGE_DATABASE_URL must be a postgresql:// URL, not a {scheme or 'scheme-less'} one "
+                "(unset it to keep everything in SQLite in HITL_BRIDGE_DATA_DIR)"
+            )
+        return value
 
     @property
     def sandbox_enabled(self) -> bool:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -13,6 +13,7 @@ from aiohttp.test_utils import TestClient
 from pydantic import SecretStr
 from pytest_aiohttp import AiohttpClient
 
+from coordination import Coordinator, EmbeddedCoordinator
 from external_adapters import register_adapter
 from integration.app import create_app
 from integration.app_keys import ADAPTER_BACKENDS
@@ -57,6 +58,14 @@ def test_settings(data_dir: Path, **overrides: Any) -> Settings:
     }
     values.update(overrides)
     return Settings(**values)
+
+
+@pytest.fixture
+async def coordinator(tmp_path: Path) -> AsyncIterator[Coordinator]:
+    """A real embedded coordinator, in a folder of its own (apart from any server's data folder on tmp_path)."""
+    opened = await EmbeddedCoordinator.open(tmp_path / "test-coordinator")
+    yield opened
+    await opened.aclose()
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from coordination import Coordinator
 from external_adapters import AdapterEnvironment, register_adapter
 from external_adapters.contract import AdapterContract
 from tests.fakes import FakeAdapter, FakeHarness, fake_adapter
@@ -14,7 +15,7 @@ from tests.fakes import FakeAdapter, FakeHarness, fake_adapter
 
 class TestFakeAdapterContract(AdapterContract):
     @pytest.fixture
-    async def harness(self, tmp_path: Path) -> FakeHarness:
+    async def harness(self, tmp_path: Path, coordinator: Coordinator) -> FakeHarness:
         register_adapter(FakeAdapter, clobber=True)
-        env = AdapterEnvironment(http=httpx.AsyncClient(), data_dir=tmp_path)
+        env = AdapterEnvironment(http=httpx.AsyncClient(), data_dir=tmp_path, coordinator=coordinator)
         return FakeHarness(fake_adapter(env))

@@ -157,3 +157,22 @@ def test_a_host_that_cannot_be_listened_on_is_one_line_naming_the_settings(
         "hitl-bridge: cannot listen on 203.0.113.9:0 (Cannot assign requested address): "
         "change HITL_BRIDGE_HOST / --host or HITL_BRIDGE_PORT / --port\n"
     )
+
+
+def test_a_data_folder_in_use_is_one_line_before_any_banner(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HITL_BRIDGE_", "BP_"))}
+    env |= {"HITL_BRIDGE_PORT": "0", "HITL_BRIDGE_DATA_DIR": str(tmp_path)}
+    holder = "import fcntl, sys; f = open(sys.argv[1], 'w'); fcntl.flock(f, fcntl.LOCK_EX); print('held', flush=True);"
+    holder += " sys.stdin.read()"
+    lock_file = tmp_path / "coordination.lock"
+    with subprocess.Popen(
+        [sys.executable, "-c", holder, str(lock_file)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    ) as other:
+        assert other.stdout is not None and other.stdout.readline() == "held\n"
+        done = subprocess.run([str(SCRIPT), "serve"], env=env, capture_output=True, text=True, timeout=60, check=False)
+        other.communicate("")
+    assert done.returncode == 2
+    assert done.stdout == ""
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert str(tmp_path) in lines[0] and "HITL_BRIDGE_DATABASE_URL" in lines[0]

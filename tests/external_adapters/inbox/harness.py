@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 from pydantic import JsonValue
 
+from coordination import Coordinator
 from external_adapters.base import AdapterContext, AdapterEnvironment, Installation, WebhookRequest
 from external_adapters.inbox import InboxAdapter, InboxService
 from external_adapters.inbox.models import Agent, SessionState
@@ -37,9 +38,11 @@ class MemoryState:
             self.values[name] = payload
 
 
-def make_adapter(service: InboxService, http: httpx.AsyncClient, data_dir: Path, **config: Any) -> InboxAdapter:
+def make_adapter(
+    service: InboxService, http: httpx.AsyncClient, data_dir: Path, coordinator: Coordinator, **config: Any
+) -> InboxAdapter:
     """An adapter for one request, as the integration builds it."""
-    env = AdapterEnvironment(http=http, data_dir=data_dir)
+    env = AdapterEnvironment(http=http, data_dir=data_dir, coordinator=coordinator)
     context = AdapterContext(installation=INSTALLATION, state=MemoryState(), env=env, backend=service)
     return InboxAdapter(InboxAdapter.parse_config(config), context)
 

@@ -12,6 +12,7 @@ import pytest
 import respx
 
 from bp_modules.hitl import HistoryMessage, HitlText
+from coordination import Coordinator
 from external_adapters.base import (
     AdapterContext,
     AdapterEnvironment,
@@ -61,9 +62,9 @@ def _open(options: dict[str, Any] | None = None, key: str = "key-1") -> OpenSess
 
 
 @pytest.fixture
-async def adapter(service: InboxService, tmp_path: Path) -> Any:
+async def adapter(service: InboxService, tmp_path: Path, coordinator: Coordinator) -> Any:
     async with httpx.AsyncClient() as http:
-        adapter = make_adapter(service, http, tmp_path, defaultRuleTags=["support"])
+        adapter = make_adapter(service, http, tmp_path, coordinator, defaultRuleTags=["support"])
         await adapter.subscribe(WEBHOOK_URL)
         yield adapter
 
@@ -144,16 +145,16 @@ def test_options_errors_name_the_field() -> None:
     assert parse_options({"labels": "a, b"}).labels == ["a", "b"]
 
 
-async def test_adapter_without_the_service_is_unavailable(tmp_path: Path) -> None:
+async def test_adapter_without_the_service_is_unavailable(tmp_path: Path, coordinator: Coordinator) -> None:
     async with httpx.AsyncClient() as http:
-        env = AdapterEnvironment(http=http, data_dir=tmp_path)
+        env = AdapterEnvironment(http=http, data_dir=tmp_path, coordinator=coordinator)
         adapter = InboxAdapter(InboxAdapter.parse_config({}), AdapterContext(INSTALLATION, MemoryState(), env))
         with pytest.raises(UnavailableError):
             await adapter.subscribe(WEBHOOK_URL)
 
 
 @respx.mock
-async def test_lifespan_runs_the_workers_and_delivers(tmp_path: Path) -> None:
+async def test_lifespan_runs_the_workers_and_delivers(tmp_path: Path, coordinator: Coordinator) -> None:
     delivered: asyncio.Queue[httpx.Request] = asyncio.Queue()
 
     def record(request: httpx.Request) -> httpx.Response:
@@ -163,7 +164,7 @@ async def test_lifespan_runs_the_workers_and_delivers(tmp_path: Path) -> None:
     respx.post(WEBHOOK_URL).mock(side_effect=record)
     options = {"admin_email": "boss@example.com", "admin_password": "s3cret-pass", "timeout_poll_seconds": 0.05}
     async with httpx.AsyncClient() as http:
-        env = AdapterEnvironment(http=http, data_dir=tmp_path, options=options)
+        env = AdapterEnvironment(http=http, data_dir=tmp_path, coordinator=coordinator, options=options)
         async with InboxAdapter.lifespan(env) as backend:
             assert isinstance(backend, InboxService)
             assert (tmp_path / "inbox.sqlite3").exists()

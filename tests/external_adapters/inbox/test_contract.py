@@ -8,6 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from coordination import Coordinator
 from external_adapters.contract import AdapterContract
 from external_adapters.inbox import InboxService
 
@@ -17,9 +18,11 @@ from .harness import WEBHOOK_URL, InboxHarness, make_adapter
 
 class TestInboxContract(AdapterContract):
     @pytest.fixture
-    async def harness(self, service: InboxService, tmp_path: Path, clock: Clock) -> AsyncIterator[InboxHarness]:
+    async def harness(
+        self, service: InboxService, tmp_path: Path, clock: Clock, coordinator: Coordinator
+    ) -> AsyncIterator[InboxHarness]:
         agent = await add_agent(service, "alice")
         async with httpx.AsyncClient() as http:
-            adapter = make_adapter(service, http, tmp_path)
+            adapter = make_adapter(service, http, tmp_path, coordinator)
             await adapter.subscribe(WEBHOOK_URL)
             yield InboxHarness(adapter=adapter, service=service, agent=agent, clock=clock)

@@ -13,6 +13,7 @@ import pytest
 import respx
 from pydantic import JsonValue
 
+from coordination import Coordinator
 from external_adapters import AdapterContext, AdapterEnvironment, Installation, WebhookRequest
 from external_adapters.url_guard import resolve_host
 from external_adapters.zendesk import ZendeskAdapter, ZendeskRuntime
@@ -104,7 +105,7 @@ async def http() -> AsyncIterator[httpx.AsyncClient]:
 
 
 @pytest.fixture
-def build(http: httpx.AsyncClient, tmp_path: Path) -> Any:
+def build(http: httpx.AsyncClient, tmp_path: Path, coordinator: Coordinator) -> Any:
     """``build(**config_overrides) -> Built``: a Zendesk adapter on the fake account, never really sleeping."""
 
     def make(
@@ -119,7 +120,9 @@ def build(http: httpx.AsyncClient, tmp_path: Path) -> Any:
         context = AdapterContext(
             installation=INSTALLATION,
             state=state,
-            env=AdapterEnvironment(http=http, data_dir=tmp_path, allow_vendor_base_urls=allow_vendor_base_urls),
+            env=AdapterEnvironment(
+                http=http, data_dir=tmp_path, coordinator=coordinator, allow_vendor_base_urls=allow_vendor_base_urls
+            ),
             backend=runtime,
         )
         adapter = ZendeskAdapter(ZendeskAdapter.parse_config({**CONFIG, **overrides}), context)

@@ -11,6 +11,7 @@ import httpx
 import pytest
 import respx
 
+from coordination import Coordinator
 from external_adapters import AdapterEnvironment
 from external_adapters.errors import AdapterConfigError
 from external_adapters.url_guard import is_public_address, resolve_host
@@ -232,9 +233,10 @@ async def test_the_guarded_client_fetches_unless_private_addresses_are_allowed(a
 
 
 async def test_the_adapter_lifespan_holds_one_guarded_client_and_closes_it(
-    http: httpx.AsyncClient, tmp_path: Path
+    http: httpx.AsyncClient, tmp_path: Path, coordinator: Coordinator
 ) -> None:
-    async with ZendeskAdapter.lifespan(AdapterEnvironment(http=http, data_dir=tmp_path)) as runtime:
+    env = AdapterEnvironment(http=http, data_dir=tmp_path, coordinator=coordinator)
+    async with ZendeskAdapter.lifespan(env) as runtime:
         assert isinstance(runtime, ZendeskRuntime) and runtime.media_http is not None
         assert runtime.download_rules(allow_private=False).guarded_http is runtime.media_http
     assert runtime.media_http.is_closed and not http.is_closed
