@@ -230,7 +230,13 @@ class HelpdeskAdapter(ABC, Generic[ConfigT, SessionT]):
 
     @abstractmethod
     async def open_session(self, request: OpenSessionRequest[SessionT]) -> str:
-        """Open a session and return its helpdesk id. At most one session per ``idempotency_key``."""
+        """Open a session and return its helpdesk id. At most one session per ``idempotency_key``.
+
+        Across processes and crashes too: the key must be kept where the session is (a ticket field, a unique
+        column of a store on disk), and looked up before anything is created, so that a call repeated by a new
+        process after a kill -9 finds the session the first call opened. The integration never calls this twice
+        at once for one key (it holds the user's start lock).
+        """
 
     @abstractmethod
     async def link_session(self, external_session_id: str, bp_conversation_id: str) -> None:
@@ -242,7 +248,26 @@ class HelpdeskAdapter(ABC, Generic[ConfigT, SessionT]):
 
     @abstractmethod
     async def send_message(self, request: OutboundMessage) -> str:
-        """Deliver a message into the session; return the helpdesk's message id."""
+        """Deliver a message into the session; return the helpdesk's message id.
+
+        The integration writes its intent to the delivery journal before calling this, and calls it again for
+        the same ``bp_message_id`` only after :meth:`find_message` said the message never arrived. Raise
+        :class:`~external_adapters.errors.ExternalRequestError` only when nothing was delivered (the journal then
+        forgets the attempt); any other failure leaves the outcome unknown and is settled by :meth:`find_message`.
+        """
+
+    async def find_message(self, request: OutboundMessage) -> str | None:
+        """The helpdesk id of the message this request delivered before, or None if it never arrived.
+
+        Called when an earlier :meth:`send_message` of the same ``request.bp_message_id`` has an unknown outcome:
+        its answer was lost, or the process died before recording it. Return the id that call returned (or would
+        have), read from what the helpdesk stores (not from process memory: this may be another process), and
+        consistent at once after the write (no search index). ``None`` makes the integration send it again.
+
+        The default knows nothing and returns ``None``: an adapter that cannot look its messages up delivers at
+        least once (a crash between the helpdesk's write and the journal's gives a duplicate). Override it.
+        """
+        return None
 
     @abstractmethod
     async def verify_webhook(self, request: WebhookRequest) -> None:

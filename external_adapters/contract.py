@@ -9,7 +9,9 @@ Subclass :class:`AdapterContract` in your adapter's tests and provide an async f
             return await build_my_harness()
 
 The harness stands in for the helpdesk: it gives a ready adapter and produces the webhooks the
-helpdesk would send when an agent acts. This module needs pytest, so import it from tests only.
+helpdesk would send when an agent acts; for the delivery tests it also restarts the adapter on the same store,
+drops an answer, and lists what a session holds (:class:`DeliveryHarness`). This module needs pytest, so import
+it from tests only.
 """
 
 from __future__ import annotations
@@ -20,18 +22,13 @@ import pytest
 
 from bp_modules.hitl import HitlMessage, parse_hitl_payload
 
-from .base import (
-    EndUser,
-    ExternalUserRequest,
-    HelpdeskAdapter,
-    OpenSessionRequest,
-    OutboundMessage,
-    Transcript,
-    WebhookRequest,
-)
+from .base import HelpdeskAdapter, OutboundMessage, WebhookRequest
+from .contract_delivery import DeliveryContract, DeliveryHarness
 from .errors import AdapterConfigError, InvalidSignatureError, SessionOptionsError
 from .events import AgentAssigned, AgentMessage, InboundEvent, SessionClosed
 from .registry import get_adapter_class
+
+__all__ = ["AdapterContract", "AdapterHarness", "DeliveryHarness"]
 
 
 class AdapterHarness(Protocol):
@@ -83,32 +80,12 @@ def _messages(media: str) -> list[HitlMessage]:
     return [parse_hitl_payload(kind, payload) for kind, payload in raw]
 
 
-def _transcript() -> Transcript:
-    return Transcript(text="User: I need help", markdown="**User:** I need help", html="<p>User: I need help</p>")
+class AdapterContract(DeliveryContract):
+    """Behaviour every :class:`HelpdeskAdapter` must show. Subclass it and provide ``harness``.
 
-
-class AdapterContract:
-    """Behaviour every :class:`HelpdeskAdapter` must show. Subclass it and provide ``harness``."""
-
-    async def _user(self, harness: AdapterHarness, suffix: str = "1") -> str:
-        request = ExternalUserRequest(
-            bp_user_id=f"user_contract_{suffix}".ljust(28, "0"), name="Jane Doe", email=f"jane{suffix}@example.com"
-        )
-        return await harness.adapter.create_user(request)
-
-    async def _session(self, harness: AdapterHarness, key: str = "key-1") -> str:
-        external_user_id = await self._user(harness)
-        request = OpenSessionRequest[Any](
-            end_user=EndUser(bp_user_id="user_contract_1".ljust(28, "0"), external_user_id=external_user_id),
-            title="Contract session",
-            description="Opened by the contract suite",
-            options=harness.adapter.parse_session_options({}),
-            transcript=_transcript(),
-            idempotency_key=key,
-        )
-        session_id = await harness.adapter.open_session(request)
-        await harness.adapter.link_session(session_id, "conv_contract".ljust(28, "0"))
-        return session_id
+    The delivery tests (:class:`~external_adapters.contract_delivery.DeliveryContract`) need the harness to
+    satisfy :class:`~external_adapters.contract_delivery.DeliveryHarness` as well.
+    """
 
     async def _events(self, harness: AdapterHarness, request: WebhookRequest) -> list[InboundEvent]:
         await harness.adapter.verify_webhook(request)
@@ -197,11 +174,13 @@ class AdapterContract:
         assigned = [e for e in events if isinstance(e, AgentAssigned)]
         assert len(assigned) == 1
         assert assigned[0].external_session_id == session_id and assigned[0].agent.external_user_id
+        assert assigned[0].dedupe_key  # the integration journals the Botpress event under it
 
     async def test_close_becomes_session_closed(self, harness: AdapterHarness) -> None:
         session_id = await self._session(harness)
         events = await self._events(harness, await harness.close(session_id))
-        assert [e.external_session_id for e in events if isinstance(e, SessionClosed)] == [session_id]
+        closed = [e for e in events if isinstance(e, SessionClosed)]
+        assert [e.external_session_id for e in closed] == [session_id] and closed[0].dedupe_key
 
     async def test_tampered_webhook_is_rejected(self, harness: AdapterHarness) -> None:
         session_id = await self._session(harness)

@@ -27,7 +27,7 @@ from .handlers import health, no_content, no_tracebacks, operation
 from .home import home
 from .mounts import mount_web
 from .operations import Dispatcher
-from .services import Services, TtlCache, adapter_environment
+from .services import Services, adapter_environment
 from .settings import Settings
 
 log = logging.getLogger(__name__)
@@ -111,7 +111,6 @@ async def _adapters(app: web.Application) -> AsyncIterator[None]:
             adapter_env=app[ADAPTER_ENV],
             coordinator=app[BACKEND].coordinator,
             backends=backends,
-            author_cache=TtlCache(settings.author_cache_seconds),
         )
         app[ADAPTER_BACKENDS] = backends
         app[SERVICES] = services

@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
-from collections import OrderedDict
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,57 +21,6 @@ from .state_store import BotpressStateStore
 AdapterClass = type[HelpdeskAdapter[Any, Any]]
 SANDBOX_TOKEN = SecretStr("sandbox")
 """The token sent to the sandbox's emulated Runtime API when no BP_TOKEN is set."""
-SENT_MESSAGES_TTL_SECONDS = 3600.0
-"""How long a delivered message's helpdesk id is remembered: longer than a runtime redelivery takes to come
-back, and never tied to the author cache's setting (which an operator may set to 0)."""
-
-
-class TtlCache:
-    """A small LRU map whose entries expire; used so each message does not cost a user lookup."""
-
-    def __init__(self, ttl_seconds: float, max_entries: int = 10_000, clock: Callable[[], float] = time.monotonic):
-        self._ttl = ttl_seconds
-        self._max = max_entries
-        self._clock = clock
-        self._entries: OrderedDict[str, tuple[float, str | None]] = OrderedDict()
-
-    def get(self, key: str) -> tuple[bool, str | None]:
-        """``(found, value)``; an expired entry is not found."""
-        entry = self._entries.get(key)
-        if entry is None or entry[0] < self._clock():
-            self._entries.pop(key, None)
-            return False, None
-        self._entries.move_to_end(key)
-        return True, entry[1]
-
-    def put(self, key: str, value: str | None) -> None:
-        """Remember ``value`` for the TTL."""
-        self._entries[key] = (self._clock() + self._ttl, value)
-        self._entries.move_to_end(key)
-        while len(self._entries) > self._max:
-            self._entries.popitem(last=False)
-
-
-class KeyedLocks:
-    """One asyncio lock per key, so concurrent redeliveries of the same thing run one after the other."""
-
-    def __init__(self) -> None:
-        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
-
-    @asynccontextmanager
-    async def hold(self, key: str) -> AsyncIterator[None]:
-        """Hold the lock of ``key``; forgotten once nobody waits on it."""
-        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
-        self._locks[key] = (lock, users + 1)
-        try:
-            async with lock:
-                yield
-        finally:
-            lock, users = self._locks[key]
-            if users <= 1:
-                del self._locks[key]
-            else:
-                self._locks[key] = (lock, users - 1)
 
 
 @dataclass(frozen=True)
@@ -91,7 +35,11 @@ class Deps:
 
 @dataclass
 class Services:
-    """Everything an operation needs beyond its request, created once per process."""
+    """Everything an operation needs beyond its request, created once per process.
+
+    It keeps no guard of its own: locks, the delivery journal and shared caches are the coordinator's, so that
+    every worker sees them and a crash loses none.
+    """
 
     settings: Settings
     botpress_http: httpx.AsyncClient
@@ -99,11 +47,6 @@ class Services:
     coordinator: Coordinator
     """The coordination port (embedded or PostgreSQL): what every "not twice" guarantee goes through."""
     backends: dict[str, object | None] = field(default_factory=dict)
-    author_cache: TtlCache = field(default_factory=lambda: TtlCache(300.0))
-    """Helpdesk id of each message author, so a message does not cost a user lookup."""
-    sent_messages: TtlCache = field(default_factory=lambda: TtlCache(SENT_MESSAGES_TTL_SECONDS))
-    """Helpdesk message id of each Botpress message already delivered, for redeliveries that beat the ack."""
-    locks: KeyedLocks = field(default_factory=KeyedLocks)
 
     def botpress_for(self, ctx: OperationContext) -> BotpressClient:
         """A Runtime API client acting as this installation, forwarding the trace headers."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import itertools
@@ -29,6 +30,7 @@ from external_adapters import (
     OpenSessionRequest,
     OutboundMessage,
     SessionClosed,
+    UnavailableError,
     WebhookRequest,
     WebhookResult,
 )
@@ -66,6 +68,12 @@ class FakeDesk:
     calls: list[str] = field(default_factory=list)
     ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1000))
     fail_next_send: Exception | None = None
+    message_ids: dict[str, str] = field(default_factory=dict)
+    """The helpdesk id of each message sent, by its Botpress message id (what ``find_message`` reads)."""
+    lose_next_answers: int = 0
+    """How many of the next sends store their message, then fail as a lost answer would."""
+    send_delay: float = 0.0
+    """Seconds each send takes (a slow helpdesk, so that concurrent deliveries overlap)."""
 
     def new_id(self, prefix: str) -> str:
         """A fresh helpdesk id."""
@@ -129,12 +137,23 @@ class FakeAdapter(HelpdeskAdapter[FakeConfig, FakeSession]):
             session["status"] = "closed"
 
     async def send_message(self, request: OutboundMessage) -> str:
-        self.desk.calls.append("send_message")
-        if self.desk.fail_next_send is not None:
-            error, self.desk.fail_next_send = self.desk.fail_next_send, None
+        desk = self.desk
+        desk.calls.append("send_message")
+        if desk.fail_next_send is not None:
+            error, desk.fail_next_send = desk.fail_next_send, None
             raise error
-        self.desk.sent.append(request)
-        return self.desk.new_id("m")
+        if desk.send_delay:
+            await asyncio.sleep(desk.send_delay)
+        desk.sent.append(request)
+        message_id = desk.message_ids[request.bp_message_id] = desk.new_id("m")
+        if desk.lose_next_answers > 0:
+            desk.lose_next_answers -= 1
+            raise UnavailableError("fake", "POST", "/messages", None, "the answer was lost")
+        return message_id
+
+    async def find_message(self, request: OutboundMessage) -> str | None:
+        self.desk.calls.append("find_message")
+        return self.desk.message_ids.get(request.bp_message_id)
 
     async def verify_webhook(self, request: WebhookRequest) -> None:
         expected = sign(self.config.secret.get_secret_value(), request.body or "")
@@ -198,6 +217,17 @@ class FakeHarness:
 
     def tamper(self, request: WebhookRequest) -> WebhookRequest:
         return request.model_copy(update={"headers": {SIGNATURE_HEADER: "0" * 64}})
+
+    async def restart(self) -> None:
+        """A new adapter on the same desk (the desk stands for the helpdesk's durable data)."""
+        self.adapter = FakeAdapter(self.adapter.config, self.adapter.context)
+
+    def drop_next_answer(self) -> None:
+        self.adapter.desk.lose_next_answers += 1
+
+    async def delivered(self, external_session_id: str) -> list[str]:
+        sent = [request for request in self.adapter.desk.sent if request.external_session_id == external_session_id]
+        return [request.message.text for request in sent if isinstance(request.message, HitlText)]
 
 
 def fake_adapter(

@@ -16,6 +16,7 @@ from external_adapters import EndUser, ExternalUserRequest, OpenSessionRequest
 from ..botpress import User
 from ..errors import BotpressRuntimeError
 from ..services import Deps
+from .once import conversation_lock, start_lock
 from .sessions import is_closed, load_session, load_start, save_session, save_start
 from .transcript import render_transcript
 from .validation import validate
@@ -62,13 +63,15 @@ async def start_hitl(deps: Deps, raw_input: Any) -> dict[str, Any]:
     Retry-safe: a call with the same input resumes the user's start record while its session is open (same
     session key, same conversation); once that session closed, the same input is a new handoff. The key is
     saved before the helpdesk opens anything and the adapter opens at most one session per key, so a crash
-    or a lost answer in between is resumed without a second session.
+    or a lost answer in between is resumed without a second session. The user's start lock is held across
+    every worker (the coordinator), so two workers never begin two records for one call.
     """
     data = validate(StartHitlInput, raw_input, "input")
     options = type(deps.adapter).parse_session_options(data.hitl_session)
     end_user = await _linked_user(deps, data.user_id)
     input_hash = _input_hash(deps, raw_input)
-    async with deps.services.locks.hold(f"start:{end_user.bp_user_id}"):
+    # Across every worker: a second call waits here, then finds the first one's record and its conversation.
+    async with deps.services.coordinator.lock(start_lock(deps.ctx, end_user.bp_user_id)):
         record = await _resumable(deps, end_user.bp_user_id, input_hash)
         if record is not None and record.conversation_id:
             return {"conversationId": record.conversation_id}
@@ -148,8 +151,11 @@ async def _link(deps: Deps, external_session_id: str) -> str:
         discriminate_by_tags=[CONVERSATION_ID_TAG],
     )
     await deps.adapter.link_session(external_session_id, conversation.id)
-    if await load_session(deps.botpress, conversation.id) is None:
-        await save_session(deps.botpress, conversation.id, HitlSessionState(external_session_id=external_session_id))
+    # Under the conversation's lock: a webhook of the new session (applied on any worker) may write it meanwhile.
+    async with deps.services.coordinator.lock(conversation_lock(deps.ctx, conversation.id)):
+        if await load_session(deps.botpress, conversation.id) is None:
+            record = HitlSessionState(external_session_id=external_session_id)
+            await save_session(deps.botpress, conversation.id, record)
     return conversation.id
 
 
@@ -161,14 +167,18 @@ def _input_hash(deps: Deps, raw_input: Any) -> str:
 
 
 async def stop_hitl(deps: Deps, raw_input: Any) -> dict[str, Any]:
-    """Close the session. An unknown, untagged or already closed conversation is a successful no-op."""
+    """Close the session. An unknown, untagged or already closed conversation is a successful no-op.
+
+    Retry-safe: closing is idempotent on the helpdesk, and the ``closed`` write is made under the conversation's
+    lock across workers, so a webhook applied at the same time on another worker loses none of its writes.
+    """
     data = validate(StopHitlInput, raw_input, "input")
     conversation = await deps.botpress.get_conversation(data.conversation_id)
     external_session_id = conversation.tags.get(CONVERSATION_ID_TAG) if conversation is not None else None
     if conversation is None or not external_session_id:
         log.info("stopHitl on %s: no helpdesk session, nothing to close", data.conversation_id)
         return {}
-    async with deps.services.locks.hold(f"conv:{conversation.id}"):
+    async with deps.services.coordinator.lock(conversation_lock(deps.ctx, conversation.id)):
         record = await load_session(deps.botpress, conversation.id) or HitlSessionState(
             external_session_id=external_session_id
         )

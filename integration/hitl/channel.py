@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from bp_modules.hitl import HITL_MESSAGE_TYPES, parse_hitl_payload
+from bp_modules.hitl import HITL_MESSAGE_TYPES, HitlMessage, parse_hitl_payload
 from definition.tags import CONVERSATION_ID_TAG, MESSAGE_ID_TAG, USER_ID_TAG
 from external_adapters import OutboundMessage
 
 from ..errors import BotpressRuntimeError, InvalidPayloadError
 from ..services import Deps
+from .once import author_memo, message_key, once
 from .validation import describe, validate
 
 log = logging.getLogger(__name__)
@@ -42,7 +44,12 @@ class MessageCreated(BaseModel):
 
 
 async def message_created(deps: Deps, body: Any) -> None:
-    """Send the message to the helpdesk session, then ack it with the helpdesk's message id."""
+    """Send the message to the helpdesk session once, then ack it with the helpdesk's message id.
+
+    Once through crashes and across workers: under the message's lock, the intent goes to the delivery journal
+    before the send (see :func:`.once.once`). A redelivery of a message already sent acks it with the journaled
+    id; one whose earlier send has an unknown outcome asks the adapter (``find_message``) before sending again.
+    """
     event = validate(MessageCreated, body, "body")
     _check_route(deps, event)
     if event.message.tags.get(MESSAGE_ID_TAG):
@@ -55,8 +62,9 @@ async def message_created(deps: Deps, body: Any) -> None:
         message = parse_hitl_payload(event.type, event.payload)
     except ValidationError as exc:
         raise InvalidPayloadError(describe(exc, "payload")) from None
-    async with deps.services.locks.hold(f"msg:{event.message.id}"):
-        await _deliver(deps, event, external_session_id, message)
+    external_message_id = await _deliver(deps, _Delivery(deps, event, external_session_id, message))
+    # The ack is a PUT of the same tag: repeating it (a redelivery after a lost ack) is harmless.
+    await deps.botpress.update_message(event.message.id, tags={MESSAGE_ID_TAG: external_message_id})
 
 
 def _check_route(deps: Deps, event: MessageCreated) -> None:
@@ -67,37 +75,62 @@ def _check_route(deps: Deps, event: MessageCreated) -> None:
         raise InvalidPayloadError(f"Message of type {event.type} not found in channel {channel}")
 
 
-async def _deliver(deps: Deps, event: MessageCreated, external_session_id: str, message: Any) -> None:
-    done_key = f"sent:{deps.ctx.installation.bot_id}:{event.message.id}"
-    found, external_message_id = deps.services.sent_messages.get(done_key)
-    if not found or external_message_id is None:
-        author = await author_external_id(deps, message.user_id or event.user.id, event.user)
-        request = OutboundMessage(
-            external_session_id=external_session_id,
-            author_external_id=author,
-            message=message,
-            bp_message_id=event.message.id,
-        )
-        external_message_id = await deps.adapter.send_message(request)
-        deps.services.sent_messages.put(done_key, external_message_id)
-    await deps.botpress.update_message(event.message.id, tags={MESSAGE_ID_TAG: external_message_id})
+@dataclass
+class _Delivery:
+    """One message for the adapter; its request (and the author lookup in it) is built only if the journal asks."""
+
+    deps: Deps
+    event: MessageCreated
+    external_session_id: str
+    message: HitlMessage
+    _request: OutboundMessage | None = None
+
+    async def request(self) -> OutboundMessage:
+        """The adapter's request, built on first use."""
+        if self._request is None:
+            bp_user_id = self.message.user_id or self.event.user.id
+            self._request = OutboundMessage(
+                external_session_id=self.external_session_id,
+                author_external_id=await author_external_id(self.deps, bp_user_id, self.event.user),
+                message=self.message,
+                bp_message_id=self.event.message.id,
+            )
+        return self._request
+
+    async def find(self) -> str | None:
+        """The helpdesk's id of this message if an earlier attempt delivered it."""
+        return await self.deps.adapter.find_message(await self.request())
+
+    async def send(self) -> str:
+        """Send it now."""
+        return await self.deps.adapter.send_message(await self.request())
+
+
+async def _deliver(deps: Deps, delivery: _Delivery) -> str:
+    """The helpdesk id of the message: journaled, found by the adapter, or sent now (once per message key)."""
+    coordinator = deps.services.coordinator
+    key = message_key(deps.ctx, delivery.event.message.id)
+    async with coordinator.lock(key):
+        return await once(coordinator, key, settle=delivery.find, write=delivery.send)
 
 
 async def author_external_id(deps: Deps, bp_user_id: str, sender: _Ref | None = None) -> str | None:
     """The helpdesk id of a Botpress user, ``None`` for a system author.
 
-    A found id is cached for the configured TTL; "not linked" is never cached, so a user linked by
-    createUser a moment later is an author at once.
+    A found id is shared with every worker through the coordinator's memo for the configured TTL (``0``: never
+    kept); "not linked" is never kept, so a user linked by createUser a moment later is an author at once.
     """
-    key = f"author:{deps.ctx.installation.bot_id}:{bp_user_id}"
-    found, cached = deps.services.author_cache.get(key)
-    if found:
+    ttl = deps.services.settings.author_cache_seconds
+    coordinator = deps.services.coordinator
+    key = author_memo(deps.ctx, bp_user_id)
+    cached = await coordinator.memo_get(key) if ttl > 0 else None
+    if cached is not None:
         return cached
     if sender is not None and sender.id == bp_user_id and sender.tags.get(USER_ID_TAG):
         external_id: str | None = sender.tags[USER_ID_TAG]
     else:
         user = await deps.botpress.get_user(bp_user_id)
         external_id = user.tags.get(USER_ID_TAG) if user is not None else None
-    if external_id is not None:
-        deps.services.author_cache.put(key, external_id)
+    if external_id is not None and ttl > 0:
+        await coordinator.memo_set(key, external_id, ttl)
     return external_id

@@ -20,6 +20,7 @@ from external_adapters import (
 
 from ..botpress import Conversation, User
 from ..services import Deps
+from .once import conversation_lock, event_key, once
 from .sessions import load_session, remember, save_session
 from .takeover import wait_for_plugin
 from .validation import validate
@@ -48,6 +49,9 @@ async def webhook_received(deps: Deps, body: Any) -> WebhookReply:
 async def apply_event(deps: Deps, event: InboundEvent) -> None:
     """Apply one neutral event to its Botpress conversation, at most once per dedupe key.
 
+    Under the conversation's lock across workers; each Botpress event goes through the journal (:func:`_emit`),
+    so neither a redelivery on another worker nor a crash between the event and the state write emits it twice.
+
     An event for a conversation the HITL plugin has not taken yet waits for it first (bounded, see
     :mod:`.takeover`): the plugin would drop it.
     """
@@ -55,7 +59,8 @@ async def apply_event(deps: Deps, event: InboundEvent) -> None:
     if conversation is None:
         log.info("ignoring %s for session %s: not one of ours", event.kind, event.external_session_id)
         return
-    async with deps.services.locks.hold(f"conv:{conversation.id}"):
+    # Across every worker: the hitlSession read-modify-write below loses no write to a concurrent one.
+    async with deps.services.coordinator.lock(conversation_lock(deps.ctx, conversation.id)):
         # Inside the lock, so a held stop cannot overtake the message queued before it.
         conversation = await wait_for_plugin(deps, conversation)
         record = await load_session(deps.botpress, conversation.id)
@@ -76,7 +81,7 @@ async def _apply(
         await _post_agent_message(deps, event, conversation)
         return record
     if isinstance(event, AgentAssigned):
-        return await _assign(deps, event.agent, conversation, record)
+        return await _assign(deps, event, conversation, record)
     return await _close(deps, conversation, record)
 
 
@@ -116,21 +121,41 @@ async def _post_agent_message(deps: Deps, event: AgentMessage, conversation: Con
 
 
 async def _assign(
-    deps: Deps, agent: AgentProfile, conversation: Conversation, record: HitlSessionState
+    deps: Deps, event: AgentAssigned, conversation: Conversation, record: HitlSessionState
 ) -> HitlSessionState:
-    user = await agent_user(deps, agent)
+    user = await agent_user(deps, event.agent)
     if record.assigned_agent_id == user.id or record.closed:
         return record
+    # The occurrence tells a later assignment of the same agent (A, B, then A again) from a repeat of this one.
+    occurrence = event.dedupe_key or f"{user.id}:after:{record.assigned_agent_id}"
     payload = {"conversationId": conversation.id, "userId": user.id}
-    event_type = deps.services.settings.renames.event("hitlAssigned")
-    await deps.botpress.create_event(type=event_type, payload=payload, conversation_id=conversation.id)
+    await _emit(deps, conversation.id, "hitlAssigned", occurrence, payload)
     return record.model_copy(update={"assigned_agent_id": user.id})
 
 
 async def _close(deps: Deps, conversation: Conversation, record: HitlSessionState) -> HitlSessionState:
     if record.closed:
         return record
-    event_type = deps.services.settings.renames.event("hitlStopped")
-    payload = {"conversationId": conversation.id}
-    await deps.botpress.create_event(type=event_type, payload=payload, conversation_id=conversation.id)
+    # A conversation's session ends once (a new handoff is a new conversation): one hitlStopped ever.
+    await _emit(deps, conversation.id, "hitlStopped", "once", {"conversationId": conversation.id})
     return record.model_copy(update={"closed": True})
+
+
+async def _emit(deps: Deps, bp_conversation_id: str, name: str, occurrence: str, payload: dict[str, str]) -> None:
+    """Emit a Botpress event once, through the journal; a pending one is settled by reading the conversation's events.
+
+    Under the conversation's lock, the newest event of the type is the last one emitted: when it carries this
+    payload, the pending attempt did emit it (the Botpress client uses the same check for a lost answer).
+    """
+    event_type = deps.services.settings.renames.event(name)
+
+    async def emitted() -> str | None:
+        newest = await deps.botpress.newest_event(type=event_type, conversation_id=bp_conversation_id)
+        return newest.id if newest is not None and newest.payload == payload else None
+
+    async def emit() -> str:
+        created = await deps.botpress.create_event(type=event_type, payload=payload, conversation_id=bp_conversation_id)
+        return created.id
+
+    key = event_key(deps.ctx, bp_conversation_id, name, occurrence)
+    await once(deps.services.coordinator, key, settle=emitted, write=emit)
