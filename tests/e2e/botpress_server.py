@@ -12,7 +12,9 @@ Run it with ``python -m tests.e2e.botpress_server --port N [--delay-ms D]`` (fro
 * ``/_test/...``: ``POST /_test/integration {url, headers}`` sets where and with which runtime headers operations
   go; ``POST /_test/seed_message {message}`` holds a bot-written message as the runtime does before its
   ``message_created``; ``POST /_test/hold`` parks relayed webhooks until ``POST /_test/release`` sends them all at
-  once (a race made certain); ``GET /_test/held`` counts them; ``GET /_test/state`` and ``GET /_test/violations``.
+  once (a race made certain); ``POST /_test/hold_api {method, path}`` parks Runtime API requests matching them
+  (a path regex) the same way, then applies them once released even if the caller is gone (a write committed
+  whose answer was lost); ``GET /_test/held`` counts what is parked; ``GET /_test/state`` and ``GET /_test/violations``.
 
 Only loopback clients are served.
 """
@@ -24,6 +26,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import re
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -54,6 +57,7 @@ class BotpressServer:
         self.runtime_headers: dict[str, str] = {}
         self.holding = False
         self.held: list[asyncio.Future[None]] = []
+        self.held_api: list[tuple[str, re.Pattern[str]]] = []
         self._http: httpx.AsyncClient | None = None
 
     def app(self) -> web.Application:
@@ -64,6 +68,7 @@ class BotpressServer:
         app.router.add_post("/_test/integration", self.set_integration)
         app.router.add_post("/_test/seed_message", self.seed_message)
         app.router.add_post("/_test/hold", self.hold)
+        app.router.add_post("/_test/hold_api", self.hold_api)
         app.router.add_post("/_test/release", self.release)
         app.router.add_get("/_test/held", self.count_held)
         app.router.add_get("/_test/state", self.state)
@@ -89,6 +94,8 @@ class BotpressServer:
         )
         if self.delay_seconds:
             await asyncio.sleep(self.delay_seconds)
+        if any(method == request.method and path.search(request.path) for method, path in self.held_api):
+            await self._park()  # applied once released, whether or not the caller is still there to hear it
         try:
             validate_botpress_request(outgoing)
         except AssertionError as exc:
@@ -110,7 +117,8 @@ class BotpressServer:
         assert self._http is not None
         if self.integration_url is None:
             return web.json_response({"error": "no integration URL set"}, status=503)
-        await self._wait_if_holding()
+        if self.holding:
+            await self._park()
         body = await request.text()
         req: dict[str, Any] = {"method": request.method, "path": request.path, "query": request.query_string}
         req |= {"headers": {k.lower(): v for k, v in request.headers.items()}, "body": body}
@@ -122,11 +130,10 @@ class BotpressServer:
             return web.json_response({"error": "the integration gave no answer"}, status=502)
         return _relayed(answer)
 
-    async def _wait_if_holding(self) -> None:
-        if self.holding:
-            parked: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-            self.held.append(parked)
-            await parked
+    async def _park(self) -> None:
+        parked: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.held.append(parked)
+        await asyncio.shield(parked)  # a caller that disconnects does not cancel what it asked for
 
     async def set_integration(self, request: web.Request) -> web.Response:
         body = await request.json()
@@ -141,8 +148,14 @@ class BotpressServer:
         self.holding = True
         return web.json_response({})
 
+    async def hold_api(self, request: web.Request) -> web.Response:
+        """Park Runtime API requests matching ``{method, path}`` (a regex) until released."""
+        body = await request.json()
+        self.held_api.append((body["method"], re.compile(body["path"])))
+        return web.json_response({})
+
     async def release(self, request: web.Request) -> web.Response:
-        self.holding, parked, self.held = False, self.held, []
+        self.holding, self.held_api, parked, self.held = False, [], self.held, []
         for future in parked:
             future.set_result(None)
         return web.json_response({"released": len(parked)})

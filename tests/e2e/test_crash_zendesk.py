@@ -29,7 +29,7 @@ from .cluster import (
     postgres_url,
     round_robin,
 )
-from .conftest import Server
+from .conftest import Server, eventually
 from .test_workers_zendesk import Desk, open_handoff, zendesk_runtime
 
 pytestmark = pytest.mark.e2e
@@ -37,6 +37,8 @@ BURST = 50
 CONCURRENCY = 6
 KILL_AFTER = 15
 RESEND_ROUNDS = 20
+HELD_WRITES = [("PUT", r"^/v1/chat/messages/[^/]+$"), ("POST", r"^/v1/chat/messages(/get-or-create)?$")]
+HELD_BEFORE_KILL = 2
 
 
 @pytest.fixture(params=["embedded", "postgresql"])
@@ -114,7 +116,7 @@ async def test_a_worker_killed_mid_burst_loses_and_repeats_nothing(
             sends = [burst.send(user_message(token)) for token in user_tokens]
             sends += [burst.send(_agent_reply(desk, int(ticket_id), token)) for token in agent_tokens]
             interleaved = [s for pair in zip(sends[:BURST], sends[BURST:], strict=True) for s in pair]
-            killing = asyncio.create_task(_kill_and_restart_midway(running, running.workers[0], burst))
+            killing = asyncio.create_task(_kill_and_restart_midway(http, running, running.workers[0], burst))
             await asyncio.gather(*interleaved)
             assert await killing < 2 * BURST, "the worker was killed after the burst, not in its middle"
             await burst.resend_until_answered()
@@ -142,11 +144,23 @@ async def _redelivered(desk: Desk, delivery_id: int) -> dict[str, Any]:
     return delivery
 
 
-async def _kill_and_restart_midway(running: Cluster, victim: Worker, burst: Burst) -> int:
-    """kill -9 ``victim`` once :data:`KILL_AFTER` requests are done, start it again; how many were done then."""
+async def _kill_and_restart_midway(http: httpx.AsyncClient, running: Cluster, victim: Worker, burst: Burst) -> int:
+    """kill -9 ``victim`` once :data:`KILL_AFTER` requests are done, at the worst moment: while Botpress holds
+    writes it received and has not answered (acks of posted comments, agent messages); start it again. How many
+    requests were done then."""
     await burst.midway.wait()
-    done_at_kill = burst.done
-    victim.kill()
+    for method, path in HELD_WRITES:
+        await http.post(f"{running.botpress_url}/_test/hold_api", json={"method": method, "path": path})
+
+    async def held() -> bool:
+        return bool((await http.get(f"{running.botpress_url}/_test/held")).json()["held"] >= HELD_BEFORE_KILL)
+
+    try:
+        await eventually(held, "writes to reach Botpress while it holds them", within_seconds=10)
+        done_at_kill = burst.done
+        victim.kill()
+    finally:
+        (await http.post(f"{running.botpress_url}/_test/release")).raise_for_status()
     await asyncio.to_thread(running.restart, victim)
     return done_at_kill
 
