@@ -5,16 +5,21 @@
 write happen once, through crashes and across workers. Neither knows anything of Botpress or of a helpdesk.
 """
 
-from ._backend import Backend, open_backend
+from ._backend import Backend, check_backend, open_backend
 from ._database import Connection, Database, Dialect, Migration, Params, Row
 from ._embedded import EmbeddedCoordinator
-from ._local import BackendInUseError
+from ._local import BackendError, BackendInUseError, BackendUnavailableError
+from ._pg_coordinator import PostgresCoordinator
+from ._placeholders import PlaceholderError
 from ._port import Coordinator, JournalEntry, JournalState
+from ._postgres import PostgresDatabase
 from ._sqlite import SqliteDatabase
 
 __all__ = [
     "Backend",
+    "BackendError",
     "BackendInUseError",
+    "BackendUnavailableError",
     "Connection",
     "Coordinator",
     "Database",
@@ -24,7 +29,11 @@ __all__ = [
     "JournalState",
     "Migration",
     "Params",
+    "PlaceholderError",
+    "PostgresCoordinator",
+    "PostgresDatabase",
     "Row",
     "SqliteDatabase",
+    "check_backend",
     "open_backend",
 ]

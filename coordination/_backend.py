@@ -7,11 +7,15 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import asyncpg
 from pydantic import SecretStr
 
 from ._database import Database
 from ._embedded import EmbeddedCoordinator
+from ._local import BackendUnavailableError
+from ._pg_coordinator import PostgresCoordinator
 from ._port import Coordinator
+from ._postgres import PostgresDatabase
 
 
 @dataclass(frozen=True)
@@ -30,12 +34,45 @@ async def open_backend(data_dir: Path, database_url: SecretStr | None) -> AsyncI
 
     Raises:
         BackendInUseError: embedded, and another process serves from ``data_dir``.
+        BackendUnavailableError: PostgreSQL, and its server cannot be reached or refuses the connection.
     """
     if database_url is None:
-        coordinator = await EmbeddedCoordinator.open(data_dir)
+        embedded = await EmbeddedCoordinator.open(data_dir)
         try:
-            yield Backend(coordinator, None)
+            yield Backend(embedded, None)
+        finally:
+            await embedded.aclose()
+        return
+    database = await _connect(database_url)
+    try:
+        coordinator = await PostgresCoordinator.open(database)
+        try:
+            yield Backend(coordinator, database)
         finally:
             await coordinator.aclose()
-        return
-    raise NotImplementedError("the PostgreSQL backend is not written yet")
+    finally:
+        await database.aclose()
+
+
+async def check_backend(data_dir: Path, database_url: SecretStr | None) -> None:
+    """Fail now, before a server announces itself, if the backend could not open: the data folder is in use
+    (embedded) or the PostgreSQL server cannot be reached (a connection is opened and closed).
+
+    Raises:
+        BackendError: why, in one line naming the setting to change.
+    """
+    if database_url is None:
+        EmbeddedCoordinator.check_free(data_dir)
+    else:
+        await (await _connect(database_url)).aclose()
+
+
+async def _connect(database_url: SecretStr) -> PostgresDatabase:
+    try:
+        return await PostgresDatabase.open(database_url)
+    except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+        # The driver's message names the host, port, user or database, never the password; the URL is not repeated.
+        raise BackendUnavailableError(
+            f"cannot connect to the PostgreSQL server of HITL_BRIDGE_DATABASE_URL ({type(exc).__name__}: {exc}): "
+            "start it, or correct the URL (unset it to keep everything in SQLite in HITL_BRIDGE_DATA_DIR)"
+        ) from None

@@ -17,8 +17,16 @@ SUBSCRIBER_QUEUE_SIZE = 10_000
 too): a subscriber that stopped reading must not grow the process's memory without end."""
 
 
-class BackendInUseError(RuntimeError):
+class BackendError(RuntimeError):
+    """The coordination backend cannot open; the message is one line saying what to change."""
+
+
+class BackendInUseError(BackendError):
     """Another process already serves from this data folder with the embedded backend."""
+
+
+class BackendUnavailableError(BackendError):
+    """The PostgreSQL server of ``HITL_BRIDGE_DATABASE_URL`` cannot be reached or refused the connection."""
 
 
 class KeyedLocks:

@@ -100,20 +100,18 @@ class SqliteDatabase(Database):
                 "CREATE TABLE IF NOT EXISTS schema_versions (component TEXT NOT NULL, version INTEGER NOT NULL, "
                 "name TEXT NOT NULL, applied_at REAL NOT NULL, PRIMARY KEY (component, version))"
             )
-        rows = await self.fetch_all("SELECT version FROM schema_versions WHERE component = ?", (component,))
-        applied = {row["version"] for row in rows}
-        done: list[int] = []
-        for migration in migrations:
-            if migration.version not in applied:
-                await self._apply(component, migration)
-                done.append(migration.version)
-        return done
+        return [migration.version for migration in migrations if await self._apply(component, migration)]
 
-    async def _apply(self, component: str, migration: Migration) -> None:
+    async def _apply(self, component: str, migration: Migration) -> bool:
+        # Checked inside the step's transaction, so two migrate() calls at once apply each step once.
         async with self.transaction() as connection:
+            sql = "SELECT 1 FROM schema_versions WHERE component = ? AND version = ?"
+            if await connection.fetch_one(sql, (component, migration.version)) is not None:
+                return False
             for statement in statements(migration.sqlite):
                 await connection.execute(statement)
             await connection.execute(
                 "INSERT INTO schema_versions (component, version, name, applied_at) VALUES (?, ?, ?, ?)",
                 (component, migration.version, migration.name, time.time()),
             )
+        return True

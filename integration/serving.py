@@ -6,6 +6,7 @@ anything else (no banner, no traceback), and the banner only appears once the po
 
 from __future__ import annotations
 
+import asyncio
 import errno
 import ipaddress
 import logging
@@ -15,7 +16,7 @@ import sys
 from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
 
-from coordination import BackendInUseError, EmbeddedCoordinator
+from coordination import BackendError, check_backend
 
 from .settings import Settings
 
@@ -52,7 +53,7 @@ def serve(settings: Settings) -> int:
         return _supervise(settings, sock)
     try:
         _run(settings, sock)
-    except BackendInUseError as exc:  # raised as the app starts, once the port was taken: one line, no traceback
+    except BackendError as exc:  # raised as the app starts, once the port was taken: one line, no traceback
         print(f"hitl-bridge: {exc}", file=sys.stderr, flush=True)
         return EXIT_REFUSED
     return 0
@@ -73,11 +74,10 @@ def _checked_socket(settings: Settings) -> socket.socket:
     problem = settings.start_problem()
     if problem is not None:
         raise StartError(problem)
-    if settings.database_url is None:
-        try:
-            EmbeddedCoordinator.check_free(settings.data_dir)
-        except BackendInUseError as exc:
-            raise StartError(str(exc)) from None
+    try:
+        asyncio.run(check_backend(settings.data_dir, settings.database_url))
+    except BackendError as exc:
+        raise StartError(str(exc)) from None
     return bind(settings.host, settings.port)
 
 

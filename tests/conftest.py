@@ -19,6 +19,7 @@ from integration.app import create_app
 from integration.app_keys import ADAPTER_BACKENDS
 from integration.settings import Settings
 from tests.fakes import FakeAdapter, FakeDesk, FakeHarness
+from tests.pg import fresh_database
 
 if TYPE_CHECKING:
     from tests.contracts.botpress import BotpressMockRouter
@@ -66,6 +67,32 @@ async def coordinator(tmp_path: Path) -> AsyncIterator[Coordinator]:
     opened = await EmbeddedCoordinator.open(tmp_path / "test-coordinator")
     yield opened
     await opened.aclose()
+
+
+@pytest.fixture
+async def pg_url() -> AsyncIterator[SecretStr]:
+    """The URL of a fresh PostgreSQL database for this test, dropped after it (tests/pg.py; skipped without a
+    server locally, a failure in CI)."""
+    async with fresh_database() as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend_kind(request: pytest.FixtureRequest) -> str:
+    """Runs a test once per coordination backend; pair it with ``database_url``."""
+    kind: str = request.param
+    return kind
+
+
+@pytest.fixture
+async def database_url(backend_kind: str) -> AsyncIterator[SecretStr | None]:
+    """``None`` for the embedded backend, a fresh PostgreSQL database's URL for the other: what
+    ``Settings.database_url`` (``HITL_BRIDGE_DATABASE_URL``) would hold."""
+    if backend_kind == "sqlite":
+        yield None
+        return
+    async with fresh_database() as url:
+        yield url
 
 
 @pytest.fixture

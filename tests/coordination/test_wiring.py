@@ -6,13 +6,16 @@ from pathlib import Path
 
 import pytest
 from aiohttp import web
-from pydantic import ValidationError
+from pydantic import SecretStr, ValidationError
 from pytest_aiohttp import AiohttpClient
 
-from coordination import BackendInUseError, EmbeddedCoordinator, open_backend
+from coordination import BackendInUseError, EmbeddedCoordinator, JournalState, PostgresDatabase, open_backend
+from external_adapters import register_adapter
 from integration.app import create_app
 from integration.app_keys import ADAPTER_ENV, BACKEND, SERVICES
 from integration.settings import Settings
+from tests import conftest
+from tests.fakes import FakeAdapter
 
 
 def test_a_database_url_other_than_postgresql_is_refused_without_echoing_it(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -54,3 +57,18 @@ async def test_the_data_folder_is_free_again_once_the_backend_closed(tmp_path: P
         await backend.coordinator.done("k", "x")
     async with open_backend(tmp_path, None) as backend:
         assert (await backend.coordinator.intent("k")).external_id == "x"
+
+
+async def test_the_app_runs_on_the_backend_the_settings_name(
+    aiohttp_client: AiohttpClient, tmp_path: Path, database_url: SecretStr | None
+) -> None:
+    register_adapter(FakeAdapter, clobber=True)
+    client = await aiohttp_client(create_app(conftest.test_settings(tmp_path, database_url=database_url)))
+    backend = client.app[BACKEND]
+    env = client.app[SERVICES].env_for("fake")
+    assert backend.coordinator.multi_process is (database_url is not None)
+    assert env.coordinator is backend.coordinator and env.database is backend.database
+    if database_url is not None:
+        assert isinstance(env.database, PostgresDatabase)
+        assert await env.database.fetch_one("SELECT 1 AS one FROM coordination_journal WHERE key = ?", ("x",)) is None
+    assert (await backend.coordinator.intent("x")).state is JournalState.NEW

@@ -176,3 +176,17 @@ def test_a_data_folder_in_use_is_one_line_before_any_banner(tmp_path: Path) -> N
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1, done.stderr
     assert str(tmp_path) in lines[0] and "HITL_BRIDGE_DATABASE_URL" in lines[0]
+
+
+def test_an_unreachable_database_is_one_line_that_never_shows_the_password(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HITL_BRIDGE_", "BP_"))}
+    with socket.create_server((HOST, 0)) as closed:
+        port = closed.getsockname()[1]  # a port nobody listens on once closed
+    url = f"postgresql://hitl:hunter2-secret@{HOST}:{port}/hitl"
+    env |= {"HITL_BRIDGE_PORT": "0", "HITL_BRIDGE_DATA_DIR": str(tmp_path), "HITL_BRIDGE_DATABASE_URL": url}
+    done = subprocess.run([str(SCRIPT), "serve"], env=env, capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 2
+    assert done.stdout == ""
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert "HITL_BRIDGE_DATABASE_URL" in lines[0] and "hunter2" not in done.stderr
