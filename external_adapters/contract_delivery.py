@@ -13,6 +13,8 @@ from __future__ import annotations
 import uuid
 from typing import Any, Protocol
 
+import pytest
+
 from bp_modules.hitl import HitlText
 
 from .base import EndUser, ExternalUserRequest, HelpdeskAdapter, OpenSessionRequest, OutboundMessage, Transcript
@@ -96,63 +98,72 @@ class DeliveryContract:
         await harness.adapter.link_session(session_id, CONTRACT_CONVERSATION)
         return session_id
 
+    @pytest.fixture
+    def delivery(self, harness: Any) -> DeliveryHarness:
+        """The suite's ``harness``, which these tests need to be a :class:`DeliveryHarness` too."""
+        missing = [name for name in ("restart", "drop_next_answer", "delivered") if not hasattr(harness, name)]
+        if missing:
+            pytest.fail(f"the harness lacks {', '.join(missing)}: see DeliveryHarness and docs/adapters.md section 6")
+        delivery: DeliveryHarness = harness
+        return delivery
+
     async def _tokens(self, harness: DeliveryHarness, session_id: str, tokens: list[str]) -> dict[str, int]:
         texts = await harness.delivered(session_id)
         return {token: sum(f"[{token}]" in text for text in texts) for token in tokens}
 
-    async def test_find_message_finds_what_was_sent_also_after_a_restart(self, harness: DeliveryHarness) -> None:
-        session_id = await self._session(harness)
+    async def test_find_message_finds_what_was_sent_also_after_a_restart(self, delivery: DeliveryHarness) -> None:
+        session_id = await self._session(delivery)
         request = token_message(session_id, _token())
-        sent = await harness.adapter.send_message(request)
-        assert await harness.adapter.find_message(request) == sent
-        await harness.restart()
-        assert await harness.adapter.find_message(request) == sent
+        sent = await delivery.adapter.send_message(request)
+        assert await delivery.adapter.find_message(request) == sent
+        await delivery.restart()
+        assert await delivery.adapter.find_message(request) == sent
 
-    async def test_find_message_finds_nothing_for_a_message_never_sent(self, harness: DeliveryHarness) -> None:
-        session_id = await self._session(harness)
-        await harness.adapter.send_message(token_message(session_id, _token()))
-        assert await harness.adapter.find_message(token_message(session_id, _token())) is None
-        await harness.restart()
-        assert await harness.adapter.find_message(token_message(session_id, _token())) is None
+    async def test_find_message_finds_nothing_for_a_message_never_sent(self, delivery: DeliveryHarness) -> None:
+        session_id = await self._session(delivery)
+        await delivery.adapter.send_message(token_message(session_id, _token()))
+        assert await delivery.adapter.find_message(token_message(session_id, _token())) is None
+        await delivery.restart()
+        assert await delivery.adapter.find_message(token_message(session_id, _token())) is None
 
-    async def test_a_lost_answer_then_a_restart_leaves_one_message(self, harness: DeliveryHarness) -> None:
-        session_id = await self._session(harness)
+    async def test_a_lost_answer_then_a_restart_leaves_one_message(self, delivery: DeliveryHarness) -> None:
+        session_id = await self._session(delivery)
         token = _token()
         request = token_message(session_id, token)
-        harness.drop_next_answer()
-        first = await try_send(harness.adapter, request)
-        await harness.restart()
-        settled = await settle_and_send(harness.adapter, request)
+        delivery.drop_next_answer()
+        first = await try_send(delivery.adapter, request)
+        await delivery.restart()
+        settled = await settle_and_send(delivery.adapter, request)
         assert first is None or settled == first
-        assert await self._tokens(harness, session_id, [token]) == {token: 1}
+        assert await self._tokens(delivery, session_id, [token]) == {token: 1}
 
     async def test_a_burst_through_lost_answers_and_restarts_loses_and_repeats_nothing(
-        self, harness: DeliveryHarness
+        self, delivery: DeliveryHarness
     ) -> None:
-        session_id = await self._session(harness)
+        session_id = await self._session(delivery)
         tokens = [_token() for _ in range(12)]
         unknown: list[OutboundMessage] = []
         for index, token in enumerate(tokens):
             request = token_message(session_id, token)
             if index % 4 == 3:  # the process dies after the journal's intent, before the send
                 unknown.append(request)
-                await harness.restart()
+                await delivery.restart()
                 continue
             if index % 3 == 0:
-                harness.drop_next_answer()
-            if await try_send(harness.adapter, request) is None or index % 4 == 1:
+                delivery.drop_next_answer()
+            if await try_send(delivery.adapter, request) is None or index % 4 == 1:
                 unknown.append(request)  # no answer, or the process dies before the journal records it
             if index % 4 == 1:
-                await harness.restart()
+                await delivery.restart()
         for request in unknown:  # the runtime's redeliveries
-            await settle_and_send(harness.adapter, request)
-        assert await self._tokens(harness, session_id, tokens) == dict.fromkeys(tokens, 1)
+            await settle_and_send(delivery.adapter, request)
+        assert await self._tokens(delivery, session_id, tokens) == dict.fromkeys(tokens, 1)
 
-    async def test_open_session_finds_its_session_after_a_restart(self, harness: DeliveryHarness) -> None:
-        first = await self._session(harness, "key-restart")
-        await harness.restart()
-        assert await self._session(harness, "key-restart") == first
-        assert await self._session(harness, "key-after-restart") != first
+    async def test_open_session_finds_its_session_after_a_restart(self, delivery: DeliveryHarness) -> None:
+        first = await self._session(delivery, "key-restart")
+        await delivery.restart()
+        assert await self._session(delivery, "key-restart") == first
+        assert await self._session(delivery, "key-after-restart") != first
 
 
 def contract_transcript() -> Transcript:

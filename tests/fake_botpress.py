@@ -74,6 +74,7 @@ class FakeBotpress:
             ("GET", r"/events$", self._list_events),
             ("GET", r"/states/(?P<type>[^/]+)/(?P<id>[^/]+)/(?P<name>[^/]+)$", self._get_state),
             ("POST", r"/states/(?P<type>[^/]+)/(?P<id>[^/]+)/(?P<name>[^/]+)$", self._set_state),
+            ("POST", r"/states/(?P<type>[^/]+)/(?P<id>[^/]+)/(?P<name>[^/]+)/get-or-set$", self._get_or_set_state),
         ]
         for method, path, handler in routes:
             router.route(method=method, host=host, path__regex=r"^/v1/chat" + path).mock(side_effect=handler)
@@ -198,6 +199,12 @@ class FakeBotpress:
         state = bp_state(type, id, name, payload or {})
         self.states[(type, id, name)] = state
         return bp_json({"state": state})
+
+    def _get_or_set_state(self, request: httpx.Request, type: str, id: str, name: str) -> httpx.Response:
+        state = self.states.get((type, id, name))
+        if state is None:  # set only when unset, atomically (the fake runs one request at a time)
+            state = self.states[(type, id, name)] = bp_state(type, id, name, json.loads(request.content)["payload"])
+        return bp_json({"state": state, "meta": {"cached": False}})
 
     def seed_bot_message(self, body: Record) -> None:
         """Hold the bot-written message a ``message_created`` body describes, as the runtime would."""

@@ -17,7 +17,7 @@ from ..botpress import User
 from ..errors import BotpressRuntimeError
 from ..services import Deps
 from .once import conversation_lock, start_lock
-from .sessions import is_closed, load_session, load_start, save_session, save_start
+from .sessions import create_session, is_closed, load_session, load_start, save_session, save_start
 from .transcript import render_transcript
 from .validation import validate
 
@@ -151,11 +151,9 @@ async def _link(deps: Deps, external_session_id: str) -> str:
         discriminate_by_tags=[CONVERSATION_ID_TAG],
     )
     await deps.adapter.link_session(external_session_id, conversation.id)
-    # Under the conversation's lock: a webhook of the new session (applied on any worker) may write it meanwhile.
-    async with deps.services.coordinator.lock(conversation_lock(deps.ctx, conversation.id)):
-        if await load_session(deps.botpress, conversation.id) is None:
-            record = HitlSessionState(external_session_id=external_session_id)
-            await save_session(deps.botpress, conversation.id, record)
+    # Not under the conversation's lock: a webhook of the new session holds it while it waits for the plugin,
+    # which takes the conversation only once this action has answered. A get-or-set loses none of its writes.
+    await create_session(deps.botpress, conversation.id, HitlSessionState(external_session_id=external_session_id))
     return conversation.id
 
 

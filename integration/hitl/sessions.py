@@ -40,6 +40,13 @@ async def save_session(botpress: BotpressClient, bp_conversation_id: str, record
     await botpress.set_state("conversation", bp_conversation_id, HITL_SESSION_STATE, payload)
 
 
+async def create_session(botpress: BotpressClient, bp_conversation_id: str, record: HitlSessionState) -> None:
+    """Store the conversation's first session record, unless it has one (Botpress's get-or-set: atomic, so a
+    webhook that wrote the record meanwhile, on any worker, loses nothing, and no lock is needed)."""
+    payload = record.model_dump(by_alias=True, exclude_none=True)
+    await botpress.get_or_set_state("conversation", bp_conversation_id, HITL_SESSION_STATE, payload)
+
+
 async def load_start(botpress: BotpressClient, bp_user_id: str) -> HitlStartState | None:
     """The user's last startHitl, or ``None`` (also for a record in an older shape: a new key is then minted)."""
     state = await botpress.get_state("user", bp_user_id, HITL_START_STATE)

@@ -4,10 +4,11 @@ Call counts are not timings. Every operation goes through the real aiohttp app, 
 calls are read off the contract-checked respx routers (``bp_api``, ``zendesk_api``), which see every request.
 
 Warm, not cold: each test first runs the whole flow once for another end user (the warm-up, not pinned), so the
-per-process caches (the sent-message caches, the Zendesk runtime) hold what a real server's second conversation
-finds; the pinned numbers are those of the second run. The message author cache is per user: the first text of a
-user is pinned apart ("author not cached") from the next ones. A redelivered message is answered from the
-sent-message cache of this process, which a restarted process does not have yet.
+caches (the coordinator's author memo, the Zendesk runtime) hold what a real server's second conversation
+finds; the pinned numbers are those of the second run. The message author memo is per user: the first text of a
+user is pinned apart ("author not cached") from the next ones. A redelivered message is answered from the delivery
+journal (a local database, shared by the workers and kept through a restart), with no helpdesk call. Journal, lock
+and memo calls are local database calls, not upstream calls: they are not counted here.
 
 To change a pin on purpose: run this module, read the failure (one line per operation and upstream, with the calls
 added and missing), and edit the table below in the same commit as the change that caused it, saying why.
@@ -63,6 +64,7 @@ START_GET = "GET /v1/chat/states/user/{id}/hitlStart"
 START_SET = "POST /v1/chat/states/user/{id}/hitlStart"
 SESSION_GET = "GET /v1/chat/states/conversation/{id}/hitlSession"
 SESSION_SET = "POST /v1/chat/states/conversation/{id}/hitlSession"
+SESSION_CREATE = "POST /v1/chat/states/conversation/{id}/hitlSession/get-or-set"
 FIND_CONVERSATION = ("GET /v1/chat/conversations?channel,tags.id", SESSION_GET)
 """The Botpress conversation of a helpdesk session (by its ``id`` tag), and its session state."""
 
@@ -73,8 +75,7 @@ BP_START_HITL = (
     START_SET,
     START_SET,
     "POST /v1/chat/conversations/get-or-create",
-    SESSION_GET,
-    SESSION_SET,
+    SESSION_CREATE,
     START_SET,
 )
 BP_TEXT = ("PUT /v1/chat/messages/{id}",)

@@ -1,4 +1,4 @@
-"""The channel's process memory: the redelivery guard keeps its own lifetime, and "not linked" is never cached."""
+"""The channel's guards: the delivery journal holds whatever the author memo's TTL, and "not linked" is never kept."""
 
 from __future__ import annotations
 
