@@ -2,21 +2,21 @@
 
 Design notes (the why; the how is in docs/zendesk.md):
 
-* Retry-safe ``open_session``: the ticket is created with the tag and external_id
-  ``hitl_req_<hash of the idempotency key>``. A retry first looks the ticket up by that external_id
-  (immediate), then, since ``link_session`` replaces the external_id with the Botpress conversation
-  id, by the tag through the search API (which lags a little behind writes).
+* Retry-safe ``open_session``: one ticket per idempotency key, found again by its ``hitl_req_`` tag
+  (:mod:`.tickets`), under a lock and a journal entry of the coordination port (:mod:`.guards`), so two workers
+  racing, or a retry after a crash between the create and its record, never open a second one.
+* Every comment carries the Botpress message ids it delivers in its audit's custom metadata, so
+  :meth:`ZendeskAdapter.find_message` settles a delivery whose outcome is unknown; deliveries to one ticket hold
+  its lock across workers.
 * Webhooks carry ids only; comments, users and tickets are read back through the API.
 """
 
 from __future__ import annotations
 
 import base64
-import html
 import logging
-import secrets
 from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any, ClassVar
 from urllib.parse import quote
 
@@ -37,27 +37,25 @@ from ..errors import (
     InvalidSignatureError,
     OutcomeUnknownError,
 )
-from ..events import AgentAssigned, InboundEvent, SessionClosed
 from ..guarded_http import guarded_client
-from . import subscription as subs
+from . import guards, subscription as subs
 from .client import ZendeskClient
-from .comments import comments_for_webhook
 from .config import ZendeskConfig, ZendeskSession
-from .inbound import agent_messages, agent_profile
+from .inbound import webhook_events
 from .media import MediaUnavailable, download
 from .models import (
-    DELIVERY_KEY,
+    MESSAGES_KEY,
     CommentInput,
-    Requester,
-    Ticket,
     TicketInput,
     UserInput,
     ZendeskSubscription,
+    messages_value,
     zendesk_id,
 )
 from .outbound import OutgoingComment, compose
 from .runtime import DEFAULT_RUNTIME, ZendeskRuntime
-from .webhooks import INVOCATION_HEADER, TriggerPayload, parse_payload, verify
+from .tickets import find_ticket, ticket_input
+from .webhooks import INVOCATION_HEADER, parse_payload, verify
 
 log = logging.getLogger(__name__)
 MAX_PHOTO_URL = 255
@@ -105,24 +103,33 @@ class ZendeskAdapter(HelpdeskAdapter[ZendeskConfig, ZendeskSession]):
     @classmethod
     @asynccontextmanager
     async def lifespan(cls, env: AdapterEnvironment) -> AsyncIterator[object | None]:
-        """One :class:`ZendeskRuntime` (outbox, sent cache, guarded media client) for the whole process."""
+        """One :class:`ZendeskRuntime` (outbox, guarded media client) for the whole process."""
         async with guarded_client() as media_http:
             yield ZendeskRuntime(media_http=media_http)
 
+    def _lock(self, key: str) -> AbstractAsyncContextManager[None]:
+        return self.context.env.coordinator.lock(key)
+
     async def subscribe(self, webhook_url: str) -> None:
-        """Replace any previous subscription: webhook + signing secret, bot user, three triggers."""
-        previous = await subs.load(self.context)
-        if previous is not None:
-            await subs.remove(self.client, previous, strict=False)
-            await subs.save(self.context, None)
-        await subs.create(self.client, self.context, webhook_url, self.config.ignore_non_hitl_tickets)
+        """Replace any previous subscription: webhook + signing secret, bot user, three triggers.
+
+        Under the installation's lock, so two workers registering at once run one after the other: the second
+        replaces what the first made, and one webhook with its three triggers is left.
+        """
+        async with self._lock(guards.subscribe_key(self.context.installation.webhook_id)):
+            previous = await subs.load(self.context)
+            if previous is not None:
+                await subs.remove(self.client, previous, strict=False)
+                await subs.save(self.context, None)
+            await subs.create(self.client, self.context, webhook_url, self.config.ignore_non_hitl_tickets)
 
     async def unsubscribe(self, webhook_url: str) -> None:
         """Delete the triggers and the webhook; what is already gone is fine. The bot user stays."""
-        previous = await subs.load(self.context)
-        if previous is not None:
-            await subs.remove(self.client, previous, strict=True)
-            await subs.save(self.context, None)
+        async with self._lock(guards.subscribe_key(self.context.installation.webhook_id)):
+            previous = await subs.load(self.context)
+            if previous is not None:
+                await subs.remove(self.client, previous, strict=True)
+                await subs.save(self.context, None)
 
     async def create_user(self, request: ExternalUserRequest) -> str:
         """``users/create_or_update`` an end-user whose external_id is the Botpress user id."""
@@ -138,46 +145,24 @@ class ZendeskAdapter(HelpdeskAdapter[ZendeskConfig, ZendeskSession]):
         return str(user.id)
 
     async def open_session(self, request: OpenSessionRequest[ZendeskSession]) -> str:
-        """Open one ticket per idempotency key (see the module docstring)."""
+        """Open one ticket per idempotency key, across workers and crashes (see the module docstring).
+
+        Retry-safe: under the key's lock, the journal's record answers once the ticket was recorded; otherwise the
+        ticket is looked up by its key tag first, and the create itself is checked by external_id after a lost
+        answer (:meth:`ZendeskClient.create_ticket`).
+        """
         key_tag = subs.idempotency_tag(request.idempotency_key)
-        existing = await self._find_ticket(key_tag)
-        if existing is not None:
-            return str(existing.id)
-        created = await self.client.create_ticket(self._ticket(request, key_tag))
-        return str(created.ticket.id)
+        marker = subs.marker_tag(self.context.installation.webhook_id)
 
-    async def _find_ticket(self, key_tag: str) -> Ticket | None:
-        for ticket in await self.client.list_tickets_by_external_id(key_tag):
-            if key_tag in ticket.tags:
-                return ticket
-        found = await self.client.search_tickets(f"tags:{key_tag}")
-        return found[0] if found else None
+        async def find() -> str | None:
+            found = await find_ticket(self.client, key_tag)
+            return str(found.id) if found is not None else None
 
-    def _ticket(self, request: OpenSessionRequest[ZendeskSession], key_tag: str) -> TicketInput:
-        options, user = request.options, request.end_user
-        requester = None
-        if options.requester_name or options.requester_email:
-            name = options.requester_name or user.name or options.requester_email or "Customer"
-            requester = Requester(name=name, email=options.requester_email)
-        tags = [*self.config.tags, *options.tags, subs.marker_tag(self.context.installation.webhook_id), key_tag]
-        return TicketInput(
-            subject=request.title or f"Conversation with {user.name or 'a customer'}",
-            comment=CommentInput(
-                html_body=_opening_html(request),
-                public=options.transcript_visibility == "public",
-                author_id=None if requester else zendesk_id(user.external_user_id, "users"),
-            ),
-            requester=requester,
-            requester_id=None if requester else zendesk_id(user.external_user_id, "users"),
-            priority=options.priority,
-            type=options.type,
-            tags=list(dict.fromkeys(tags)),
-            group_id=options.group_id,
-            assignee_email=options.assignee_email,
-            ticket_form_id=options.ticket_form_id,
-            custom_fields=[field.model_dump() for field in options.custom_fields] or None,
-            external_id=key_tag,
-        )
+        async def create() -> str:
+            created = await self.client.create_ticket(ticket_input(request, self.config, marker, key_tag))
+            return str(created.ticket.id)
+
+        return await guards.once(self.context.env.coordinator, guards.open_key(key_tag), find, create)
 
     async def link_session(self, external_session_id: str, bp_conversation_id: str) -> None:
         """Set the ticket's external_id to the Botpress conversation id."""
@@ -197,16 +182,33 @@ class ZendeskAdapter(HelpdeskAdapter[ZendeskConfig, ZendeskSession]):
             log.info("zendesk ticket %r is gone; nothing to close", external_session_id)
 
     async def send_message(self, request: OutboundMessage) -> str:
-        """One public comment per message (a bloc included); bursts are coalesced per ticket."""
-        sent = self.runtime.sent.get(request.bp_message_id)
-        if sent is not None:
-            return sent
+        """One public comment per message (a bloc included); bursts are coalesced per ticket.
+
+        Not idempotent by itself: the core's journal keeps a delivered message from being sent twice, and settles
+        one whose outcome is unknown with :meth:`find_message` first. A lost answer within this call is checked
+        by the message ids the comment carries (:meth:`ZendeskClient.update_ticket`).
+        """
         author_id = await self._author_id(request.author_external_id)
-        comment = await compose(request.message, author_id, self._upload)
+        comment = await compose(request.message, author_id, self._upload, request.bp_message_id)
         ticket_id = zendesk_id(request.external_session_id, "tickets")
-        comment_id = await self.runtime.outbox.submit(ticket_id, comment, self._deliver)
-        self.runtime.sent.put(request.bp_message_id, comment_id)
-        return comment_id
+        return await self.runtime.outbox.submit(ticket_id, comment, self._deliver, self._ticket_lock)
+
+    def _ticket_lock(self, zendesk_ticket_id: int) -> AbstractAsyncContextManager[None]:
+        return self._lock(guards.ticket_key(zendesk_ticket_id))
+
+    async def find_message(self, request: OutboundMessage) -> str | None:
+        """The id of the comment that delivered ``request.bp_message_id``, or ``None`` if no comment did.
+
+        Reads the ticket's newest audits (the first page and the last two: 100 to 200 audits, both ends of the
+        list) for one whose custom metadata lists the message id; a message older than that is not found. A
+        ticket that is gone holds no comment: ``None``.
+        """
+        try:
+            ticket_id = zendesk_id(request.external_session_id, "tickets")
+            audit = await self.client.find_delivery(ticket_id, lambda ids: request.bp_message_id in ids)
+        except ExternalNotFoundError:
+            return None
+        return audit.comment_ref() if audit is not None else None
 
     async def _author_id(self, author_external_id: str | None) -> int:
         if author_external_id:
@@ -241,16 +243,15 @@ class ZendeskAdapter(HelpdeskAdapter[ZendeskConfig, ZendeskSession]):
         return upload.token
 
     async def _deliver(self, ticket_id: int, comment: OutgoingComment) -> str:
-        # The key lets the client find this comment again if the answer to its update is lost (see docs/writes.md).
+        # The message ids find the comment again after a lost answer or a crash (see docs/writes.md).
         update = TicketInput(
             comment=CommentInput(
                 body=comment.body, public=True, author_id=comment.author_id, uploads=list(comment.uploads) or None
             ),
-            metadata={DELIVERY_KEY: secrets.token_hex(12)},
+            metadata={MESSAGES_KEY: messages_value(comment.bp_message_ids)},
         )
         result = await self.comment_client.update_ticket(ticket_id, update)
-        comment_id = result.audit.comment_id() if result.audit else None
-        return str(comment_id) if comment_id is not None else f"audit:{result.audit.id if result.audit else ''}"
+        return result.audit.comment_ref() if result.audit else "audit:"
 
     async def verify_webhook(self, request: WebhookRequest) -> None:
         """Check the HMAC signature against the secret stored at register, and the 5-minute window."""
@@ -268,32 +269,10 @@ class ZendeskAdapter(HelpdeskAdapter[ZendeskConfig, ZendeskSession]):
             return WebhookResult()
         invocation = {k.lower(): v for k, v in request.headers.items()}.get(INVOCATION_HEADER)
         try:
-            events = await self._events(payload, stored, invocation)
+            events = await webhook_events(self.client, payload, stored.bot_zendesk_user_id, invocation)
         except ExternalNotFoundError:
             events = []  # the ticket was deleted meanwhile
         return WebhookResult(events=events)
-
-    async def _events(
-        self, payload: TriggerPayload, stored: ZendeskSubscription, invocation: str | None
-    ) -> list[InboundEvent]:
-        ticket_id = payload.ticket_id
-        if payload.event == "assigned":
-            return await self._assignment(ticket_id, invocation)
-        recent = await comments_for_webhook(self.client, ticket_id, payload.comment_id)
-        events: list[InboundEvent] = list(agent_messages(ticket_id, recent, stored.bot_zendesk_user_id))
-        if payload.event == "solved":
-            ticket = await self.client.show_ticket(ticket_id)
-            key = invocation or f"closed:{ticket_id}:{ticket.updated_at}"
-            events.append(SessionClosed(external_session_id=str(ticket_id), dedupe_key=key, reason=ticket.status))
-        return events
-
-    async def _assignment(self, ticket_id: int, invocation: str | None) -> list[InboundEvent]:
-        ticket = await self.client.show_ticket(ticket_id)
-        if ticket.assignee_id is None:
-            return []  # un-assignment: no agent to announce
-        agent = await self.client.show_user(ticket.assignee_id)
-        key = invocation or f"assigned:{ticket_id}:{ticket.assignee_id}:{ticket.updated_at}"
-        return [AgentAssigned(external_session_id=str(ticket_id), dedupe_key=key, agent=agent_profile(agent))]
 
 
 def _authorization(config: ZendeskConfig) -> str:
@@ -310,11 +289,3 @@ def _photo_url(url: str | None) -> str | None:
         log.warning("zendesk: picture URL over %d characters dropped", MAX_PHOTO_URL)
         return None
     return url or None
-
-
-def _opening_html(request: OpenSessionRequest[ZendeskSession]) -> str:
-    chatbot = request.options.chatbot_name or "Botpress"
-    description = (request.description or "").strip() or f"Someone opened a ticket using your {chatbot} chatbot."
-    paragraphs = "".join(f"<p>{html.escape(line)}</p>" for line in description.split("\n") if line.strip())
-    transcript = request.transcript.html.strip()
-    return f"{paragraphs}<hr>{transcript}" if transcript else paragraphs

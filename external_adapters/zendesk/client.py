@@ -21,7 +21,7 @@ import httpx
 from ..errors import OutcomeUnknownError, UnavailableError
 from ..http_retry import RetryPolicy, method_is_idempotent, outcome_unknown, send_with_retries, write_checked
 from .models import (
-    DELIVERY_KEY,
+    MESSAGES_KEY,
     Audit,
     Comments,
     SigningSecret,
@@ -101,10 +101,10 @@ class ZendeskClient:
     async def update_ticket(self, ticket_id: int, ticket: TicketInput) -> TicketWithAudit:
         """``PUT /api/v2/tickets/{id}``. Idempotent, unless it adds a comment: a repeat could post it twice.
 
-        A comment update carrying a :data:`DELIVERY_KEY` in its audit metadata is checked after a lost answer: the
-        ticket's newest audits (:meth:`newest_audits`) are read, and one with that key is this update (it comes back
-        with that audit); only when none has it is the update sent again. Without a key, it raises
-        :class:`OutcomeUnknownError`.
+        A comment update carrying the Botpress message ids it delivers (:data:`MESSAGES_KEY` in its audit metadata)
+        is checked after a lost answer: :meth:`find_delivery` reads the ticket's newest audits, and one with those
+        ids is this update (it comes back with that audit); only when none has them is the update sent again.
+        Without them, it raises :class:`OutcomeUnknownError`.
         """
         adds_comment = ticket.comment is not None
         path = f"/api/v2/tickets/{ticket_id}"
@@ -113,16 +113,21 @@ class ZendeskClient:
             data = await self._call("PUT", path, json={"ticket": ticket.to_json()}, idempotent=not adds_comment)
             return parse(TicketWithAudit, data)
 
-        key = (ticket.metadata or {}).get(DELIVERY_KEY)
-        if not adds_comment or not isinstance(key, str):
+        value = (ticket.metadata or {}).get(MESSAGES_KEY)
+        if not adds_comment or not isinstance(value, str) or not value.split():
             return await write()
+        bp_message_ids = frozenset(value.split())
 
         async def find() -> TicketWithAudit | None:
-            audits = await self.newest_audits(ticket_id)
-            audit = next((audit for audit in audits if audit.delivery_key() == key), None)
+            audit = await self.find_delivery(ticket_id, lambda ids: frozenset(ids) == bp_message_ids)
             return TicketWithAudit(ticket=Ticket(id=ticket_id), audit=audit) if audit else None
 
         return await write_checked(write, find, unknown=_unknown)
+
+    async def find_delivery(self, ticket_id: int, delivered: Callable[[tuple[str, ...]], bool]) -> Audit | None:
+        """The newest of the ticket's newest audits (:meth:`newest_audits`) whose message ids ``delivered`` accepts."""
+        audits = [audit for audit in await self.newest_audits(ticket_id) if delivered(audit.bp_message_ids())]
+        return max(audits, key=lambda audit: audit.id or 0, default=None)
 
     async def newest_audits(self, ticket_id: int) -> list[Audit]:
         """``GET /api/v2/tickets/{id}/audits``: the first page, and the last two when there are more.

@@ -1,15 +1,46 @@
-"""Zendesk comments and users as neutral inbound events."""
+"""Zendesk webhooks, comments and users as neutral inbound events."""
 
 from __future__ import annotations
 
 from bp_modules.hitl import HitlAudio, HitlFile, HitlImage, HitlMessage, HitlText, HitlVideo
 
-from ..events import AgentMessage, AgentProfile
+from ..events import AgentAssigned, AgentMessage, AgentProfile, InboundEvent, SessionClosed
+from .client import ZendeskClient
+from .comments import comments_for_webhook
 from .models import Attachment, Comment, Comments, User
-from .webhooks import comment_text
+from .webhooks import TriggerPayload, comment_text
 
 AGENT_ROLES = frozenset({"agent", "admin"})
 API_CHANNELS = frozenset({"api", "5", 5})
+
+
+async def webhook_events(
+    client: ZendeskClient, payload: TriggerPayload, bot_user_id: int | None, invocation: str | None
+) -> list[InboundEvent]:
+    """The events of one trigger delivery, read back from the API (its body carries ids only).
+
+    Comments give the agent messages; a solve gives them, then :class:`SessionClosed`; an assignment gives
+    :class:`AgentAssigned` (an un-assignment, nothing). Keys are the invocation id, else the ticket's state.
+    """
+    ticket_id = payload.ticket_id
+    if payload.event == "assigned":
+        return await _assignment(client, ticket_id, invocation)
+    recent = await comments_for_webhook(client, ticket_id, payload.comment_id)
+    events: list[InboundEvent] = list(agent_messages(ticket_id, recent, bot_user_id))
+    if payload.event == "solved":
+        ticket = await client.show_ticket(ticket_id)
+        key = invocation or f"closed:{ticket_id}:{ticket.updated_at}"
+        events.append(SessionClosed(external_session_id=str(ticket_id), dedupe_key=key, reason=ticket.status))
+    return events
+
+
+async def _assignment(client: ZendeskClient, ticket_id: int, invocation: str | None) -> list[InboundEvent]:
+    ticket = await client.show_ticket(ticket_id)
+    if ticket.assignee_id is None:
+        return []  # un-assignment: no agent to announce
+    agent = await client.show_user(ticket.assignee_id)
+    key = invocation or f"assigned:{ticket_id}:{ticket.assignee_id}:{ticket.updated_at}"
+    return [AgentAssigned(external_session_id=str(ticket_id), dedupe_key=key, agent=agent_profile(agent))]
 
 
 def agent_profile(user: User) -> AgentProfile:

@@ -84,8 +84,15 @@ class Ticket(_Response):
     updated_at: str | None = None
 
 
-DELIVERY_KEY = "hitl_bridge_delivery"
-"""The custom audit metadata key of a comment this adapter posts: a random key per delivery, to find it again."""
+MESSAGES_KEY = "hitl_bridge_messages"
+"""The custom audit metadata key of a comment this adapter posts: the Botpress message ids it delivers, separated
+by spaces (a coalesced comment delivers several). Zendesk keeps it on the comment's audit, so a delivery whose
+outcome is unknown (a lost answer, a crash) is found again by any of its message ids."""
+
+
+def messages_value(bp_message_ids: tuple[str, ...]) -> str:
+    """The :data:`MESSAGES_KEY` value of a comment delivering ``bp_message_ids`` (a string: any JSON store keeps it)."""
+    return " ".join(bp_message_ids)
 
 
 class Audit(_Response):
@@ -93,11 +100,16 @@ class Audit(_Response):
     events: list[dict[str, Any]] = Field(default_factory=list)
     metadata: dict[str, Any] = Field(default_factory=dict)
 
-    def delivery_key(self) -> str | None:
-        """The :data:`DELIVERY_KEY` this audit's update carried in its custom metadata, if any."""
+    def bp_message_ids(self) -> tuple[str, ...]:
+        """The Botpress message ids this audit's update delivered (its :data:`MESSAGES_KEY` custom metadata)."""
         custom = self.metadata.get("custom")
-        key = custom.get(DELIVERY_KEY) if isinstance(custom, dict) else None
-        return key if isinstance(key, str) else None
+        value = custom.get(MESSAGES_KEY) if isinstance(custom, dict) else None
+        return tuple(value.split()) if isinstance(value, str) else ()
+
+    def comment_ref(self) -> str:
+        """The id of the comment this audit added, or ``audit:<id>`` when it shows none (the ack either way)."""
+        comment_id = self.comment_id()
+        return str(comment_id) if comment_id is not None else f"audit:{self.id if self.id is not None else ''}"
 
     def comment_id(self) -> int | None:
         """The id of the comment this audit added, if it added one."""

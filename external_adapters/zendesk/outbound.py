@@ -3,13 +3,17 @@
 Zendesk allows about 30 updates per 10 minutes per ticket and user. While one update waits on a
 429, the messages queued behind it for the same ticket are merged into one comment instead of
 each spending an update; media comments are never merged.
+
+Across processes, each batch is delivered under the ticket's lock of the coordination port (the ``guard``), so
+two workers never update one ticket at once and a ticket's comments keep the order their deliveries took the
+lock in. Messages queued in this process while another worker holds the lock are coalesced as well.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 
 from bp_modules.hitl import (
@@ -30,29 +34,33 @@ from bp_modules.hitl import (
 )
 
 MAX_COALESCED_CHARS = 30_000
+MAX_COALESCED_MESSAGES = 50
+"""Bounds the message ids one comment's audit metadata carries."""
 Uploader = Callable[[str, str, str | None], Awaitable[str | None]]
 """``(kind, url, title) -> upload token``, or ``None`` when the media could not be attached."""
 
 
 @dataclass(frozen=True)
 class OutgoingComment:
-    """What one Zendesk comment will carry."""
+    """What one Zendesk comment will carry, and which Botpress messages it delivers."""
 
     author_id: int
     body: str
     uploads: tuple[str, ...] = ()
+    bp_message_ids: tuple[str, ...] = ()
 
     def merges_with(self, other: OutgoingComment) -> bool:
-        """Whether ``other`` can be appended to this comment (same author, text only, size bound)."""
+        """Whether ``other`` can be appended to this comment (same author, text only, size bounds)."""
         return (
             not self.uploads
             and not other.uploads
             and self.author_id == other.author_id
             and len(self.body) + len(other.body) < MAX_COALESCED_CHARS
+            and len(self.bp_message_ids) + len(other.bp_message_ids) <= MAX_COALESCED_MESSAGES
         )
 
 
-async def compose(message: HitlMessage, author_id: int, upload: Uploader) -> OutgoingComment:
+async def compose(message: HitlMessage, author_id: int, upload: Uploader, bp_message_id: str) -> OutgoingComment:
     """Turn one hitl message (a bloc included) into one comment: texts joined, media uploaded."""
     lines: list[str] = []
     tokens: list[str] = []
@@ -66,7 +74,8 @@ async def compose(message: HitlMessage, author_id: int, upload: Uploader) -> Out
         else:
             tokens.append(token)
             lines.append(f"[{kind.capitalize()} attached{f': {title}' if title else ''}]")
-    return OutgoingComment(author_id=author_id, body="\n\n".join(lines) or "(empty message)", uploads=tuple(tokens))
+    body = "\n\n".join(lines) or "(empty message)"
+    return OutgoingComment(author_id=author_id, body=body, uploads=tuple(tokens), bp_message_ids=(bp_message_id,))
 
 
 def _parts(message: HitlMessage) -> list[tuple[str, str, str | None]]:
@@ -105,6 +114,8 @@ def _bloc_part(item: object) -> tuple[str, str, str | None]:
 
 
 Deliver = Callable[[int, OutgoingComment], Awaitable[str]]
+Guard = Callable[[int], AbstractAsyncContextManager[None]]
+"""``guard(zendesk_ticket_id)``: held around each delivery to that ticket (the coordinator's lock of the ticket)."""
 
 
 @dataclass(eq=False)
@@ -126,8 +137,11 @@ class Outbox:
     def __init__(self) -> None:
         self._queues: dict[int, _TicketQueue] = {}
 
-    async def submit(self, ticket_id: int, comment: OutgoingComment, deliver: Deliver) -> str:
-        """Deliver ``comment`` (maybe merged with its neighbours) and return the Zendesk comment id."""
+    async def submit(self, ticket_id: int, comment: OutgoingComment, deliver: Deliver, guard: Guard) -> str:
+        """Deliver ``comment`` (maybe merged with its neighbours) under ``guard``; return the Zendesk comment id.
+
+        The batch is taken once the guard is held, so what queued up while another worker held it goes along.
+        """
         queue = self._queues.setdefault(ticket_id, _TicketQueue())
         item = _Pending(comment, asyncio.get_running_loop().create_future())
         queue.pending.append(item)
@@ -135,7 +149,8 @@ class Outbox:
         try:
             async with queue.lock:
                 while not item.future.done():
-                    await _deliver_batch(ticket_id, _take_batch(queue.pending), deliver)
+                    async with guard(ticket_id):
+                        await _deliver_batch(ticket_id, _take_batch(queue.pending), deliver)
         finally:
             queue.users -= 1
             if item in queue.pending:
@@ -155,7 +170,11 @@ def _take_batch(pending: list[_Pending]) -> list[_Pending]:
 
 
 def _merge(first: OutgoingComment, second: OutgoingComment) -> OutgoingComment:
-    return OutgoingComment(author_id=first.author_id, body=f"{first.body}\n\n{second.body}")
+    return OutgoingComment(
+        author_id=first.author_id,
+        body=f"{first.body}\n\n{second.body}",
+        bp_message_ids=first.bp_message_ids + second.bp_message_ids,
+    )
 
 
 async def _deliver_batch(ticket_id: int, batch: list[_Pending], deliver: Deliver) -> None:
@@ -170,22 +189,3 @@ async def _deliver_batch(ticket_id: int, batch: list[_Pending], deliver: Deliver
         return
     for item in batch:
         item.future.set_result(comment_id)
-
-
-class SentCache:
-    """Botpress message id -> Zendesk comment id, so a redelivered message is not posted twice."""
-
-    def __init__(self, size: int = 2048) -> None:
-        self._size = size
-        self._items: OrderedDict[str, str] = OrderedDict()
-
-    def get(self, bp_message_id: str) -> str | None:
-        """The comment id already posted for this message, if this process posted it."""
-        return self._items.get(bp_message_id)
-
-    def put(self, bp_message_id: str, comment_id: str) -> None:
-        """Remember a delivery, forgetting the oldest beyond the size bound."""
-        self._items[bp_message_id] = comment_id
-        self._items.move_to_end(bp_message_id)
-        while len(self._items) > self._size:
-            self._items.popitem(last=False)

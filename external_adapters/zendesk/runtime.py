@@ -1,4 +1,4 @@
-"""Process-wide state of the Zendesk adapter: the per-ticket outbox, the sent-message cache, clocks."""
+"""Process-wide state of the Zendesk adapter: the per-ticket outbox, clocks, the media client."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import httpx
 from ..http_retry import RetryPolicy
 from ..url_guard import Resolver, resolve_host
 from .media import MAX_CONCURRENT_DOWNLOADS, MAX_MEDIA_BYTES, MEDIA_TIMEOUT_SECONDS, DownloadRules
-from .outbound import Outbox, SentCache
+from .outbound import Outbox
 
 # Zendesk did not act on a request it answered 429, 502 or 503 ("unavailable, retry after"): any call may repeat.
 NOT_ACTED_STATUSES = frozenset({429, 502, 503})
@@ -40,7 +40,7 @@ class ZendeskRuntime:
     media_http: httpx.AsyncClient | None = None
     """The process-wide guarded client for media downloads (made and closed by the adapter's ``lifespan``)."""
     outbox: Outbox = field(default_factory=Outbox)
-    sent: SentCache = field(default_factory=SentCache)
+    """Coalesces each ticket's bursts in this process; the coordinator's ticket lock orders them across workers."""
 
     def download_rules(self, *, allow_private: bool) -> DownloadRules:
         """The bounds of a media download; ``allow_private`` comes from the adapter's environment."""

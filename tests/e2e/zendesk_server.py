@@ -12,8 +12,9 @@ Run it with ``python -m tests.e2e.zendesk_server --port N --media-dir DIR`` (fro
   ``/_test/assign`` ``{ticket_id}`` and ``/_test/solve`` ``{ticket_id, comment_html?}`` make the agent act and then
   POST the signed deliveries the triggers produce to the webhook endpoint given at register;
   ``/_test/redeliver`` ``{delivery}`` POSTs one earlier delivery again, byte for byte (a Zendesk retry).
-  ``GET /_test/state`` shows tickets, comments, users, webhooks and triggers; ``GET /_test/violations`` lists
-  every contract violation seen (the test fails on any).
+  ``GET /_test/state`` shows tickets with their comments and audits (each audit's ``metadata.custom`` holds the
+  Botpress message ids a comment delivered), users, webhooks and triggers; ``GET /_test/violations`` lists every
+  contract violation seen (the test fails on any).
 
 Only loopback addresses are served and delivered to.
 """
@@ -184,7 +185,7 @@ class ZendeskServer:
     async def state(self, request: web.Request) -> web.Response:
         """The account as the test may inspect it (no signing secrets)."""
         fake = self.zendesk
-        tickets = {str(t.id): {**t.view(), "comments": t.comments} for t in fake.tickets.values()}
+        tickets = {str(t.id): {**t.view(), "comments": t.comments, "audits": t.audits} for t in fake.tickets.values()}
         webhooks = [{k: v for k, v in w.items() if k != "secret"} for w in fake.webhooks.values()]
         return web.json_response(
             {

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,6 +18,7 @@ from external_adapters import AdapterContext, AdapterEnvironment, Installation, 
 from external_adapters.url_guard import resolve_host
 from external_adapters.zendesk import ZendeskAdapter, ZendeskRuntime
 from external_adapters.zendesk.webhooks import SIGNATURE_HEADER
+from tests.contracts.lost_answers import LostAnswers, lose_answers
 from tests.contracts.zendesk import ZD_TEST_URL, ZendeskMockRouter
 
 from .fake_zendesk import FakeZendesk
@@ -106,25 +107,26 @@ async def http() -> AsyncIterator[httpx.AsyncClient]:
 
 @pytest.fixture
 def build(http: httpx.AsyncClient, tmp_path: Path, coordinator: Coordinator) -> Any:
-    """``build(**config_overrides) -> Built``: a Zendesk adapter on the fake account, never really sleeping."""
+    """``build(**config_overrides) -> Built``: a Zendesk adapter on the fake account, never really sleeping.
+
+    Each call is a new process's adapter when given a new ``runtime`` (a restart), another worker's when given
+    another ``coordinator`` on the same backend; by default every adapter shares the test's embedded coordinator.
+    """
 
     def make(
         state: MemoryState | None = None,
         runtime: ZendeskRuntime | None = None,
         allow_vendor_base_urls: bool = False,
+        coordinator: Coordinator = coordinator,
         **overrides: Any,
     ) -> Built:
         sleeps = RecordedSleeps()
         runtime = runtime or ZendeskRuntime(sleep=sleeps, resolve=fixed_dns)
         state = state or MemoryState()
-        context = AdapterContext(
-            installation=INSTALLATION,
-            state=state,
-            env=AdapterEnvironment(
-                http=http, data_dir=tmp_path, coordinator=coordinator, allow_vendor_base_urls=allow_vendor_base_urls
-            ),
-            backend=runtime,
+        env = AdapterEnvironment(
+            http=http, data_dir=tmp_path, coordinator=coordinator, allow_vendor_base_urls=allow_vendor_base_urls
         )
+        context = AdapterContext(installation=INSTALLATION, state=state, env=env, backend=runtime)
         adapter = ZendeskAdapter(ZendeskAdapter.parse_config({**CONFIG, **overrides}), context)
         return Built(adapter, state, runtime, sleeps)
 
@@ -133,10 +135,15 @@ def build(http: httpx.AsyncClient, tmp_path: Path, coordinator: Coordinator) -> 
 
 @dataclass
 class ZendeskHarness:
-    """The contract suite's helpdesk stand-in (see ``external_adapters.contract.AdapterHarness``)."""
+    """The contract suite's helpdesk stand-in (``external_adapters.contract``: ``AdapterHarness``, and for the
+    delivery tests ``DeliveryHarness``: a restart, a dropped answer, what a ticket holds)."""
 
     adapter: ZendeskAdapter
     zendesk: FakeZendesk
+    built: Built
+    rebuild: Callable[[Built], Built]
+    router: ZendeskMockRouter
+    lost: LostAnswers | None = None
     webhook_url: str = WEBHOOK_URL
     media_base_url: str = MEDIA_URL
     bad_config: tuple[dict[str, Any], str] = ({**CONFIG, "closeStatus": "deleted"}, "closeStatus")
@@ -156,6 +163,21 @@ class ZendeskHarness:
         headers[SIGNATURE_HEADER] = "AAAA" + headers[SIGNATURE_HEADER][4:]
         return request.model_copy(update={"headers": headers})
 
+    async def restart(self) -> None:
+        """A new process: a new runtime (outbox, clocks) and adapter; the same account, state and coordinator."""
+        self.built = self.rebuild(self.built)
+        self.adapter = self.built.adapter
+
+    def drop_next_answer(self) -> None:
+        """Zendesk stores the next comment update, and its answer is lost (a read timeout)."""
+        if self.lost is None:
+            self.lost = lose_answers(self.router)
+        self.lost.lose("PUT", r"^/api/v2/tickets/\d+(\.json)?$")
+
+    async def delivered(self, external_session_id: str) -> list[str]:
+        """The bodies of the ticket's comments, oldest first (the opening one included)."""
+        return [str(comment["body"]) for comment in self.zendesk.tickets[int(external_session_id)].comments]
+
 
 def _only(requests: list[WebhookRequest]) -> WebhookRequest:
     assert len(requests) == 1, f"expected one webhook delivery, the triggers sent {len(requests)}"
@@ -163,11 +185,18 @@ def _only(requests: list[WebhookRequest]) -> WebhookRequest:
 
 
 @pytest.fixture
-async def harness(build: Any, fake_zendesk: FakeZendesk, media_host: respx.MockRouter) -> ZendeskHarness:
+async def harness(
+    build: Any, fake_zendesk: FakeZendesk, zendesk_api: ZendeskMockRouter, media_host: respx.MockRouter
+) -> ZendeskHarness:
     """A registered adapter on the fake account, with media served."""
     built: Built = build()
     await built.adapter.subscribe(WEBHOOK_URL)
-    return ZendeskHarness(built.adapter, fake_zendesk)
+
+    def rebuild(old: Built) -> Built:
+        restarted: Built = build(state=old.state)
+        return restarted
+
+    return ZendeskHarness(built.adapter, fake_zendesk, built, rebuild, zendesk_api)
 
 
 __all__ = ["CONFIG", "INSTALLATION", "MEDIA_URL", "WEBHOOK_URL", "ZD_TEST_URL"]

@@ -130,7 +130,7 @@ async def test_an_upload_whose_answer_was_lost_is_not_repeated_and_the_media_goe
 
 
 @LOSSES
-async def test_a_comment_whose_answer_was_lost_is_found_by_its_delivery_key_not_posted_twice(
+async def test_a_comment_whose_answer_was_lost_is_found_by_its_message_id_not_posted_twice(
     build: Any, fake_zendesk: FakeZendesk, lost: LostAnswers, zendesk_api: ZendeskMockRouter, error: ErrorFactory
 ) -> None:
     built: Built = build()

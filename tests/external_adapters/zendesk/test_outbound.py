@@ -153,14 +153,24 @@ async def test_a_bloc_is_one_comment_with_all_its_items(
     assert [a["file_name"] for a in comments[-1]["attachments"]] == ["cat.png", "doc.pdf"]
 
 
-async def test_a_redelivered_message_is_not_posted_twice(
+async def test_each_comment_carries_its_message_id_and_find_message_finds_it(
     session: tuple[Built, str, str], fake_zendesk: FakeZendesk
 ) -> None:
     built, ticket_id, jane = session
-    first = await built.adapter.send_message(_out(ticket_id, jane, "text", {"text": "once"}, msg="msg_same"))
-    again = await built.adapter.send_message(_out(ticket_id, jane, "text", {"text": "once"}, msg="msg_same"))
-    assert first == again
-    assert [c["body"] for c in fake_zendesk.tickets[int(ticket_id)].comments].count("once") == 1
+    sent = _out(ticket_id, jane, "text", {"text": "once"}, msg="msg_same")
+    comment_id = await built.adapter.send_message(sent)
+    audit = fake_zendesk.tickets[int(ticket_id)].audits[-1]
+    assert audit["metadata"]["custom"] == {"hitl_bridge_messages": "msg_same"}
+    assert await built.adapter.find_message(sent) == comment_id
+    assert await built.adapter.find_message(_out(ticket_id, jane, "text", {"text": "once"}, msg="msg_other")) is None
+
+
+async def test_find_message_on_a_ticket_that_is_gone_finds_nothing(
+    session: tuple[Built, str, str], fake_zendesk: FakeZendesk
+) -> None:
+    built, ticket_id, jane = session
+    del fake_zendesk.tickets[int(ticket_id)]
+    assert await built.adapter.find_message(_out(ticket_id, jane, "text", {"text": "x"})) is None
 
 
 async def test_a_burst_behind_a_429_is_coalesced_not_dropped(
@@ -186,6 +196,11 @@ async def test_a_burst_behind_a_429_is_coalesced_not_dropped(
     bodies = [c["body"] for c in fake_zendesk.tickets[int(ticket_id)].comments[1:]]
     assert bodies == ["part 0", "part 1\n\npart 2"]
     assert ids[1] == ids[2] != ids[0]
+    custom = [audit["metadata"]["custom"] for audit in fake_zendesk.tickets[int(ticket_id)].audits[1:]]
+    assert custom == [{"hitl_bridge_messages": "msg_0"}, {"hitl_bridge_messages": "msg_1 msg_2"}]
+    for i in range(3):  # each message of the coalesced comment is found again by its own id
+        found = await adapter.find_message(_out(ticket_id, jane, "text", {"text": "?"}, msg=f"msg_{i}"))
+        assert found == ids[i]
     puts = [c for c in zendesk_api.calls if c.request.method == "PUT"]
     assert [c.response.status_code for c in puts] == [429, 200, 200]
 
