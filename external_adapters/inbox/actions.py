@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import aiosqlite
-
 from .core import Core
 from .errors import Conflict, Forbidden, InvalidInput
 from .intake import Intake
@@ -11,7 +9,7 @@ from .models import Agent, Message, Note, Outcome, Session, SessionState
 from .realtime import LiveEvent
 from .repo import find_agent, get_agent, get_contact, list_agents, to_message, to_session, update_session
 from .routing import can_see, claim_refusal
-from .store import dumps, new_id, one_row
+from .store import Connection, dumps, new_id
 
 MAX_TEXT = 20000
 
@@ -33,24 +31,34 @@ class Actions:
         self.intake = intake
 
     async def claim(self, agent: Agent, session_id: str) -> Session:
-        """Take a waiting session: it becomes ASSIGNED and Botpress is told (``hitlAssigned``)."""
+        """Take a waiting session: it becomes ASSIGNED and Botpress is told (``hitlAssigned``).
+
+        Safe across workers: the session's row is locked while it is checked (PostgreSQL), and the assignment is a
+        compare-and-swap from the state and agent that were read, checked by its row count; of two agents claiming
+        at once, one gets the session and the other a :class:`Conflict`."""
         async with self.core.tx() as db:
-            session = await self.core.visible_session(db, agent, session_id)
+            session = await self.core.visible_session(db, agent, session_id, lock=True)
             refusal = claim_refusal(agent, session, await get_contact(db, session.contact_id))
             if refusal:
                 raise Conflict(refusal)
             await self._assign(db, session, agent, "assigned")
             return await self.core.session(db, session_id)
 
-    async def _assign(self, db: aiosqlite.Connection, session: Session, agent: Agent, text_key: str) -> None:
-        await update_session(
-            db,
-            session.id,
-            self.core.clock(),
-            state=SessionState.ASSIGNED.value,
-            assigned_agent_id=agent.id,
-            claim_deadline=None,
+    async def _assign(self, db: Connection, session: Session, agent: Agent, text_key: str) -> None:
+        swapped = await db.execute(
+            "UPDATE sessions SET state = ?, assigned_agent_id = ?, claim_deadline = NULL, updated_at = ? "
+            "WHERE id = ? AND state = ? AND assigned_agent_id IS NOT DISTINCT FROM ?",
+            (
+                SessionState.ASSIGNED.value,
+                agent.id,
+                self.core.clock(),
+                session.id,
+                session.state.value,
+                session.assigned_agent_id,
+            ),
         )
+        if not swapped:
+            raise Conflict("the session changed meanwhile; reload it")
         await self.core.emit(db, session, "agent_assigned", agent=self.core.agent_body(agent))
         await self.core.say(db, session, text_key, agent)
         await self.core.live_session(db, session.id)
@@ -59,24 +67,29 @@ class Actions:
     async def reject(self, agent: Agent, session_id: str) -> Session:
         """Decline an offer. A targeted session, or one every eligible agent declined, ends as REJECTED."""
         async with self.core.tx() as db:
-            session = await self.core.visible_session(db, agent, session_id)
+            session = await self.core.visible_session(db, agent, session_id, lock=True)
             if session.state is not SessionState.NEEDS_ACTION:
                 raise Conflict(f"the session is {session.state.value}")
             await db.execute(
-                "INSERT OR IGNORE INTO session_rejections (session_id, agent_id) VALUES (?, ?)", (session_id, agent.id)
+                "INSERT INTO session_rejections (session_id, agent_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
+                (session_id, agent.id),
             )
             self.core.later(LiveEvent("offer_withdrawn", {"sessionId": session_id}, frozenset({agent.id})))
             await self.intake.route(db, session_id)
             return await self.core.session(db, session_id)
 
     async def expire_claims(self) -> list[str]:
-        """End every waiting session whose claim window has passed (outcome TIMEOUT); return their ids."""
+        """End every waiting session whose claim window has passed (outcome TIMEOUT); return their ids.
+
+        The candidates are locked and skipped if another transaction holds them (PostgreSQL): a session being
+        claimed right now is left to that claim, and looked at again on the next pass if it is still waiting."""
         async with self.core.tx() as db:
-            rows = await db.execute_fetchall(
-                "SELECT id FROM sessions WHERE state = ? AND claim_deadline <= ?",
+            rows = await db.fetch_all(
+                "SELECT id FROM sessions WHERE state = ? AND claim_deadline <= ?"
+                + self.core.store.for_update(skip_locked=True),
                 (SessionState.NEEDS_ACTION.value, self.core.clock()),
             )
-            expired = [str(row[0]) for row in rows]
+            expired = [str(row["id"]) for row in rows]
             for session_id in expired:
                 await self.intake.end_with_outcome(db, session_id, Outcome.TIMEOUT.value)
         return expired
@@ -87,12 +100,12 @@ class Actions:
         async with self.core.tx() as db:
             session = await self._owned(db, agent, session_id)
             message_id = await self.core.send_agent_message(db, session, agent, {"text": text})
-            row = await one_row(db, "SELECT * FROM messages WHERE id = ?", (message_id,))
+            row = await db.fetch_one("SELECT * FROM messages WHERE id = ?", (message_id,))
         assert row is not None
         return to_message(row)
 
-    async def _owned(self, db: aiosqlite.Connection, agent: Agent, session_id: str) -> Session:
-        session = await self.core.visible_session(db, agent, session_id)
+    async def _owned(self, db: Connection, agent: Agent, session_id: str) -> Session:
+        session = await self.core.visible_session(db, agent, session_id, lock=True)
         if session.state is not SessionState.ASSIGNED:
             raise Conflict(f"the session is {session.state.value}; claim it first")
         if session.assigned_agent_id != agent.id and not agent.is_admin:
@@ -112,9 +125,10 @@ class Actions:
             return await self.core.session(db, session_id)
 
     async def resolve(self, agent: Agent, session_id: str) -> Session:
-        """Close the session as resolved; Botpress is told (``hitlStopped``)."""
+        """Close the session as resolved; Botpress is told (``hitlStopped``) once, whoever else closes it at once
+        (the close is a compare-and-swap on the state: see :meth:`~.core.Core.close_session`)."""
         async with self.core.tx() as db:
-            session = await self.core.visible_session(db, agent, session_id)
+            session = await self.core.visible_session(db, agent, session_id, lock=True)
             if session.state is SessionState.CLOSED:
                 return session
             if session.assigned_agent_id not in (None, agent.id) and not agent.is_admin:
@@ -137,7 +151,7 @@ class Actions:
 
     async def _set_list(self, agent: Agent, session_id: str, **columns: list[str]) -> Session:
         async with self.core.tx() as db:
-            await self.core.visible_session(db, agent, session_id)
+            await self.core.visible_session(db, agent, session_id, lock=True)
             await update_session(db, session_id, self.core.clock(), **{k: dumps(v) for k, v in columns.items()})
             await self.core.live_session(db, session_id)
             return await self.core.session(db, session_id)
@@ -162,7 +176,7 @@ class Actions:
             text=self.core.redactor.text(text) or "",
             created_at=self.core.clock(),
         )
-        self.core.hub.publish(LiveEvent("note", note.model_dump(mode="json"), audience))
+        await self.core.relay.publish(LiveEvent("note", note.model_dump(mode="json"), audience))
         return note
 
     async def set_contact_tags(self, agent: Agent, contact_id: str, tags: list[str]) -> None:
@@ -182,16 +196,16 @@ class Actions:
         async with self.core.tx() as db:
             session = await self._last_visible_conversation(db, agent, contact_id)
             message_id = await self.core.send_agent_message(db, session, agent, {"text": text}, outbound=True)
-            message_row = await one_row(db, "SELECT * FROM messages WHERE id = ?", (message_id,))
+            message_row = await db.fetch_one("SELECT * FROM messages WHERE id = ?", (message_id,))
         assert message_row is not None
         return to_message(message_row)
 
-    async def _last_visible_conversation(self, db: aiosqlite.Connection, agent: Agent, contact_id: str) -> Session:
+    async def _last_visible_conversation(self, db: Connection, agent: Agent, contact_id: str) -> Session:
         """The contact's newest session linked to Botpress that the agent may see: its rule tags decide, as for
         every other write, so an agent never writes into a session hidden from them."""
         await self.core.visible_contact(db, agent, contact_id)
         contact = await self.core.contact(db, contact_id)
-        rows = await db.execute_fetchall(
+        rows = await db.fetch_all(
             "SELECT * FROM sessions WHERE contact_id = ? AND bp_conversation_id IS NOT NULL ORDER BY created_at DESC",
             (contact_id,),
         )
@@ -203,24 +217,26 @@ class Actions:
     async def set_status(self, agent: Agent, status: str) -> Agent:
         """Change the agent's own status; everyone sees it live."""
         updated = await self.core.agents.set_status(agent.id, status)
-        self.core.hub.publish(LiveEvent("agent", updated.model_dump(mode="json")))
+        await self.core.relay.publish(LiveEvent("agent", updated.model_dump(mode="json")))
         return updated
 
     async def set_paused(self, session_id: str, paused: bool) -> Session:
         """Pause (hold agent messages) or unpause (release what was held, in order) a session."""
         async with self.core.tx() as db:
-            session = await self.core.session(db, session_id)
+            session = await self.core.session(db, session_id, lock=True)
             await update_session(db, session_id, self.core.clock(), paused=int(paused))
             if not paused and session.state is not SessionState.CLOSED:
                 await self._release_held(db, await self.core.session(db, session_id))
             await self.core.live_session(db, session_id)
             return await self.core.session(db, session_id)
 
-    async def _release_held(self, db: aiosqlite.Connection, session: Session) -> None:
-        rows = await db.execute_fetchall(
+    async def _release_held(self, db: Connection, session: Session) -> None:
+        rows = await db.fetch_all(
             "SELECT id, agent_id FROM messages WHERE session_id = ? AND held = 1 ORDER BY created_at, rowid",
             (session.id,),
         )
-        for message_id, agent_id in rows:
-            await db.execute("UPDATE messages SET held = 0 WHERE id = ?", (message_id,))
-            await self.core.emit_message(db, session, message_id, await get_agent(db, agent_id), outbound=False)
+        for row in rows:
+            # held = 1 in the WHERE: a message another transaction released already is not sent twice.
+            if await db.execute("UPDATE messages SET held = 0 WHERE id = ? AND held = 1", (row["id"],)):
+                agent = await get_agent(db, row["agent_id"])
+                await self.core.emit_message(db, session, row["id"], agent, outbound=False)

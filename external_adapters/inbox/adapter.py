@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 from pydantic import ValidationError
 
 from bp_modules.hitl import parse_hitl_payload
+from coordination import Coordinator, Database
 from external_adapters import safe_json
 from external_adapters.base import (
     AdapterEnvironment,
@@ -71,9 +72,15 @@ class InboxAdapter(HelpdeskAdapter[InboxConfig, InboxSession]):
     @classmethod
     @asynccontextmanager
     async def lifespan(cls, env: AdapterEnvironment) -> AsyncIterator[object | None]:
-        """Open the inbox database, create the first admin, and run the delivery and timeout workers."""
+        """Open the inbox database, create the first admin, and run the delivery, live and timeout workers.
+
+        On the bridge's shared database and coordinator when it has them (PostgreSQL, several workers), else on the
+        inbox's own SQLite file in the data dir."""
         options = parse_options(env.options)
-        async with running_service(options.data_dir or env.data_dir, options, env.http) as service:
+        database, coordinator = _shared(env)
+        async with running_service(
+            options.data_dir or env.data_dir, options, env.http, database=database, coordinator=coordinator
+        ) as service:
             yield service
 
     @property
@@ -150,6 +157,11 @@ class InboxAdapter(HelpdeskAdapter[InboxConfig, InboxSession]):
             request.external_session_id,
         )
 
+    async def find_message(self, request: OutboundMessage) -> str | None:
+        """The inbox message stored for ``request.bp_message_id`` in its session, or ``None``: the inbox's own store
+        answers whether an earlier, unacknowledged :meth:`send_message` happened."""
+        return await self.service.intake.find_message(request.external_session_id, request.bp_message_id)
+
     async def _found(self, call: Callable[[], Awaitable[T]], session_id: str) -> T:
         try:
             return await call()
@@ -176,6 +188,14 @@ class InboxAdapter(HelpdeskAdapter[InboxConfig, InboxSession]):
         except (KeyError, TypeError, ValidationError) as exc:
             raise InvalidWebhookError(f"inbox webhook of type {body.get('type')!r} is malformed: {exc}") from None
         return WebhookResult(events=events)
+
+
+def _shared(env: AdapterEnvironment) -> tuple[Database | None, Coordinator | None]:
+    """The bridge's shared database and coordinator when several workers share them (PostgreSQL); embedded, neither:
+    the inbox keeps its own file and, being the only process, needs no one to coordinate with."""
+    if env.database is None or not env.coordinator.multi_process:
+        return None, None
+    return env.database, env.coordinator
 
 
 def _agent(body: dict[str, Any]) -> AgentProfile:

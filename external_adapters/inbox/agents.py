@@ -17,7 +17,7 @@ from .config import AgentStatus
 from .errors import Conflict, InvalidInput, NotFound
 from .models import Agent, Role
 from .repo import find_agent, get_agent, list_agents
-from .store import Store, new_id, one_row
+from .store import Connection, Store, new_id
 from .throttle import LoginThrottle
 
 MIN_PASSWORD_LENGTH = 8
@@ -55,6 +55,11 @@ def _check_email(email: str) -> str:
     return cleaned
 
 
+async def _insert_groups(db: Connection, agent_id: str, groups: Iterable[str]) -> None:
+    for group in sorted(set(groups)):
+        await db.execute("INSERT INTO agent_groups (agent_id, group_name) VALUES (?, ?)", (agent_id, group))
+
+
 class AgentDirectory:
     """Creates agents, checks their passwords and login tokens, and changes their status and groups."""
 
@@ -74,7 +79,8 @@ class AgentDirectory:
         groups: Iterable[str] = (),
         status: AgentStatus = "offline",
     ) -> Agent:
-        """Create an agent. Raises :class:`Conflict` when the e-mail is taken."""
+        """Create an agent. Raises :class:`Conflict` when the e-mail is taken (also by a worker creating it at once:
+        the e-mail is unique, and the insert is checked by its row count)."""
         email = _check_email(email)
         _check_password(password)
         password_hash = await _in_hash_pool(_hasher.hash, password)
@@ -82,20 +88,26 @@ class AgentDirectory:
         async with self._store.transaction() as db:
             if await find_agent(db, email):
                 raise Conflict(f"an agent with e-mail {email} exists")
-            await db.execute(
-                "INSERT INTO agents (id, email, name, password_hash, role, status, created_at) VALUES (?,?,?,?,?,?,?)",
+            inserted = await db.execute(
+                "INSERT INTO agents (id, email, name, password_hash, role, status, created_at) VALUES (?,?,?,?,?,?,?) "
+                "ON CONFLICT (email) DO NOTHING",
                 (agent_id, email, name or email.split("@")[0], password_hash, role, status, self._clock()),
             )
-            await db.executemany(
-                "INSERT INTO agent_groups (agent_id, group_name) VALUES (?, ?)", [(agent_id, g) for g in set(groups)]
-            )
+            if not inserted:
+                raise Conflict(f"an agent with e-mail {email} exists")
+            await _insert_groups(db, agent_id, groups)
         return await self.get(agent_id)
 
     async def ensure_admin(self, email: str, password: str, *, reset: bool = False) -> Agent:
         """Create the admin if missing; with ``reset``, also make an existing account admin with this password."""
         existing = await self.find(email)
         if existing is None:
-            return await self.create(email, password, role="admin", status="available")
+            try:
+                return await self.create(email, password, role="admin", status="available")
+            except Conflict:  # another worker starting at the same time created it
+                existing = await self.find(email)
+                if existing is None:
+                    raise
         if reset:
             _check_password(password)
             password_hash = await _in_hash_pool(_hasher.hash, password)
@@ -160,8 +172,7 @@ class AgentDirectory:
     async def from_token(self, token: str) -> Agent | None:
         """The agent a live login token belongs to, or ``None``."""
         async with self._store.read() as db:
-            row = await one_row(
-                db,
+            row = await db.fetch_one(
                 "SELECT agent_id FROM login_tokens WHERE token_hash = ? AND expires_at >= ?",
                 (_token_hash(token), self._clock()),
             )
@@ -193,7 +204,5 @@ class AgentDirectory:
         await self.get(agent_id)
         async with self._store.transaction() as db:
             await db.execute("DELETE FROM agent_groups WHERE agent_id = ?", (agent_id,))
-            await db.executemany(
-                "INSERT INTO agent_groups (agent_id, group_name) VALUES (?, ?)", [(agent_id, g) for g in set(groups)]
-            )
+            await _insert_groups(db, agent_id, groups)
         return await self.get(agent_id)

@@ -149,6 +149,11 @@ class InboxOptions(BaseModel):
     signature_tolerance_seconds: int = Field(default=300, ge=1)
     delivery_base_seconds: float = Field(default=1.0, gt=0)
     delivery_max_seconds: float = Field(default=300.0, gt=0)
+    delivery_lease_seconds: float = Field(
+        default=120.0,
+        gt=0,
+        description="How long a worker holds an outbox row it delivers; a crashed worker's rows wait this long",
+    )
     timeout_poll_seconds: float = Field(default=1.0, gt=0)
     login_hours: float = Field(default=12.0, gt=0)
 

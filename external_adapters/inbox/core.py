@@ -4,62 +4,83 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from typing import Any
 
-import aiosqlite
+from coordination import Coordinator
 
 from .agents import AgentDirectory
 from .config import InboxOptions
-from .delivery import Outbox, enqueue
+from .delivery import Outbox, enqueue, wake_other_workers
 from .errors import NotFound
-from .models import Agent, Contact, Session, SessionState
+from .models import Agent, Contact, Note, Session, SessionState
 from .realtime import Hub, LiveEvent
 from .redaction import Redactor, payload_text
+from .relay import LiveRelay
 from .repo import get_contact, get_session, list_agents, to_message
 from .routing import can_see
-from .store import Store, dumps, loads, new_id, one_row
+from .store import Connection, Store, dumps, loads, new_id
 
 SYSTEM_AGENT_ID = "inbox-system"
+
+
+@dataclass
+class _Pending:
+    """What one transaction leaves to do once it commits: live events to publish, the outbox to wake."""
+
+    events: list[LiveEvent] = field(default_factory=list)
+    enqueued: bool = False
+
+
+# Per transaction, not per service: on PostgreSQL, transactions of one process run side by side.
+_pending: ContextVar[_Pending | None] = ContextVar("inbox_pending", default=None)
 
 
 class Core:
     """State and helpers the service's collaborators share (:class:`~.intake.Intake`, :class:`~.actions.Actions`,
     :class:`~.queries.Queries`): the store, options, clock, live hub, agent directory and the outbox to wake."""
 
-    def __init__(self, store: Store, options: InboxOptions, clock: Callable[[], float]) -> None:
+    def __init__(
+        self, store: Store, options: InboxOptions, clock: Callable[[], float], coordinator: Coordinator | None = None
+    ) -> None:
         self.store = store
         self.options = options
         self.clock = clock
+        self.coordinator = coordinator
         self.hub = Hub()
+        self.relay = LiveRelay(self.hub, coordinator, self._resolve_reference)
         self.redactor = Redactor(options.redaction)
         self.agents = AgentDirectory(store, clock, options.login_hours * 3600)
         self.outbox: Outbox | None = None
-        self._pending_live: list[LiveEvent] = []
 
     @asynccontextmanager
-    async def tx(self) -> AsyncIterator[aiosqlite.Connection]:
-        """A transaction whose live events are published only if it commits."""
+    async def tx(self) -> AsyncIterator[Connection]:
+        """A transaction whose live events are published, and whose events for Botpress woken, only if it commits."""
+        pending = _Pending()
+        token = _pending.set(pending)
         try:
             async with self.store.transaction() as db:
                 yield db
-        except BaseException:
-            self._pending_live = []
-            raise
-        self._flush()
+        finally:
+            _pending.reset(token)
+        await self._flush(pending)
 
-    async def session(self, db: aiosqlite.Connection, session_id: str) -> Session:
-        session = await get_session(db, session_id)
+    async def session(self, db: Connection, session_id: str, *, lock: bool = False) -> Session:
+        """The session, or :class:`NotFound`. ``lock`` (for a read-modify-write) holds its row until the
+        transaction ends on PostgreSQL, so two workers changing one session take turns and see each other's write."""
+        session = await get_session(db, session_id, self.store.for_update() if lock else "")
         if session is None:
             raise NotFound(f"no session {session_id}")
         return session
 
-    async def visible_session(self, db: aiosqlite.Connection, agent: Agent, session_id: str) -> Session:
-        session = await self.session(db, session_id)
+    async def visible_session(self, db: Connection, agent: Agent, session_id: str, *, lock: bool = False) -> Session:
+        session = await self.session(db, session_id, lock=lock)
         if not can_see(agent, session, await get_contact(db, session.contact_id)):
             raise NotFound(f"no session {session_id}")
         return session
 
-    async def audience(self, db: aiosqlite.Connection, session: Session) -> frozenset[str]:
+    async def audience(self, db: Connection, session: Session) -> frozenset[str]:
         contact = await get_contact(db, session.contact_id)
         return frozenset(a.id for a in await list_agents(db) if can_see(a, session, contact))
 
@@ -68,7 +89,7 @@ class Core:
             return {"id": SYSTEM_AGENT_ID, "name": self.options.system_name, "email": None}
         return {"id": agent.id, "name": agent.name, "email": agent.email}
 
-    async def emit(self, db: aiosqlite.Connection, session: Session, event_type: str, **fields: Any) -> str:
+    async def emit(self, db: Connection, session: Session, event_type: str, **fields: Any) -> str:
         """Queue an event for Botpress in the current transaction; return its id."""
         event_id = new_id("evt")
         body = {"id": event_id, "type": event_type, "sessionId": session.id, "createdAt": self.clock(), **fields}
@@ -80,11 +101,12 @@ class Core:
             body=body,
             now=self.clock(),
         )
+        self.rows_due()
         return event_id
 
     async def store_message(
         self,
-        db: aiosqlite.Connection,
+        db: Connection,
         session: Session,
         *,
         direction: str,
@@ -98,9 +120,9 @@ class Core:
         clean = self.redactor.payload(payload)
         message_id = new_id("msg")
         author_name = author.name if author else (self.options.system_name if direction == "system" else None)
-        cursor = await db.execute(
-            "INSERT OR IGNORE INTO messages (id, session_id, direction, author_name, agent_id, type, payload, text, "
-            "bp_message_id, held, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+        inserted = await db.execute(
+            "INSERT INTO messages (id, session_id, direction, author_name, agent_id, type, payload, text, "
+            "bp_message_id, held, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING",
             (
                 message_id,
                 session.id,
@@ -115,21 +137,21 @@ class Core:
                 self.clock(),
             ),
         )
-        if cursor.rowcount == 0:
-            row = await one_row(
-                db, "SELECT id FROM messages WHERE session_id = ? AND bp_message_id = ?", (session.id, bp_message_id)
+        if inserted == 0:
+            row = await db.fetch_one(
+                "SELECT id FROM messages WHERE session_id = ? AND bp_message_id = ?", (session.id, bp_message_id)
             )
-            return str(row[0]) if row else message_id
+            return str(row["id"]) if row else message_id
         await self.live_message(db, session, message_id)
         return message_id
 
-    async def live_message(self, db: aiosqlite.Connection, session: Session, message_id: str) -> None:
-        row = await one_row(db, "SELECT * FROM messages WHERE id = ?", (message_id,))
+    async def live_message(self, db: Connection, session: Session, message_id: str) -> None:
+        row = await db.fetch_one("SELECT * FROM messages WHERE id = ?", (message_id,))
         if row is not None:
             data = to_message(row).model_dump(mode="json")
             self.later(LiveEvent("message", data, await self.audience(db, session)))
 
-    async def say(self, db: aiosqlite.Connection, session: Session, key: str, agent: Agent | None = None) -> None:
+    async def say(self, db: Connection, session: Session, key: str, agent: Agent | None = None) -> None:
         """Send the end user the configured text ``key`` (in the session's language), if there is one."""
         template = getattr(self.options.texts_for(session.language), key)
         if not template:
@@ -139,7 +161,7 @@ class Core:
 
     async def send_agent_message(
         self,
-        db: aiosqlite.Connection,
+        db: Connection,
         session: Session,
         agent: Agent | None,
         payload: dict[str, Any],
@@ -157,9 +179,9 @@ class Core:
         return message_id
 
     async def emit_message(
-        self, db: aiosqlite.Connection, session: Session, message_id: str, agent: Agent | None, *, outbound: bool
+        self, db: Connection, session: Session, message_id: str, agent: Agent | None, *, outbound: bool
     ) -> None:
-        row = await one_row(db, "SELECT type, payload FROM messages WHERE id = ?", (message_id,))
+        row = await db.fetch_one("SELECT type, payload FROM messages WHERE id = ?", (message_id,))
         assert row is not None
         await self.emit(
             db,
@@ -167,45 +189,80 @@ class Core:
             "agent_message",
             messageId=message_id,
             agent=self.agent_body(agent),
-            message={"type": row[0], "payload": loads(row[1])},
+            message={"type": row["type"], "payload": loads(row["payload"])},
             outbound=outbound,
         )
 
-    async def close_session(
-        self, db: aiosqlite.Connection, session: Session, reason: str, *, tell_botpress: bool
-    ) -> None:
-        await db.execute(
-            "UPDATE sessions SET state = ?, close_reason = ?, claim_deadline = NULL, updated_at = ? WHERE id = ?",
-            (SessionState.CLOSED.value, reason, self.clock(), session.id),
+    async def close_session(self, db: Connection, session: Session, reason: str, *, tell_botpress: bool) -> bool:
+        """Close the session unless it is closed already; ``False`` (and nothing emitted) when it was.
+
+        A compare-and-swap on the state, checked by its row count: of two workers closing one session at once,
+        one closes it and tells Botpress, the other changes nothing."""
+        closed = await db.execute(
+            "UPDATE sessions SET state = ?, close_reason = ?, claim_deadline = NULL, updated_at = ? "
+            "WHERE id = ? AND state <> ?",
+            (SessionState.CLOSED.value, reason, self.clock(), session.id, SessionState.CLOSED.value),
         )
+        if not closed:
+            return False
         if tell_botpress:
             await self.emit(db, session, "session_closed", reason=reason)
         await self.live_session(db, session.id)
+        return True
 
-    async def live_session(self, db: aiosqlite.Connection, session_id: str, event_type: str = "session") -> None:
+    async def live_session(self, db: Connection, session_id: str, event_type: str = "session") -> None:
         session = await self.session(db, session_id)
         data = {"session": session.model_dump(mode="json")}
         self.later(LiveEvent(event_type, data, await self.audience(db, session)))
 
+    def rows_due(self) -> None:
+        """Wake the outboxes (this worker's and the others') once the current transaction commits: it queued an event,
+        or made queued ones deliverable (a session linked to its conversation, a webhook URL recorded)."""
+        self._current().enqueued = True
+
     def later(self, event: LiveEvent) -> None:
         """Publish after the transaction commits (see :meth:`_flush`)."""
-        self._pending_live.append(event)
+        self._current().events.append(event)
 
-    def _flush(self) -> None:
-        """Publish the live events of the transaction that just committed, and wake the outbox."""
-        events, self._pending_live = self._pending_live, []
-        for event in events:
-            self.hub.publish(event)
-        if self.outbox is not None:
-            self.outbox.wake()
+    @staticmethod
+    def _current() -> _Pending:
+        pending = _pending.get()
+        if pending is None:
+            raise RuntimeError("live events and Botpress events are queued inside Core.tx() only")
+        return pending
 
-    async def visible_contact(self, db: aiosqlite.Connection, agent: Agent, contact_id: str) -> None:
+    async def _flush(self, pending: _Pending) -> None:
+        """Publish the live events of the transaction that just committed, and wake the outbox (this process's
+        at once, the other workers' through the coordinator)."""
+        for event in pending.events:
+            await self.relay.publish(event)
+        if pending.enqueued:
+            if self.outbox is not None:
+                self.outbox.wake()
+            await wake_other_workers(self.coordinator)
+
+    async def _resolve_reference(self, kind: str, ref: str) -> dict[str, Any] | None:
+        """The data of a live event another worker sent by reference (too large to publish), read from the store."""
+        async with self.store.read() as db:
+            if kind == "message":
+                row = await db.fetch_one("SELECT * FROM messages WHERE id = ?", (ref,))
+                return to_message(row).model_dump(mode="json") if row else None
+            if kind == "session":
+                session = await get_session(db, ref)
+                return {"session": session.model_dump(mode="json")} if session else None
+            row = await db.fetch_one(
+                "SELECT n.*, a.name AS agent_name FROM notes n JOIN agents a ON a.id = n.agent_id WHERE n.id = ?",
+                (ref,),
+            )
+        return Note(**{k: row[k] for k in Note.model_fields}).model_dump(mode="json") if row else None
+
+    async def visible_contact(self, db: Connection, agent: Agent, contact_id: str) -> None:
         """Raise :class:`NotFound` unless ``agent`` may see the contact (its groups meet its visibility tags)."""
         contact = await self.contact(db, contact_id)
         if contact.visibility_tags and not set(agent.groups).intersection(contact.visibility_tags):
             raise NotFound(f"no contact {contact_id}")
 
-    async def contact(self, db: aiosqlite.Connection, contact_id: str) -> Contact:
+    async def contact(self, db: Connection, contact_id: str) -> Contact:
         contact = await get_contact(db, contact_id)
         if contact is None:
             raise NotFound(f"no contact {contact_id}")

@@ -4,6 +4,11 @@ caused them, then POSTed, signed, to the installation's webhook URL by a backgro
 A failed delivery is retried with exponential backoff until it succeeds; rows survive restarts. Repeating a
 delivery is safe: each carries its event id, and the receiving side applies an event id once.
 Events of one session go out in order: a session's later events wait for its oldest undelivered one.
+
+Any worker may deliver any row: a pass first leases the rows it will send (``lease_until``, taken by a
+compare-and-swap in one transaction; on PostgreSQL the candidates are read ``FOR UPDATE SKIP LOCKED``, so workers
+passing at once take different rows without waiting on each other). A leased row is nobody else's until it is
+delivered, rescheduled, or its lease runs out: a crashed worker's rows go to the next worker that passes after that.
 A session's events also wait for :meth:`~.service.InboxService.link` (Botpress must know the
 conversation first), for at most ``LINK_GRACE_SECONDS``.
 """
@@ -16,38 +21,54 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-import aiosqlite
 import httpx
 
+from coordination import Coordinator
 from external_adapters.http_retry import RetryPolicy, send_with_retries
 
 from .repo import get_installation
 from .signing import signed_headers
-from .store import Store, dumps
+from .store import Connection, Row, Store, dumps
 
 logger = logging.getLogger(__name__)
 LINK_GRACE_SECONDS = 30.0
 BATCH_SIZE = 50
 DELIVERY_POLICY = RetryPolicy(attempts=2, max_wait=1.0, base_wait=0.2)
+WAKE_CHANNEL = "inbox-outbox"
+"""Where a worker that queued events tells the others to look now rather than at their next poll."""
 
 _DUE = """
 SELECT o.* FROM outbox o JOIN sessions s ON s.id = o.session_id
-WHERE o.delivered_at IS NULL AND o.next_attempt_at <= :now
-  AND o.id = (SELECT min(id) FROM outbox p WHERE p.session_id = o.session_id AND p.delivered_at IS NULL)
-  AND (s.bp_conversation_id IS NOT NULL OR o.created_at <= :now - :grace)
-ORDER BY o.id LIMIT :limit
+WHERE o.delivered_at IS NULL AND o.next_attempt_at <= ? AND (o.lease_until IS NULL OR o.lease_until <= ?)
+  AND o.id = (SELECT min(p.id) FROM outbox p WHERE p.session_id = o.session_id AND p.delivered_at IS NULL)
+  AND (s.bp_conversation_id IS NOT NULL OR o.created_at <= ?)
+ORDER BY o.id LIMIT ?
 """
+_LEASE = (
+    "UPDATE outbox SET lease_until = ? WHERE id = ? AND delivered_at IS NULL "
+    "AND (lease_until IS NULL OR lease_until <= ?)"
+)
 
 
 async def enqueue(
-    db: aiosqlite.Connection, *, event_id: str, installation_id: str, session_id: str, body: dict[str, Any], now: float
+    db: Connection, *, event_id: str, installation_id: str, session_id: str, body: dict[str, Any], now: float
 ) -> None:
     """Add an event to the outbox inside the caller's transaction (a repeated event id is ignored)."""
     await db.execute(
-        "INSERT OR IGNORE INTO outbox (event_id, installation_id, session_id, body, next_attempt_at, created_at) "
-        "VALUES (?, ?, ?, ?, ?, ?)",
+        "INSERT INTO outbox (event_id, installation_id, session_id, body, next_attempt_at, created_at) "
+        "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING",
         (event_id, installation_id, session_id, dumps(body), now, now),
     )
+
+
+async def wake_other_workers(coordinator: Coordinator | None) -> None:
+    """New rows were committed: tell the other workers' outboxes to look now rather than at their next poll."""
+    if coordinator is None:
+        return
+    try:
+        await coordinator.publish(WAKE_CHANNEL, "")
+    except Exception:  # the rows are committed: the other workers' poll finds them anyway
+        logger.exception("could not wake the other inbox outbox workers")
 
 
 class Outbox:
@@ -61,17 +82,36 @@ class Outbox:
         clock: Callable[[], float],
         base_seconds: float = 1.0,
         max_seconds: float = 300.0,
+        lease_seconds: float = 120.0,
+        coordinator: Coordinator | None = None,
     ) -> None:
         self._store = store
         self._http = http
         self._clock = clock
         self._base = base_seconds
         self._max = max_seconds
+        self._lease = lease_seconds
+        self._coordinator = coordinator
         self._wake = asyncio.Event()
+        self.listening = asyncio.Event()
+        """Set once :meth:`run` listens for the other workers' wake-ups (at once without a coordinator)."""
 
     def wake(self) -> None:
-        """Ask the worker to look for due rows now."""
+        """Ask this process's worker to look for due rows now."""
         self._wake.set()
+
+    async def lease_due(self) -> list[Row]:
+        """Lease the due rows for this worker (see the module's docstring) and return them.
+
+        A compare-and-swap on ``lease_until`` checked by its row count: a row another worker leased in the
+        meantime is left to it."""
+        now = self._clock()
+        async with self._store.transaction() as db:
+            candidates = await db.fetch_all(
+                _DUE + self._store.for_update(of="o", skip_locked=True),
+                (now, now, now - LINK_GRACE_SECONDS, BATCH_SIZE),
+            )
+            return [row for row in candidates if await db.execute(_LEASE, (now + self._lease, row["id"], now))]
 
     async def deliver_due(self) -> int:
         """Try every due row once, sessions side by side; return how many were delivered.
@@ -80,15 +120,14 @@ class Outbox:
         session's order, and a delivery the receiver holds (the integration waits for the HITL plugin to
         take a new session) does not hold up the other sessions.
         """
-        now = self._clock()
-        rows = await self._store.fetch_all(_DUE, {"now": now, "grace": LINK_GRACE_SECONDS, "limit": BATCH_SIZE})
+        rows = await self.lease_due()
         results = await asyncio.gather(*(self._deliver(row) for row in rows), return_exceptions=True)
         failure = next((result for result in results if isinstance(result, BaseException)), None)
         if failure is not None:  # raised once every delivery of the pass has ended, so none is left running
             raise failure
         return sum(result for result in results if isinstance(result, int))
 
-    async def _deliver(self, row: aiosqlite.Row) -> int:
+    async def _deliver(self, row: Row) -> int:
         async with self._store.read() as db:
             installation = await get_installation(db, row["installation_id"])
         if installation is None or not installation.webhook_url:
@@ -108,7 +147,10 @@ class Outbox:
             await self._failed(row, f"network error: {type(exc).__name__}")
             return 0
         if response.is_success:
-            await self._mark(row["id"], "UPDATE outbox SET delivered_at = ?, attempts = attempts + 1 WHERE id = ?")
+            await self._mark(
+                row["id"],
+                "UPDATE outbox SET delivered_at = ?, lease_until = NULL, attempts = attempts + 1 WHERE id = ?",
+            )
             return 1
         await self._failed(row, f"webhook answered {response.status_code}")
         return 0
@@ -117,12 +159,13 @@ class Outbox:
         async with self._store.transaction() as db:
             await db.execute(sql, (self._clock(), row_id))
 
-    async def _failed(self, row: aiosqlite.Row, reason: str) -> None:
+    async def _failed(self, row: Row, reason: str) -> None:
         delay = min(self._base * 2 ** row["attempts"], self._max)
         logger.warning("inbox event %s not delivered (%s); next try in %.0fs", row["event_id"], reason, delay)
         async with self._store.transaction() as db:
             await db.execute(
-                "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE id = ?",
+                "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ?, lease_until = NULL "
+                "WHERE id = ?",
                 (self._clock() + delay, reason, row["id"]),
             )
 
@@ -132,7 +175,30 @@ class Outbox:
         return [dict(row) for row in rows]
 
     async def run(self, idle_seconds: float = 1.0) -> None:
-        """Deliver forever; wake early when :meth:`wake` is called."""
+        """Deliver forever; wake early when :meth:`wake` is called, or another worker announces rows."""
+        listener = asyncio.create_task(self._listen(), name="inbox-outbox-wake")
+        try:
+            await self._loop(idle_seconds)
+        finally:
+            listener.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await listener
+
+    async def _listen(self, retry_seconds: float = 1.0) -> None:
+        """Wake on every announcement of another worker; a lost subscription is made again (the poll covers the gap)."""
+        if self._coordinator is None:
+            self.listening.set()
+        while self._coordinator is not None:
+            try:
+                async with self._coordinator.subscribe(WAKE_CHANNEL) as messages:
+                    self.listening.set()
+                    async for _ in messages:
+                        self.wake()
+            except Exception:
+                logger.exception("inbox outbox wake-up subscription lost; subscribing again")
+            await asyncio.sleep(retry_seconds)
+
+    async def _loop(self, idle_seconds: float) -> None:
         while True:
             try:
                 await self.deliver_due()

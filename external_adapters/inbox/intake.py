@@ -7,17 +7,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import aiosqlite
-
 from .config import InboxSession
 from .core import Core
-from .errors import InvalidInput
+from .errors import Conflict, InvalidInput
 from .models import Installation, Outcome, SessionState
 from .realtime import LiveEvent
 from .repo import find_agent, get_installation, get_session, list_agents, to_installation
 from .routing import plan_route
 from .signing import check
-from .store import dumps, new_id, one_row
+from .store import Connection, dumps, new_id
 
 
 @dataclass(frozen=True)
@@ -76,6 +74,7 @@ class Intake:
                 "webhook_id = excluded.webhook_id",
                 (key, bot_id, integration_id, webhook_id, webhook_url, secrets.token_hex(32), self.core.clock()),
             )
+            self.core.rows_due()
             installation = await get_installation(db, key)
         assert installation is not None
         return installation
@@ -104,47 +103,81 @@ class Intake:
         )
 
     async def upsert_contact(self, info: ContactInfo) -> str:
-        """Find the contact by any identifier, creating it when missing; fill in what was unknown."""
+        """Find the contact by any identifier, creating it when missing; fill in what was unknown.
+
+        Retry-safe: the identifiers are unique, so a repeated (or concurrent) call finds the contact the first made;
+        of two workers creating one contact at once, the one whose identifier lost drops its new row."""
         async with self.core.tx() as db:
-            contact_id = await self._find_contact_id(db, info) or new_id("con")
-            await db.execute(
-                "INSERT INTO contacts (id, name, email, phone, bp_user_id, created_at) VALUES (?,?,?,?,?,?) "
-                "ON CONFLICT(id) DO UPDATE SET name = coalesce(excluded.name, name), "
-                "email = coalesce(excluded.email, email), phone = coalesce(excluded.phone, phone), "
-                "bp_user_id = coalesce(excluded.bp_user_id, bp_user_id)",
-                (contact_id, info.name, _lower(info.email), info.phone, info.bp_user_id, self.core.clock()),
-            )
-            await db.executemany(
-                "INSERT OR IGNORE INTO contact_identifiers (kind, value, contact_id) VALUES (?,?,?)",
-                [(kind, value, contact_id) for kind, value in info.identifiers()],
-            )
+            found = await self._find_contact_id(db, info)
+            contact_id = found or new_id("con")
+            await self._write_contact(db, contact_id, info)
+            if found is None:
+                contact_id = await self._settle_new_contact(db, contact_id, info)
         return contact_id
 
-    async def _find_contact_id(self, db: aiosqlite.Connection, info: ContactInfo) -> str | None:
+    async def _settle_new_contact(self, db: Connection, contact_id: str, info: ContactInfo) -> str:
+        """The contact that owns the most specific identifier: ours, or the one another worker just created."""
+        winner = await self._find_contact_id(db, info)
+        if winner is None or winner == contact_id:
+            return contact_id
+        await db.execute("DELETE FROM contact_identifiers WHERE contact_id = ?", (contact_id,))
+        await db.execute("DELETE FROM contacts WHERE id = ?", (contact_id,))
+        await self._write_contact(db, winner, info)
+        return winner
+
+    async def _write_contact(self, db: Connection, contact_id: str, info: ContactInfo) -> None:
+        await db.execute(
+            "INSERT INTO contacts (id, name, email, phone, bp_user_id, created_at) VALUES (?,?,?,?,?,?) "
+            "ON CONFLICT(id) DO UPDATE SET name = coalesce(excluded.name, contacts.name), "
+            "email = coalesce(excluded.email, contacts.email), phone = coalesce(excluded.phone, contacts.phone), "
+            "bp_user_id = coalesce(excluded.bp_user_id, contacts.bp_user_id)",
+            (contact_id, info.name, _lower(info.email), info.phone, info.bp_user_id, self.core.clock()),
+        )
         for kind, value in info.identifiers():
-            row = await one_row(
-                db, "SELECT contact_id FROM contact_identifiers WHERE kind = ? AND value = ?", (kind, value)
+            await db.execute(
+                "INSERT INTO contact_identifiers (kind, value, contact_id) VALUES (?,?,?) ON CONFLICT DO NOTHING",
+                (kind, value, contact_id),
+            )
+
+    async def _find_contact_id(self, db: Connection, info: ContactInfo) -> str | None:
+        for kind, value in info.identifiers():
+            row = await db.fetch_one(
+                "SELECT contact_id FROM contact_identifiers WHERE kind = ? AND value = ?", (kind, value)
             )
             if row:
                 return str(row["contact_id"])
         return None
 
     async def open_session(self, request: NewSession) -> str:
-        """Open a session (at most one per installation and idempotency key), store its transcript, route it."""
+        """Open a session (at most one per installation and idempotency key), store its transcript, route it.
+
+        Retry-safe by the idempotency key, which is unique per installation: a repeated call, or one racing it on
+        another worker, inserts nothing (``ON CONFLICT DO NOTHING``) and returns the first call's session."""
         async with self.core.tx() as db:
-            existing = await one_row(
-                db,
-                "SELECT id FROM sessions WHERE installation_id = ? AND idempotency_key = ?",
-                (request.installation_id, request.idempotency_key),
-            )
+            existing = await self._session_for_key(db, request)
             if existing:
-                return str(existing["id"])
+                return existing
             session_id, target_found = await self._insert_session(db, request)
+            if session_id is None:  # another worker opened it since the check above, and has committed
+                return await self._opened_elsewhere(db, request)
             await self._store_transcript(db, session_id, request.transcript)
             await self.route(db, session_id, target_found=target_found)
         return session_id
 
-    async def _insert_session(self, db: aiosqlite.Connection, request: NewSession) -> tuple[str, bool]:
+    async def _opened_elsewhere(self, db: Connection, request: NewSession) -> str:
+        session_id = await self._session_for_key(db, request)
+        if session_id is None:  # it committed, so a new statement sees it; anything else is a retryable conflict
+            raise Conflict("the session is being opened by another request")
+        return session_id
+
+    async def _session_for_key(self, db: Connection, request: NewSession) -> str | None:
+        row = await db.fetch_one(
+            "SELECT id FROM sessions WHERE installation_id = ? AND idempotency_key = ?",
+            (request.installation_id, request.idempotency_key),
+        )
+        return str(row["id"]) if row else None
+
+    async def _insert_session(self, db: Connection, request: NewSession) -> tuple[str | None, bool]:
         await self.core.contact(db, request.contact_id)
         options, target_id = request.options, None
         if options.target_agent:
@@ -152,10 +185,10 @@ class Intake:
             target_id = target.id if target else None
         tags = sorted({*options.rule_tags, *request.extra_rule_tags})
         session_id, now = new_id("ses"), self.core.clock()
-        await db.execute(
+        inserted = await db.execute(
             "INSERT INTO sessions (id, installation_id, contact_id, idempotency_key, state, target_agent_id, "
             "claim_statuses, claim_deadline, rule_tags, title, description, language, created_at, updated_at) "
-            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (installation_id, idempotency_key) DO NOTHING",
             (
                 session_id,
                 request.installation_id,
@@ -173,10 +206,10 @@ class Intake:
                 now,
             ),
         )
-        return session_id, not (options.target_agent and target_id is None)
+        return (session_id if inserted else None), not (options.target_agent and target_id is None)
 
     async def _store_transcript(
-        self, db: aiosqlite.Connection, session_id: str, transcript: Sequence[tuple[str, str, dict[str, Any]]]
+        self, db: Connection, session_id: str, transcript: Sequence[tuple[str, str, dict[str, Any]]]
     ) -> None:
         session = await self.core.session(db, session_id)
         for source, message_type, payload in transcript:
@@ -188,15 +221,11 @@ class Intake:
                 payload={**payload, "source": source},
             )
 
-    async def route(self, db: aiosqlite.Connection, session_id: str, *, target_found: bool = True) -> None:
+    async def route(self, db: Connection, session_id: str, *, target_found: bool = True) -> None:
         """Offer the session to its agents, or end it with the outcome that explains why nobody can take it."""
         session = await self.core.session(db, session_id)
-        rejected = {
-            r["agent_id"]
-            for r in await db.execute_fetchall(
-                "SELECT agent_id FROM session_rejections WHERE session_id = ?", (session_id,)
-            )
-        }
+        rows = await db.fetch_all("SELECT agent_id FROM session_rejections WHERE session_id = ?", (session_id,))
+        rejected = {r["agent_id"] for r in rows}
         contact = await self.core.contact(db, session.contact_id)
         plan = plan_route(await list_agents(db), session, contact, rejected)
         outcome = plan.outcome if target_found else Outcome.NO_AGENTS
@@ -206,7 +235,7 @@ class Intake:
         await self.core.live_session(db, session_id, "handoff")
         self.core.later(LiveEvent("offer", {"sessionId": session_id}, plan.notify))
 
-    async def end_with_outcome(self, db: aiosqlite.Connection, session_id: str, outcome: str) -> None:
+    async def end_with_outcome(self, db: Connection, session_id: str, outcome: str) -> None:
         """Tell the end user the outcome's text and close the session, telling Botpress."""
         session = await self.core.session(db, session_id)
         await self.core.say(db, session, outcome.lower())
@@ -219,6 +248,7 @@ class Intake:
             await db.execute(
                 "UPDATE sessions SET bp_conversation_id = ? WHERE id = ?", (bp_conversation_id, session_id)
             )
+            self.core.rows_due()
 
     async def add_user_message(self, session_id: str, bp_message_id: str, message_type: str, payload: Any) -> str:
         """Store an end-user message (redacted; once per ``bp_message_id``) and show it live."""
@@ -233,10 +263,17 @@ class Intake:
     async def close_by_bot(self, session_id: str) -> None:
         """Botpress ended the session (``stopHitl``); nothing is sent back. Closing twice is a no-op."""
         async with self.core.tx() as db:
-            session = await get_session(db, session_id)
+            session = await get_session(db, session_id, self.core.store.for_update())
             if session is None or session.state is SessionState.CLOSED:
                 return
             await self.core.close_session(db, session, "stopped by bot", tell_botpress=False)
+
+    async def find_message(self, session_id: str, bp_message_id: str) -> str | None:
+        """The id of the message stored for a Botpress message in the session, or ``None`` if none was."""
+        row = await self.core.store.fetch_one(
+            "SELECT id FROM messages WHERE session_id = ? AND bp_message_id = ?", (session_id, bp_message_id)
+        )
+        return str(row["id"]) if row else None
 
     async def require_session(self, session_id: str) -> None:
         """Raise :class:`NotFound` when there is no such session."""

@@ -1,13 +1,20 @@
-"""The inbox schema, as an ordered list of migrations. Never edit a released step: append a new one."""
+"""The inbox schema, as ordered :class:`coordination.Migration` steps, one script per dialect.
+
+Never edit a released step: append a new one. The PostgreSQL scripts differ only in types (``REAL`` is
+``DOUBLE PRECISION``, ``INTEGER PRIMARY KEY AUTOINCREMENT`` is ``BIGSERIAL``) and in an explicit ``rowid`` on
+``messages`` and ``notes``: SQLite's implicit insertion order, which the queries use to order messages stored in the
+same instant, made a real column there so that one ``ORDER BY created_at, rowid`` serves both.
+"""
 
 from __future__ import annotations
 
-MIGRATIONS: list[tuple[int, str, str]] = [
-    (
-        1,
-        "initial schema",
-        """
-        CREATE TABLE installations (
+from coordination import Database, Migration
+
+COMPONENT = "inbox"
+LEGACY_TABLE = "schema_migrations"
+"""Where the inbox recorded its steps before the shared runner (``schema_versions``) existed."""
+
+_V1_SQLITE = """        CREATE TABLE installations (
             id TEXT PRIMARY KEY, bot_id TEXT NOT NULL, integration_id TEXT NOT NULL, webhook_id TEXT NOT NULL,
             webhook_url TEXT, secret TEXT NOT NULL, created_at REAL NOT NULL
         );
@@ -65,6 +72,100 @@ MIGRATIONS: list[tuple[int, str, str]] = [
             next_attempt_at REAL NOT NULL, delivered_at REAL, last_error TEXT, created_at REAL NOT NULL
         );
         CREATE INDEX outbox_pending ON outbox(delivered_at, session_id, id);
-        """,
+        """
+
+_V1_POSTGRESQL = """        CREATE TABLE installations (
+            id TEXT PRIMARY KEY, bot_id TEXT NOT NULL, integration_id TEXT NOT NULL, webhook_id TEXT NOT NULL,
+            webhook_url TEXT, secret TEXT NOT NULL, created_at DOUBLE PRECISION NOT NULL
+        );
+        CREATE TABLE contacts (
+            id TEXT PRIMARY KEY, name TEXT, email TEXT, phone TEXT, bp_user_id TEXT,
+            visibility_tags TEXT NOT NULL DEFAULT '[]', created_at DOUBLE PRECISION NOT NULL
+        );
+        CREATE TABLE contact_identifiers (
+            kind TEXT NOT NULL, value TEXT NOT NULL, contact_id TEXT NOT NULL REFERENCES contacts(id),
+            PRIMARY KEY (kind, value)
+        );
+        CREATE TABLE agents (
+            id TEXT PRIMARY KEY, email TEXT NOT NULL UNIQUE, name TEXT NOT NULL, password_hash TEXT NOT NULL,
+            role TEXT NOT NULL, status TEXT NOT NULL, created_at DOUBLE PRECISION NOT NULL
+        );
+        CREATE TABLE agent_groups (
+            agent_id TEXT NOT NULL REFERENCES agents(id), group_name TEXT NOT NULL, PRIMARY KEY (agent_id, group_name)
+        );
+        CREATE TABLE login_tokens (
+            token_hash TEXT PRIMARY KEY, agent_id TEXT NOT NULL REFERENCES agents(id),
+            expires_at DOUBLE PRECISION NOT NULL
+        );
+        CREATE TABLE sessions (
+            id TEXT PRIMARY KEY, installation_id TEXT NOT NULL, contact_id TEXT NOT NULL REFERENCES contacts(id),
+            idempotency_key TEXT NOT NULL, bp_conversation_id TEXT, state TEXT NOT NULL, close_reason TEXT,
+            assigned_agent_id TEXT REFERENCES agents(id), target_agent_id TEXT REFERENCES agents(id),
+            claim_statuses TEXT NOT NULL, claim_deadline DOUBLE PRECISION, rule_tags TEXT NOT NULL DEFAULT '[]',
+            labels TEXT NOT NULL DEFAULT '[]', title TEXT, description TEXT, language TEXT NOT NULL,
+            paused INTEGER NOT NULL DEFAULT 0, created_at DOUBLE PRECISION NOT NULL,
+            updated_at DOUBLE PRECISION NOT NULL,
+            UNIQUE (installation_id, idempotency_key)
+        );
+        CREATE INDEX sessions_state ON sessions(state, claim_deadline);
+        CREATE INDEX sessions_contact ON sessions(contact_id, created_at);
+        CREATE TABLE session_rejections (
+            session_id TEXT NOT NULL REFERENCES sessions(id), agent_id TEXT NOT NULL REFERENCES agents(id),
+            PRIMARY KEY (session_id, agent_id)
+        );
+        CREATE TABLE messages (
+            rowid BIGSERIAL NOT NULL, id TEXT PRIMARY KEY, session_id TEXT NOT NULL REFERENCES sessions(id),
+            direction TEXT NOT NULL,
+            author_name TEXT, agent_id TEXT, type TEXT NOT NULL, payload TEXT NOT NULL, text TEXT NOT NULL,
+            bp_message_id TEXT, held INTEGER NOT NULL DEFAULT 0, created_at DOUBLE PRECISION NOT NULL,
+            UNIQUE (session_id, bp_message_id)
+        );
+        CREATE INDEX messages_session ON messages(session_id, created_at);
+        CREATE TABLE notes (
+            rowid BIGSERIAL NOT NULL, id TEXT PRIMARY KEY, contact_id TEXT NOT NULL REFERENCES contacts(id),
+            agent_id TEXT NOT NULL REFERENCES agents(id), text TEXT NOT NULL, created_at DOUBLE PRECISION NOT NULL
+        );
+        CREATE TABLE views (
+            id TEXT PRIMARY KEY, agent_id TEXT NOT NULL REFERENCES agents(id), name TEXT NOT NULL,
+            filters TEXT NOT NULL, created_at DOUBLE PRECISION NOT NULL
+        );
+        CREATE TABLE outbox (
+            id BIGSERIAL PRIMARY KEY, event_id TEXT NOT NULL UNIQUE, installation_id TEXT NOT NULL,
+            session_id TEXT NOT NULL, body TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at DOUBLE PRECISION NOT NULL, delivered_at DOUBLE PRECISION, last_error TEXT,
+            created_at DOUBLE PRECISION NOT NULL
+        );
+        CREATE INDEX outbox_pending ON outbox(delivered_at, session_id, id);
+        """
+
+MIGRATIONS: list[Migration] = [
+    Migration(1, "initial schema", sqlite=_V1_SQLITE, postgresql=_V1_POSTGRESQL),
+    Migration(
+        2,
+        "outbox leases",
+        # A worker leases the rows it delivers until lease_until, so two workers never send one row at once, and a
+        # crashed worker's rows go to another when the lease runs out.
+        sqlite="ALTER TABLE outbox ADD COLUMN lease_until REAL",
+        postgresql="ALTER TABLE outbox ADD COLUMN lease_until DOUBLE PRECISION",
     ),
 ]
+
+
+async def adopt_legacy_versions(database: Database) -> int:
+    """Record, in the shared runner's table, the steps an older inbox file applied; return how many were new.
+
+    Idempotent (``ON CONFLICT DO NOTHING``), so a crash half-way or a second open repeats it harmlessly. Only
+    embedded files can have the old table: the PostgreSQL backend is newer than it.
+    """
+    if database.dialect != "sqlite":
+        return 0
+    async with database.transaction() as db:
+        found = await db.fetch_one("SELECT name FROM sqlite_master WHERE type = 'table' AND name = ?", (LEGACY_TABLE,))
+        if found is None:
+            return 0
+        return await db.execute(
+            "INSERT INTO schema_versions (component, version, name, applied_at) "
+            f"SELECT ?, version, coalesce(name, ''), coalesce(applied_at, 0) FROM {LEGACY_TABLE} WHERE true "
+            "ON CONFLICT (component, version) DO NOTHING",
+            (COMPONENT,),
+        )

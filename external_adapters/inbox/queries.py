@@ -41,12 +41,12 @@ class Queries:
     async def queue(self, agent: Agent, flt: QueueFilter) -> list[QueueItem]:
         """The sessions the agent may see that match the filter; waiting ones first, then newest."""
         async with self.core.store.read() as db:
-            rows = await db.execute_fetchall(
+            rows = await db.fetch_all(
                 "SELECT s.*, (SELECT text FROM messages m WHERE m.session_id = s.id ORDER BY created_at DESC, "
                 "rowid DESC LIMIT 1) AS last_text FROM sessions s "
                 "ORDER BY s.state = 'NEEDS_ACTION' DESC, s.state = 'CLOSED', s.updated_at DESC"
             )
-            contacts = {r["id"]: to_contact(r) for r in await db.execute_fetchall("SELECT * FROM contacts")}
+            contacts = {r["id"]: to_contact(r) for r in await db.fetch_all("SELECT * FROM contacts")}
             names = {a.id: a.name for a in await list_agents(db)}
         items: list[QueueItem] = []
         for row in rows:
@@ -81,7 +81,7 @@ class Queries:
         async with self.core.store.read() as db:
             await self.core.visible_contact(db, agent, contact_id)
             contact = await self.core.contact(db, contact_id)
-            rows = await db.execute_fetchall(
+            rows = await db.fetch_all(
                 "SELECT * FROM sessions WHERE contact_id = ? ORDER BY created_at DESC", (contact_id,)
             )
         sessions = [s for s in map(to_session, rows) if can_see(agent, s, contact)]
@@ -107,7 +107,7 @@ class Queries:
         """The contact's notes, oldest first."""
         async with self.core.store.read() as db:
             await self.core.visible_contact(db, agent, contact_id)
-            rows = await db.execute_fetchall(
+            rows = await db.fetch_all(
                 "SELECT n.*, a.name AS agent_name FROM notes n JOIN agents a ON a.id = n.agent_id "
                 "WHERE n.contact_id = ? ORDER BY n.created_at, n.rowid",
                 (contact_id,),

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import aiosqlite
-
 from .models import Agent, Contact, Installation, Message, Session, SessionState
-from .store import Row, all_rows, loads, one_row
+from .store import Connection, Row, loads
 
 
 def to_session(row: Row) -> Session:
@@ -68,38 +66,39 @@ def to_installation(row: Row) -> Installation:
     return Installation(**{key: row[key] for key in Installation.model_fields})
 
 
-async def get_session(db: aiosqlite.Connection, session_id: str) -> Session | None:
-    """The session, or ``None``."""
-    row = await one_row(db, "SELECT * FROM sessions WHERE id = ?", (session_id,))
+async def get_session(db: Connection, session_id: str, lock: str = "") -> Session | None:
+    """The session, or ``None``. ``lock`` is the store's row-lock clause (:meth:`~.store.Store.for_update`) when the
+    caller is about to change the session on what it read."""
+    row = await db.fetch_one("SELECT * FROM sessions WHERE id = ?" + lock, (session_id,))
     return to_session(row) if row else None
 
 
-async def get_contact(db: aiosqlite.Connection, contact_id: str) -> Contact | None:
+async def get_contact(db: Connection, contact_id: str) -> Contact | None:
     """The contact, or ``None``."""
-    row = await one_row(db, "SELECT * FROM contacts WHERE id = ?", (contact_id,))
+    row = await db.fetch_one("SELECT * FROM contacts WHERE id = ?", (contact_id,))
     return to_contact(row) if row else None
 
 
-async def get_agent(db: aiosqlite.Connection, agent_id: str) -> Agent | None:
+async def get_agent(db: Connection, agent_id: str) -> Agent | None:
     """The agent with their groups, or ``None``."""
-    row = await one_row(db, "SELECT * FROM agents WHERE id = ?", (agent_id,))
+    row = await db.fetch_one("SELECT * FROM agents WHERE id = ?", (agent_id,))
     return (await _with_groups(db, [row]))[0] if row else None
 
 
-async def find_agent(db: aiosqlite.Connection, id_or_email: str) -> Agent | None:
+async def find_agent(db: Connection, id_or_email: str) -> Agent | None:
     """The agent by id or e-mail (case-insensitive), or ``None``."""
-    row = await one_row(db, "SELECT * FROM agents WHERE id = ? OR lower(email) = lower(?)", (id_or_email, id_or_email))
+    row = await db.fetch_one("SELECT * FROM agents WHERE id = ? OR lower(email) = lower(?)", (id_or_email, id_or_email))
     return (await _with_groups(db, [row]))[0] if row else None
 
 
-async def list_agents(db: aiosqlite.Connection) -> list[Agent]:
+async def list_agents(db: Connection) -> list[Agent]:
     """Every agent, by name."""
-    return await _with_groups(db, await all_rows(db, "SELECT * FROM agents ORDER BY name, email"))
+    return await _with_groups(db, await db.fetch_all("SELECT * FROM agents ORDER BY name, email"))
 
 
-async def _with_groups(db: aiosqlite.Connection, rows: list[Row]) -> list[Agent]:
+async def _with_groups(db: Connection, rows: list[Row]) -> list[Agent]:
     groups: dict[str, list[str]] = {}
-    for g in await all_rows(db, "SELECT agent_id, group_name FROM agent_groups ORDER BY group_name"):
+    for g in await db.fetch_all("SELECT agent_id, group_name FROM agent_groups ORDER BY group_name"):
         groups.setdefault(g["agent_id"], []).append(g["group_name"])
     return [
         Agent(
@@ -114,22 +113,23 @@ async def _with_groups(db: aiosqlite.Connection, rows: list[Row]) -> list[Agent]
     ]
 
 
-async def get_installation(db: aiosqlite.Connection, installation_id: str) -> Installation | None:
+async def get_installation(db: Connection, installation_id: str) -> Installation | None:
     """The installation, or ``None``."""
-    row = await one_row(db, "SELECT * FROM installations WHERE id = ?", (installation_id,))
+    row = await db.fetch_one("SELECT * FROM installations WHERE id = ?", (installation_id,))
     return to_installation(row) if row else None
 
 
-async def session_messages(db: aiosqlite.Connection, session_id: str) -> list[Message]:
+async def session_messages(db: Connection, session_id: str) -> list[Message]:
     """The session's messages, oldest first."""
-    rows = await all_rows(db, "SELECT * FROM messages WHERE session_id = ? ORDER BY created_at, rowid", (session_id,))
+    rows = await db.fetch_all("SELECT * FROM messages WHERE session_id = ? ORDER BY created_at, rowid", (session_id,))
     return [to_message(r) for r in rows]
 
 
-async def update_session(db: aiosqlite.Connection, session_id: str, now: float, **columns: Any) -> None:
-    """Set columns of a session (names come from code, never from input) and touch ``updated_at``."""
+async def update_session(db: Connection, session_id: str, now: float, **columns: Any) -> int:
+    """Set columns of a session (names come from code, never from input) and touch ``updated_at``; return how
+    many rows changed (0 when there is no such session)."""
     names = ", ".join(f"{name} = ?" for name in columns)
-    await db.execute(
+    return await db.execute(
         f"UPDATE sessions SET {names}, updated_at = ? WHERE id = ?",  # column names come from code, never from input
         (*columns.values(), now, session_id),
     )

@@ -3,6 +3,9 @@
 It is composed of collaborators that share one :class:`~.core.Core` (store, options, clock, live hub, agents):
 :attr:`InboxService.intake` (what Botpress asks), :attr:`InboxService.actions` (what agents do) and
 :attr:`InboxService.queries` (what they read), each in its own module.
+
+With a :class:`coordination.Coordinator` (several workers on PostgreSQL), every worker runs an outbox worker (rows
+are leased, see :mod:`.delivery`) and a live relay (:mod:`.relay`), and one leader at a time runs the claim timeouts.
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ from pathlib import Path
 
 import httpx
 
+from coordination import Coordinator, Database
+
 from .actions import Actions
 from .agents import AgentDirectory
 from .config import InboxOptions
@@ -27,13 +32,20 @@ from .realtime import Hub
 from .store import Store
 
 logger = logging.getLogger(__name__)
+TIMEOUT_LEADERSHIP = "inbox-claim-timeouts"
 
 
 class InboxService:
     """The embedded helpdesk: sessions, contacts, agents, routing, and delivery to Botpress."""
 
-    def __init__(self, store: Store, options: InboxOptions, clock: Callable[[], float] = time.time) -> None:
-        self.core = Core(store, options, clock)
+    def __init__(
+        self,
+        store: Store,
+        options: InboxOptions,
+        clock: Callable[[], float] = time.time,
+        coordinator: Coordinator | None = None,
+    ) -> None:
+        self.core = Core(store, options, clock, coordinator)
         self.intake = Intake(self.core)
         self.actions = Actions(self.core, self.intake)
         self.queries = Queries(self.core)
@@ -69,10 +81,28 @@ class InboxService:
         """The delivery worker, once :meth:`attach_outbox` gave it one."""
         return self.core.outbox
 
+    @property
+    def coordinator(self) -> Coordinator | None:
+        """What the workers share (``None``: this process is the only one)."""
+        return self.core.coordinator
+
     @classmethod
-    async def open(cls, data_dir: Path, options: InboxOptions, clock: Callable[[], float] = time.time) -> InboxService:
-        """Open the store in ``data_dir`` (migrating it) and create the first admin from the options."""
-        service = cls(await Store.open(data_dir), options, clock)
+    async def open(
+        cls,
+        data_dir: Path,
+        options: InboxOptions,
+        clock: Callable[[], float] = time.time,
+        *,
+        database: Database | None = None,
+        coordinator: Coordinator | None = None,
+    ) -> InboxService:
+        """Open the store (migrating it) and create the first admin from the options.
+
+        The store is the shared ``database`` when given (PostgreSQL, several workers), else the inbox's own file in
+        ``data_dir``. Creating the admin is safe when several workers start at once (see
+        :meth:`~.agents.AgentDirectory.ensure_admin`)."""
+        store = await Store.on(database) if database is not None else await Store.open(data_dir)
+        service = cls(store, options, clock, coordinator)
         if options.admin_email and options.admin_password:
             await service.agents.ensure_admin(options.admin_email, options.admin_password.get_secret_value())
         return service
@@ -85,16 +115,26 @@ class InboxService:
             clock=self.clock,
             base_seconds=self.options.delivery_base_seconds,
             max_seconds=self.options.delivery_max_seconds,
+            lease_seconds=self.options.delivery_lease_seconds,
+            coordinator=self.coordinator,
         )
         return self.core.outbox
 
     def start(self, http: httpx.AsyncClient) -> None:
-        """Start the outbox and claim-timeout workers."""
+        """Start the outbox worker, the live relay and the claim-timeout worker (on the leader only)."""
         outbox = self.attach_outbox(http)
         self._tasks = [
             asyncio.create_task(outbox.run(), name="inbox-outbox"),
-            asyncio.create_task(self._expire_forever(), name="inbox-claim-timeouts"),
+            asyncio.create_task(self.core.relay.run(), name="inbox-live-relay"),
+            asyncio.create_task(self._claim_timeouts(), name="inbox-claim-timeouts"),
         ]
+
+    async def _claim_timeouts(self) -> None:
+        """One worker ends the timed-out sessions: the coordinator's leader for :data:`TIMEOUT_LEADERSHIP`."""
+        if self.coordinator is None:
+            await self._expire_forever()
+        else:
+            await self.coordinator.lead(TIMEOUT_LEADERSHIP, self._expire_forever)
 
     async def _expire_forever(self) -> None:
         while True:
@@ -105,7 +145,7 @@ class InboxService:
             await asyncio.sleep(self.options.timeout_poll_seconds)
 
     async def stop(self) -> None:
-        """Stop the workers and close the store."""
+        """Stop the workers and close the store (a shared database stays open for its owner to close)."""
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -117,10 +157,16 @@ class InboxService:
 
 @contextlib.asynccontextmanager
 async def running_service(
-    data_dir: Path, options: InboxOptions, http: httpx.AsyncClient, clock: Callable[[], float] = time.time
+    data_dir: Path,
+    options: InboxOptions,
+    http: httpx.AsyncClient,
+    clock: Callable[[], float] = time.time,
+    *,
+    database: Database | None = None,
+    coordinator: Coordinator | None = None,
 ) -> AsyncIterator[InboxService]:
     """An open, started service for the duration of the block."""
-    service = await InboxService.open(data_dir, options, clock)
+    service = await InboxService.open(data_dir, options, clock, database=database, coordinator=coordinator)
     service.start(http)
     try:
         yield service

@@ -1,23 +1,24 @@
-"""The inbox's SQLite store: one connection, versioned migrations, serialised transactions."""
+"""The inbox's store: its tables on a :class:`coordination.Database`, SQLite (embedded) or PostgreSQL (shared).
+
+Embedded, the inbox owns its own file, ``<data_dir>/inbox.sqlite3``, as it always did. On PostgreSQL it shares the
+bridge's database (``HITL_BRIDGE_DATABASE_URL``) with every worker, and leaves that database open at the end.
+"""
 
 from __future__ import annotations
 
-import asyncio
 import json
-import time
 import uuid
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-import aiosqlite
+from coordination import Connection, Database, Dialect, Params, Row, SqliteDatabase
 
-from .migrations import MIGRATIONS
+from .migrations import COMPONENT, MIGRATIONS, adopt_legacy_versions
 
 DATABASE_NAME = "inbox.sqlite3"
-Row = aiosqlite.Row
-Params = Iterable[Any] | Mapping[str, Any]
+__all__ = ["DATABASE_NAME", "Connection", "Row", "Store", "dumps", "loads", "new_id"]
 
 
 def new_id(prefix: str) -> str:
@@ -36,115 +37,77 @@ def loads(value: str | None) -> Any:
 
 
 class Store:
-    """An open inbox database.
+    """The inbox's tables on an open database. Every access goes through :meth:`transaction` or :meth:`read`."""
 
-    Every access goes through :meth:`transaction` or :meth:`read`, which share one lock, so a
-    reader never sees half of a transaction and writes never interleave.
-    """
-
-    def __init__(self, db: aiosqlite.Connection, path: Path) -> None:
-        self._db = db
-        self._lock = asyncio.Lock()
-        self._closed = False
+    def __init__(self, database: Database, *, owned: bool, path: Path | None = None) -> None:
+        self.database = database
+        self._owned = owned
         self.path = path
+        """The database file when the inbox owns one (embedded), else ``None``."""
+
+    @property
+    def dialect(self) -> Dialect:
+        """``sqlite`` or ``postgresql``: what the few dialect-specific clauses (``FOR UPDATE``) ask."""
+        return self.database.dialect
 
     @classmethod
     async def open(cls, data_dir: Path) -> Store:
-        """Open (creating if needed) the database in ``data_dir`` and bring its schema up to date."""
-        await asyncio.to_thread(data_dir.mkdir, parents=True, exist_ok=True)
+        """Open (creating if needed) the embedded database in ``data_dir`` and bring its schema up to date."""
         path = data_dir / DATABASE_NAME
-        db = await aiosqlite.connect(path, isolation_level=None)
-        db.row_factory = aiosqlite.Row
-        await db.execute("PRAGMA journal_mode=WAL")
-        await db.execute("PRAGMA foreign_keys=ON")
-        await db.execute("PRAGMA busy_timeout=5000")
-        store = cls(db, path)
+        store = cls(await SqliteDatabase.open(path), owned=True, path=path)
+        try:
+            await store.migrate()
+        except BaseException:
+            await store.close()
+            raise
+        return store
+
+    @classmethod
+    async def on(cls, database: Database) -> Store:
+        """The inbox's tables on a database shared with the rest of the bridge (migrated, never closed here)."""
+        store = cls(database, owned=False)
         await store.migrate()
         return store
 
-    async def close(self) -> None:
-        """Close the connection (closing twice is harmless)."""
-        async with self._lock:
-            if not self._closed:
-                self._closed = True
-                await self._db.close()
-
     async def migrate(self) -> list[int]:
-        """Apply the migrations not applied yet, each in its own transaction; return their versions."""
-        async with self.transaction() as db:
-            await db.execute(
-                "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT, applied_at REAL)"
-            )
-        applied = {row["version"] for row in await self.fetch_all("SELECT version FROM schema_migrations")}
-        done: list[int] = []
-        for version, name, script in MIGRATIONS:
-            if version not in applied:
-                await self._apply(version, name, script)
-                done.append(version)
-        return done
+        """Apply the inbox's steps not applied yet; return their versions.
 
-    async def _apply(self, version: int, name: str, script: str) -> None:
-        async with self.transaction() as db:
-            for statement in (part.strip() for part in script.split(";")):
-                if statement:
-                    await db.execute(statement)
-            await db.execute(
-                "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
-                (version, name, time.time()),
-            )
-
-    @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        """Run the block in one ``BEGIN IMMEDIATE`` transaction: committed on success, rolled back on error.
-
-        A failed ``COMMIT`` (``SQLITE_BUSY``, a deferred constraint, disk I/O) is rolled back too before it is
-        raised: SQLite may keep the transaction open after such a failure, and the next ``BEGIN`` on this
-        one shared connection would then fail forever.
+        A file made before the shared runner recorded its steps in ``schema_migrations``: they are adopted first,
+        so an existing inbox opens with its data and only the newer steps run.
         """
-        async with self._lock:
-            await self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._db
-                await self._db.execute("COMMIT")
-            except BaseException:
-                await self._rollback()
-                raise
+        await self.database.migrate(COMPONENT, [])  # makes the runner's own table, applies nothing
+        await adopt_legacy_versions(self.database)
+        return await self.database.migrate(COMPONENT, MIGRATIONS)
 
-    async def _rollback(self) -> None:
-        # Some failures (SQLITE_FULL, SQLITE_IOERR...) have rolled the transaction back already; a second
-        # ROLLBACK would raise "no transaction is active" and hide the original error.
-        if self._db.in_transaction:
-            await self._db.execute("ROLLBACK")
+    async def close(self) -> None:
+        """Close the database if the inbox owns it (closing twice is harmless); a shared one stays open."""
+        if self._owned:
+            await self.database.aclose()
 
     @asynccontextmanager
-    async def read(self) -> AsyncIterator[aiosqlite.Connection]:
-        """Hold the connection for a few reads that must see one state."""
-        async with self._lock:
-            yield self._db
+    async def transaction(self) -> AsyncIterator[Connection]:
+        """One transaction: committed when the block ends, rolled back if it raises."""
+        async with self.database.transaction() as db:
+            yield db
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[Connection]:
+        """A connection for a few reads that must see one state."""
+        async with self.database.read() as db:
+            yield db
 
     async def fetch_all(self, sql: str, params: Params = ()) -> list[Row]:
         """All rows of one query."""
-        async with self.read() as db:
-            return await all_rows(db, sql, params)
+        return await self.database.fetch_all(sql, params)
 
     async def fetch_one(self, sql: str, params: Params = ()) -> Row | None:
         """The first row of one query, or ``None``."""
-        async with self.read() as db:
-            return await one_row(db, sql, params)
+        return await self.database.fetch_one(sql, params)
 
-
-async def all_rows(db: aiosqlite.Connection, sql: str, params: Params = ()) -> list[Row]:
-    """All rows of a query on a connection already held."""
-    async with db.execute(sql, _bind(params)) as cursor:
-        return list(await cursor.fetchall())
-
-
-async def one_row(db: aiosqlite.Connection, sql: str, params: Params = ()) -> Row | None:
-    """The first row of a query on a connection already held."""
-    async with db.execute(sql, _bind(params)) as cursor:
-        row: Row | None = await cursor.fetchone()
-        return row
-
-
-def _bind(params: Params) -> Any:
-    return params if isinstance(params, Mapping) else tuple(params)
+    def for_update(self, *, of: str | None = None, skip_locked: bool = False) -> str:
+        """The row-lock clause to end a ``SELECT`` of a read-modify-write with: on PostgreSQL, the rows (of table
+        alias ``of`` in a join) stay locked until the transaction ends, and ``skip_locked`` passes over rows another
+        transaction holds; on SQLite, ``BEGIN IMMEDIATE`` already holds the whole file, so it is empty."""
+        if self.dialect == "sqlite":
+            return ""
+        return " FOR UPDATE" + (f" OF {of}" if of else "") + (" SKIP LOCKED" if skip_locked else "")

@@ -113,6 +113,12 @@ def agent_required(handler: AgentHandler) -> Handler:
     return wrapped
 
 
+def _same_secret(given: str, expected: str) -> bool:
+    """Constant-time equality, compared as bytes: ``compare_digest`` refuses a ``str`` with non-ASCII characters,
+    which any client may send."""
+    return hmac.compare_digest(given.encode(errors="surrogatepass"), expected.encode(errors="surrogatepass"))
+
+
 def admin_token_required(handler: Handler) -> Handler:
     """Require ``Authorization: Bearer <admin_token>`` (the admin API is off when no token is set)."""
 
@@ -123,7 +129,7 @@ def admin_token_required(handler: Handler) -> Handler:
         if expected is None:
             return error(404, "the admin API is disabled: set the inbox admin_token option")
         token, by_cookie = _token(request)
-        if by_cookie or not token or not hmac.compare_digest(token, expected.get_secret_value()):
+        if by_cookie or not token or not _same_secret(token, expected.get_secret_value()):
             return error(401, "a valid admin token is required")
         return await handler(request)
 

@@ -1,4 +1,8 @@
-"""Fixtures of the inbox tests: a service on a temporary data dir, with a clock the test moves."""
+"""Fixtures of the inbox tests: a service with a clock the test moves, on each backend.
+
+``service`` and ``opened`` run every test that uses them twice: on the embedded SQLite file in a temporary data dir,
+and on PostgreSQL (a fresh database per test; skipped without ``HITL_BRIDGE_TEST_DATABASE_URL``, required in CI).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
+from coordination import Coordinator, Database, PostgresDatabase
 from external_adapters.inbox.config import InboxOptions, InboxSession, Template
 from external_adapters.inbox.intake import ContactInfo, NewSession
 from external_adapters.inbox.models import Agent
@@ -50,23 +55,52 @@ def clock() -> Clock:
     return Clock()
 
 
+DatabaseFactory = Callable[[], Awaitable[Database | None]]
+"""Opens the database one worker process would hold: ``None`` on the embedded backend (the service opens its own
+file in its data dir), else a new connection pool on the test's PostgreSQL database."""
+
+
 @pytest.fixture
-async def opened(clock: Clock) -> AsyncIterator[Callable[[Path], Awaitable[InboxService]]]:
-    """Opens services on a data dir (as a restart would) and closes whatever is still open at the end."""
+async def databases(database_url: SecretStr | None) -> AsyncIterator[DatabaseFactory]:
+    """Opens databases for the test's services (all on one fresh PostgreSQL database), and closes them at the end.
+
+    ``database_url`` (tests/conftest.py) runs the test on each backend: embedded, then PostgreSQL."""
+    opened: list[PostgresDatabase] = []
+
+    async def open_database() -> Database | None:
+        if database_url is None:
+            return None
+        opened.append(await PostgresDatabase.open(database_url, max_size=4))
+        return opened[-1]
+
+    yield open_database
+    for database in opened:
+        await database.aclose()
+
+
+@pytest.fixture
+async def opened(clock: Clock, databases: DatabaseFactory) -> AsyncIterator[Callable[..., Awaitable[InboxService]]]:
+    """Opens services on a data dir (as a restart would: on PostgreSQL, a new pool on the same schema) and closes
+    whatever is still open at the end. ``coordinator`` makes them workers that share one."""
     services: list[InboxService] = []
 
-    async def open_one(data_dir: Path) -> InboxService:
-        services.append(await InboxService.open(data_dir, make_options(), clock))
+    async def open_one(data_dir: Path, coordinator: Coordinator | None = None, **options: Any) -> InboxService:
+        database = await databases()
+        services.append(
+            await InboxService.open(
+                data_dir, make_options(**options), clock, database=database, coordinator=coordinator
+            )
+        )
         return services[-1]
 
     yield open_one
     for svc in services:
-        await svc.store.close()
+        await svc.stop()
 
 
 @pytest.fixture
-async def service(tmp_path: Path, clock: Clock) -> AsyncIterator[InboxService]:
-    svc = await InboxService.open(tmp_path / "inbox", make_options(), clock)
+async def service(tmp_path: Path, clock: Clock, databases: DatabaseFactory) -> AsyncIterator[InboxService]:
+    svc = await InboxService.open(tmp_path / "inbox", make_options(), clock, database=await databases())
     await svc.intake.subscribe("bot_1", "intver_1", "wh_1", "http://hooks.test/wh_1")
     yield svc
     await svc.store.close()

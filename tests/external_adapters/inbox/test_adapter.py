@@ -10,9 +10,10 @@ from typing import Any
 import httpx
 import pytest
 import respx
+from pydantic import SecretStr
 
 from bp_modules.hitl import HistoryMessage, HitlText
-from coordination import Coordinator
+from coordination import Coordinator, PostgresCoordinator, PostgresDatabase
 from external_adapters.base import (
     AdapterContext,
     AdapterEnvironment,
@@ -178,3 +179,34 @@ async def test_lifespan_runs_the_workers_and_delivers(tmp_path: Path, coordinato
             bodies = [json.loads((await asyncio.wait_for(delivered.get(), 10)).content) for _ in range(2)]
     assert [b["type"] for b in bodies] == ["agent_message", "session_closed"]
     assert bodies[1]["reason"] == "NO_AGENTS"
+
+
+async def test_find_message_answers_whether_a_botpress_message_was_stored(adapter: InboxAdapter) -> None:
+    # What settles a pending journal entry after a crash: the inbox's own store says whether the send happened.
+    session_id = await adapter.open_session(_open())
+    request = OutboundMessage(
+        external_session_id=session_id, author_external_id=None, message=HitlText(text="hi"), bp_message_id="bpmsg_1"
+    )
+    assert await adapter.find_message(request) is None
+    message_id = await adapter.send_message(request)
+    assert await adapter.find_message(request) == message_id
+    assert await adapter.send_message(request) == message_id  # a resend stores nothing new
+    elsewhere = request.model_copy(update={"external_session_id": await adapter.open_session(_open(key="key-2"))})
+    assert await adapter.find_message(elsewhere) is None
+
+
+async def test_lifespan_on_postgresql_keeps_the_inbox_in_the_shared_database(tmp_path: Path, pg_url: SecretStr) -> None:
+    database = await PostgresDatabase.open(pg_url)
+    coordinator = await PostgresCoordinator.open(database)
+    try:
+        async with httpx.AsyncClient() as http:
+            env = AdapterEnvironment(http=http, data_dir=tmp_path, coordinator=coordinator, database=database)
+            async with InboxAdapter.lifespan(env) as backend:
+                assert isinstance(backend, InboxService)
+                assert backend.store.database is database and backend.coordinator is coordinator
+        assert not (tmp_path / "inbox.sqlite3").exists()
+        rows = await database.fetch_all("SELECT version FROM schema_versions WHERE component = 'inbox'")
+        assert sorted(row["version"] for row in rows) == [1, 2]  # and the shared database is still open
+    finally:
+        await coordinator.aclose()
+        await database.aclose()

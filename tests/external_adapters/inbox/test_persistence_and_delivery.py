@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import shutil
 import sqlite3
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -16,12 +17,13 @@ from external_adapters.inbox.intake import installation_key
 from external_adapters.inbox.models import SessionState
 from external_adapters.inbox.service import InboxService
 from external_adapters.inbox.signing import EVENT_HEADER, check
-from external_adapters.inbox.store import Store
+from external_adapters.inbox.store import DATABASE_NAME, Store
 from tests.contracts.lost_answers import lose_answers
 
-from .conftest import Clock, add_agent, open_session
+from .conftest import PASSWORD, Clock, add_agent, make_options, open_session
 
-Opener = Callable[[Path], Awaitable[InboxService]]
+Opener = Callable[..., Awaitable[InboxService]]
+LEGACY_FILE = Path(__file__).parent / "data" / "inbox-v1.sqlite3"
 
 HOOK = "http://hooks.test/wh_1"
 
@@ -29,9 +31,34 @@ HOOK = "http://hooks.test/wh_1"
 async def test_migrations_are_recorded_and_applied_once(tmp_path: Path) -> None:
     store = await Store.open(tmp_path)
     assert await store.migrate() == []
-    versions = [row["version"] for row in await store.fetch_all("SELECT version FROM schema_migrations")]
-    assert versions == [1]
+    rows = await store.fetch_all("SELECT version FROM schema_versions WHERE component = 'inbox' ORDER BY version")
+    assert [row["version"] for row in rows] == [1, 2]
     await store.close()
+
+
+async def test_an_inbox_made_before_the_shared_runner_opens_with_its_data(tmp_path: Path, clock: Clock) -> None:
+    # data/inbox-v1.sqlite3 was written by the previous code (steps in schema_migrations, no outbox leases): only
+    # the newer step runs, and everything in it is still there and still works.
+    shutil.copy(LEGACY_FILE, tmp_path / DATABASE_NAME)
+    service = await InboxService.open(tmp_path, make_options(admin_email=None), clock)
+    try:
+        versions = await service.store.fetch_all("SELECT version, name FROM schema_versions ORDER BY version")
+        assert [(row["version"], row["name"]) for row in versions] == [(1, "initial schema"), (2, "outbox leases")]
+        alice = await service.agents.authenticate("alice@example.com", PASSWORD)
+        assert alice is not None
+        [session] = await service.queries.all_sessions()
+        detail = await service.queries.detail(alice, session.id)
+        assert [m["text"] for m in detail["messages"]] == ["hello", "You are now chatting with Alice.", "still there?"]
+        assert [n["text"] for n in detail["notes"]] == ["VIP"]
+        assert await service.intake.find_message(session.id, "bpmsg_1") == detail["messages"][-1]["id"]
+        async with httpx.AsyncClient() as http:
+            [pending] = await service.attach_outbox(http).pending()
+        assert json.loads(pending["body"])["type"] == "agent_message" and pending["lease_until"] is None
+    finally:
+        await service.store.close()
+    reopened = await Store.open(tmp_path)  # a second open adopts and applies nothing again
+    assert await reopened.migrate() == []
+    await reopened.close()
 
 
 async def test_a_failed_transaction_leaves_nothing(tmp_path: Path) -> None:

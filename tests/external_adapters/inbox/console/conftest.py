@@ -14,7 +14,13 @@ from external_adapters.inbox.service import InboxService
 from integration.app_keys import ADAPTER_BACKENDS, SETTINGS
 from integration.mounts import mount_web
 from integration.settings import Settings
-from tests.external_adapters.inbox.conftest import PASSWORD, Clock, cheap_password_hashes, make_options
+from tests.external_adapters.inbox.conftest import (
+    PASSWORD,
+    Clock,
+    DatabaseFactory,
+    cheap_password_hashes,
+    make_options,
+)
 
 __all__ = ["cheap_password_hashes"]  # autouse here too
 ADMIN_TOKEN = "admin-token-123"
@@ -22,8 +28,9 @@ CLIENT = {"X-Inbox-Client": "test"}
 
 
 @pytest.fixture
-async def inbox(tmp_path: Path) -> AsyncIterator[InboxService]:
-    service = await InboxService.open(tmp_path / "inbox", make_options(), Clock())
+async def inbox(tmp_path: Path, databases: DatabaseFactory) -> AsyncIterator[InboxService]:
+    """The service behind the console, on each backend (``databases``: embedded, then PostgreSQL)."""
+    service = await InboxService.open(tmp_path / "inbox", make_options(), Clock(), database=await databases())
     await service.intake.subscribe("bot_1", "intver_1", "wh_1", "http://hooks.test/wh_1")
     yield service
     await service.store.close()

@@ -7,6 +7,8 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
+from external_adapters.inbox.signing import SIGNATURE_HEADER, check, signed_headers
+
 from .conftest import ADMIN_TOKEN, CLIENT, login
 
 Client = TestClient[Any, Any]
@@ -48,3 +50,18 @@ async def test_lone_surrogates_in_a_body_become_replacement_characters(client: C
     assert response.status == 201, await response.text()
     view = await response.json()
     assert view["name"] == "bad \ufffd view" and view["filters"] == {"search": "x\ufffdy"}
+
+
+@pytest.mark.parametrize("token", ["tökén", "\udcff-escaped"])
+async def test_an_admin_token_with_non_ascii_characters_is_a_401(client: Client, token: str) -> None:
+    # hmac.compare_digest refuses str holding non-ASCII characters: compared as str, such a token was a 500.
+    raw = f"Bearer {token}".encode(errors="surrogateescape").decode("latin-1")
+    response = await client.get("/admin/api/sessions", headers={"Authorization": raw})
+    assert response.status == 401
+
+
+def test_a_signature_with_non_ascii_characters_is_a_mismatch() -> None:
+    headers = signed_headers("secret", 1_700_000_000, "{}", "evt_1")
+    forged = {**headers, SIGNATURE_HEADER: "é" + headers[SIGNATURE_HEADER][1:]}
+    assert check("secret", forged, "{}", 1_700_000_000, 300) == "signature mismatch"
+    assert check("secret", {**headers, SIGNATURE_HEADER: "\udcff"}, "{}", 1_700_000_000, 300) == "signature mismatch"

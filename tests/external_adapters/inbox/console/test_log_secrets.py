@@ -48,8 +48,8 @@ async def test_a_debug_run_of_the_inbox_logs_no_secret(
     assert reply.status == 201
     installation = await inbox.intake.installation("bot_2", "intver_2")
     assert installation is not None
-    hashes = [r[0] for r in await inbox.store.fetch_all("SELECT password_hash FROM agents")]
-    hashes += [r[0] for r in await inbox.store.fetch_all("SELECT token_hash FROM login_tokens")]
+    hashes = [r["password_hash"] for r in await inbox.store.fetch_all("SELECT password_hash FROM agents")]
+    hashes += [r["token_hash"] for r in await inbox.store.fetch_all("SELECT token_hash FROM login_tokens")]
     logged = debug_logging.text + "\n".join(str(r.args) for r in debug_logging.records)
     assert debug_logging.records, "nothing was logged: the scenario proves nothing"
     for secret in [installation.secret, PASSWORD, token, USER_TEXT, AGENT_TEXT, "jane@example.com", *hashes]:
