@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
-import os
 import signal
 import sys
 import uuid
@@ -20,50 +19,23 @@ from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import httpx
-import pytest
 from aiohttp import web
 
+from tests import pg
 from tests.contracts.botpress import TEST_TOKEN
 from tests.factories import WEBHOOK_ID, action_body, message_created_body, runtime_headers
 from tests.live import free_port
 
 from .conftest import HOST, Process, child_env, hitl_bridge_script, wait_ready
 
-DATABASE_ENV = "HITL_BRIDGE_TEST_DATABASE_URL"
-# Read at import: the autouse clean_environ fixture drops every HITL_BRIDGE_* variable before each test runs.
-_DATABASE_URL = os.environ.get(DATABASE_ENV)
-
-
-# --- databases ------------------------------------------------------------------------------------------------
-
-
-def postgres_url() -> str:
-    """The PostgreSQL server of the database tests: skipped when unset, a failure in CI (``CI=true``)."""
-    url = _DATABASE_URL
-    if not url:
-        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-            pytest.fail(f"{DATABASE_ENV} is unset in CI: the multi-worker tests need PostgreSQL", pytrace=False)
-        pytest.skip(f"{DATABASE_ENV} is unset: no PostgreSQL for the multi-worker tests")
-    return url
-
 
 @asynccontextmanager
-async def fresh_database(base_url: str) -> AsyncIterator[str]:
-    """A new, empty database on the server of ``base_url`` for one test, dropped afterwards; its URL."""
-    import asyncpg
-
-    name = f"{urlsplit(base_url).path.lstrip('/') or 'hb'}_e2e_{uuid.uuid4().hex[:10]}"
-    admin = await asyncpg.connect(base_url)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-        parts = urlsplit(base_url)
-        yield urlunsplit(parts._replace(path=f"/{name}"))
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
+async def fresh_database_url() -> AsyncIterator[str]:
+    """A new, empty database for one test (:func:`tests.pg.fresh_database`), as the URL a worker is given."""
+    async with pg.fresh_database() as url:
+        yield url.get_secret_value()
 
 
 # --- processes ------------------------------------------------------------------------------------------------

@@ -22,11 +22,10 @@ from .cluster import (
     Runtime,
     Worker,
     cluster,
-    fresh_database,
+    fresh_database_url,
     hitl_text_body,
     new_bp_message_id,
     new_token,
-    postgres_url,
     round_robin,
 )
 from .conftest import Server, eventually
@@ -47,7 +46,7 @@ async def backend(request: pytest.FixtureRequest) -> AsyncIterator[tuple[int, st
     if request.param == "embedded":
         yield 1, None
         return
-    async with fresh_database(postgres_url()) as url:
+    async with fresh_database_url() as url:
         yield 3, url
 
 

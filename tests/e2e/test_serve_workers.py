@@ -19,7 +19,7 @@ import pytest
 
 from tests.contracts.botpress import TEST_TOKEN
 
-from .cluster import fresh_database, postgres_url
+from .cluster import fresh_database_url
 from .conftest import HOST, POLL_SECONDS, Process, child_env, hitl_bridge_script
 
 pytestmark = [pytest.mark.e2e, pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="reads /proc")]
@@ -30,9 +30,8 @@ BANNER = re.compile(r"hitl-bridge \S+ on http://127\.0\.0\.1:(\d+)")
 @pytest.fixture
 def database_url() -> Iterator[str]:
     """A fresh PostgreSQL database (a sync fixture: this test blocks on processes, it has no event loop to share)."""
-    url = postgres_url()
     with asyncio.Runner() as runner:
-        database = fresh_database(url)
+        database = fresh_database_url()
         yield runner.run(database.__aenter__())
         runner.run(database.__aexit__(None, None, None))
 

@@ -21,12 +21,11 @@ from .cluster import (
     Cluster,
     Runtime,
     cluster,
-    fresh_database,
+    fresh_database_url,
     gather_statuses,
     hitl_text_body,
     new_bp_message_id,
     new_token,
-    postgres_url,
     round_robin,
 )
 from .conftest import ZENDESK_CREDENTIALS, Server, eventually
@@ -36,7 +35,7 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture
 async def database_url() -> AsyncIterator[str]:
-    async with fresh_database(postgres_url()) as url:
+    async with fresh_database_url() as url:
         yield url
 
 
