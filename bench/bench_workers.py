@@ -201,18 +201,15 @@ async def drive(
         runtime = Runtime(http, botpress_url, configuration)
         await runtime.relay_to(bridge)
         await runtime.register(bridge)
-        bp_user_id = await runtime.create_user(bridge, "Jane Doe", "jane@example.com")
-        answer = await runtime.action(
-            bridge, "startHitl", {"userId": bp_user_id, "title": "Bench", "messageHistory": []}
-        )
-        bp_conversation_id = answer.json()["output"]["conversationId"]
-        ticket_id = (await runtime.state())["conversations"][bp_conversation_id]["tags"]["id"]
+        sessions = [await open_session(runtime, bridge, n) for n in range(args.tickets)]
 
         async def message(index: int) -> bool:
+            bp_user_id, bp_conversation_id, ticket_id = sessions[index % len(sessions)]
             body = hitl_text_body(bp_conversation_id, ticket_id, bp_user_id, new_bp_message_id(), f"bench {index}")
             return (await runtime.seed_and_message(bridge, body)).status_code == 200
 
         async def webhook(index: int) -> bool:
+            ticket_id = sessions[index % len(sessions)][2]
             body = {"ticket_id": int(ticket_id), "html": f"<p>reply {index}</p>"}
             fired = (await http.post(f"{zendesk_direct}/_test/agent_comment", json=body)).json()["deliveries"]
             return all(d["answer"]["status"] == 200 for d in fired)
@@ -223,8 +220,19 @@ async def drive(
         return rows
 
 
+async def open_session(runtime: Runtime, bridge: str, number: int) -> tuple[str, str, str]:
+    """createUser + startHitl: the Botpress user, the hitl conversation and the ticket."""
+    bp_user_id = await runtime.create_user(bridge, f"User {number}", f"user{number}@example.com")
+    start = {"userId": bp_user_id, "title": f"Bench {number}", "messageHistory": []}
+    answer = await runtime.action(bridge, "startHitl", start)
+    bp_conversation_id: str = answer.json()["output"]["conversationId"]
+    ticket_id: str = (await runtime.state())["conversations"][bp_conversation_id]["tags"]["id"]
+    return bp_user_id, bp_conversation_id, ticket_id
+
+
 async def bench_workers(server_url: str, args: argparse.Namespace) -> None:
-    print(f"\nconcurrency {args.concurrency}, {UPSTREAM_DELAY_MS:g} ms added to every Botpress and Zendesk call")
+    delay = f"{UPSTREAM_DELAY_MS:g} ms added to every Botpress and Zendesk call"
+    print(f"\nconcurrency {args.concurrency}, {args.tickets} sessions, {delay}")
     print(
         "\n| operation | workers | requests | errors | req/s | p50 ms | p99 ms |\n|---|---:|---:|---:|---:|---:|---:|"
     )
@@ -240,6 +248,7 @@ def main() -> None:
     parser.add_argument("--workers", type=lambda s: [int(n) for n in s.split(",")], default=[1, 2, 4])
     parser.add_argument("--messages", type=int, default=400, help="requests per series")
     parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--tickets", type=int, default=32, help="sessions the requests are spread over")
     parser.add_argument("--journal-messages", type=int, default=2000)
     parser.add_argument("--log-level", default="WARNING", help="the workers' HITL_BRIDGE_LOG_LEVEL")
     parser.add_argument("--only", choices=["journal", "workers"], default=None)
