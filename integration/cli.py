@@ -41,6 +41,12 @@ def _server_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--port", type=int, default=None, help=_described("port", "port to listen on (0: a free one)"))
     parser.add_argument("--adapter", default=None, help=_described("adapter", "default adapter (inbox, zendesk, ...)"))
     parser.add_argument("--data-dir", default=None, help=_described("data_dir", "where adapters keep their files"))
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help=_described("workers", "worker processes sharing the port; above 1 needs HITL_BRIDGE_DATABASE_URL"),
+    )
 
 
 def _described(setting: str, text: str) -> str:
@@ -52,7 +58,13 @@ def _described(setting: str, text: str) -> str:
 
 def load_settings(args: argparse.Namespace, **overrides: Any) -> Settings:
     """Settings from the environment, with command-line options on top."""
-    given = {"host": args.host, "port": args.port, "adapter": args.adapter, "data_dir": args.data_dir}
+    given = {
+        "host": args.host,
+        "port": args.port,
+        "adapter": args.adapter,
+        "data_dir": args.data_dir,
+        "workers": args.workers,
+    }
     values = {key: value for key, value in given.items() if value is not None} | overrides
     return Settings(**values)
 

@@ -48,12 +48,26 @@ def serve(settings: Settings) -> int:
         return EXIT_REFUSED
     if settings.insecure and settings.bp_token is not None and not settings.endpoint_protected:
         log.warning("HITL_BRIDGE_INSECURE=true: any bot may call the operations, on any path")
+    settings = settings.model_copy(update={"port": sock.getsockname()[1]})
+    if settings.workers > 1:
+        return _supervise(settings, sock)
     try:
-        _run(settings.model_copy(update={"port": sock.getsockname()[1]}), sock)
+        _run(settings, sock)
     except BackendError as exc:  # raised as the app starts, once the port was taken: one line, no traceback
         print(f"hitl-bridge: {exc}", file=sys.stderr, flush=True)
         return EXIT_REFUSED
     return 0
+
+
+def _supervise(settings: Settings, sock: socket.socket) -> int:
+    """N workers on the socket bound here (port 0 chosen once): see :mod:`integration.supervisor` for why."""
+    from .app import create_app
+    from .mounts import web_links
+    from .supervisor import supervise
+
+    announce(settings, web_links(create_app(settings)))
+    log.info("serving with %d workers", settings.workers)
+    return supervise(settings, sock, lambda supervisor_pid: _run(settings, sock, supervisor_pid))
 
 
 def _checked_socket(settings: Settings) -> socket.socket:
@@ -67,7 +81,8 @@ def _checked_socket(settings: Settings) -> socket.socket:
     return bind(settings.host, settings.port)
 
 
-def _run(settings: Settings, sock: socket.socket) -> None:
+def _run(settings: Settings, sock: socket.socket, supervisor_pid: int | None = None) -> None:
+    """Serve on ``sock`` until stopped: the only process, or a worker of ``supervisor_pid`` (which announced)."""
     from aiohttp import web
 
     from .access_log import access_logger_for
@@ -75,7 +90,12 @@ def _run(settings: Settings, sock: socket.socket) -> None:
     from .mounts import web_links
 
     app = create_app(settings)
-    announce(settings, web_links(app))
+    if supervisor_pid is None:
+        announce(settings, web_links(app))
+    else:
+        from .supervisor import orphan_watch
+
+        app.cleanup_ctx.append(orphan_watch(supervisor_pid))
     secret = settings.secret_path.get_secret_value() if settings.secret_path else None
     web.run_app(app, sock=sock, print=None, access_log_class=access_logger_for(secret))
 

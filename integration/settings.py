@@ -112,6 +112,9 @@ class Settings(BaseSettings):
         default=False,
         description="Behind a reverse proxy that sets X-Forwarded-For: throttle console logins by its last entry",
     )
+    workers: int = Field(
+        default=1, ge=1, le=64, description="Worker processes sharing the port (above 1 needs DATABASE_URL)"
+    )
     log_level: str = Field(default="INFO", description="Python log level")
     log_format: Literal["text", "json"] = Field(default="text", description="Log line format")
 
@@ -163,6 +166,22 @@ class Settings(BaseSettings):
             return (
                 "BP_TOKEN is set but the endpoint is open to anyone: set HITL_BRIDGE_SECRET_PATH or "
                 "HITL_BRIDGE_ALLOWED_BOT_IDS (or HITL_BRIDGE_INSECURE=true if it is protected otherwise)"
+            )
+        return self._workers_problem()
+
+    def _workers_problem(self) -> str | None:
+        """Several workers share state only through PostgreSQL, and the sandbox's emulator lives in one process."""
+        if self.workers == 1:
+            return None
+        if self.database_url is None:
+            return (
+                f"--workers {self.workers} needs HITL_BRIDGE_DATABASE_URL=postgresql://...: the embedded store "
+                "(SQLite in HITL_BRIDGE_DATA_DIR) serves one process only; run one worker, or set it"
+            )
+        if self.sandbox_enabled:
+            return (
+                f"--workers {self.workers} with the sandbox: its emulated Botpress lives in one process; "
+                "run the sandbox with one worker, or set BP_TOKEN to serve Botpress"
             )
         return None
 
