@@ -201,9 +201,14 @@ class Outbox:
     async def _loop(self, idle_seconds: float) -> None:
         while True:
             try:
-                await self.deliver_due()
+                delivered = await self.deliver_due()
             except Exception:  # a bad row must not kill the worker
                 logger.exception("inbox outbox pass failed")
+                delivered = 0
+            if delivered:
+                # Each delivered row made its session's next event due: pass again now, or a backlog (after a
+                # restart, an outage) would drain one event per session per poll.
+                continue
             # asyncio.timeout, not wait_for: on Python 3.11 wait_for swallows a cancellation that arrives as the
             # event is set, and the worker would then wait again forever while the app shuts down.
             with contextlib.suppress(TimeoutError):

@@ -14,7 +14,7 @@ import json
 import signal
 import sys
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -155,11 +155,20 @@ def make_workers(count: int, tmp_path: Path, env: dict[str, str], *, shared_data
 
 @contextmanager
 def cluster(
-    tmp_path: Path, *, count: int, adapter: str, database_url: str | None, delay_ms: float = 0.0, **extra: str
+    tmp_path: Path,
+    *,
+    count: int,
+    adapter: str,
+    database_url: str | None,
+    delay_ms: float = 0.0,
+    settings: Mapping[str, str] | None = None,
+    **extra: str,
 ) -> Iterator[Cluster]:
-    """The fake Botpress and ``count`` started workers; everything stopped at the end, whatever happens."""
+    """The fake Botpress and ``count`` started workers; everything stopped at the end, whatever happens.
+
+    ``settings`` and ``extra`` are more environment variables of the workers."""
     botpress_url, botpress = start_botpress(tmp_path, delay_ms)
-    env = worker_env(botpress_url, adapter, database_url, **extra)
+    env = worker_env(botpress_url, adapter, database_url, **{**(settings or {}), **extra})
     workers = make_workers(count, tmp_path, env, shared_data_dir=database_url is None)
     running = Cluster(botpress_url, workers, [botpress])
     try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import shutil
 import sqlite3
@@ -229,3 +230,35 @@ async def test_the_worker_stops_when_cancelled_just_as_it_is_woken(service: Inbo
         worker.cancel()
         done, _ = await asyncio.wait({worker}, timeout=2)
         assert done == {worker} and worker.cancelled()
+
+
+async def test_a_backlog_of_one_session_drains_without_waiting_a_poll_per_event(service: InboxService) -> None:
+    # After a restart (or a Botpress outage) nothing new wakes the worker; each delivery makes the session's next
+    # event due, and it must go at once, not one event per poll.
+    alice = await add_agent(service, "alice")
+    session_id = await open_session(service)
+    await service.intake.link(session_id, "conv_1")
+    await service.actions.claim(alice, session_id)  # the assignment, then the assignment message
+    for text in ("one", "two", "three"):
+        await service.actions.reply(alice, session_id, text)
+    received: list[httpx.Request] = []
+    all_received = asyncio.Event()
+
+    def receive(request: httpx.Request) -> httpx.Response:
+        received.append(request)
+        if len(received) == 5:
+            all_received.set()
+        return httpx.Response(200)
+
+    with respx.mock() as router:
+        router.post(HOOK).mock(side_effect=receive)
+        async with httpx.AsyncClient() as http:
+            worker = asyncio.create_task(service.attach_outbox(http).run(idle_seconds=3600))
+            try:
+                async with asyncio.timeout(10):  # far below the poll: only passing again at once gets there
+                    await all_received.wait()
+            finally:
+                worker.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await worker
+    assert [json.loads(r.content)["type"] for r in received][:2] == ["agent_assigned", "agent_message"]
