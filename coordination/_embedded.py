@@ -12,15 +12,14 @@ from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 
 from ._local import FanOut, FolderLock, KeyedLocks
-from ._port import Coordinator, JournalEntry
 from ._sqlite import SqliteDatabase
-from ._store import SqlStore
+from ._store import SqlStore, StoreBacked
 
 DATABASE_FILE = "coordination.sqlite3"
 LOCK_FILE = "coordination.lock"
 
 
-class EmbeddedCoordinator(Coordinator):
+class EmbeddedCoordinator(StoreBacked):
     """The coordinator of a single process: journal, claims and memo in SQLite (WAL), locks and fan-out in memory.
 
     Open it with :meth:`open`; it takes the data folder's lock first, so two processes never share the file.
@@ -62,27 +61,6 @@ class EmbeddedCoordinator(Coordinator):
     def lock(self, key: str) -> AbstractAsyncContextManager[None]:
         return self._locks.hold(key)
 
-    async def claim(self, key: str, ttl_seconds: float) -> bool:
-        return await self.store.claim(key, ttl_seconds)
-
-    async def release(self, key: str) -> None:
-        await self.store.release(key)
-
-    async def intent(self, key: str) -> JournalEntry:
-        return await self.store.intent(key)
-
-    async def done(self, key: str, external_id: str) -> None:
-        await self.store.done(key, external_id)
-
-    async def abandon(self, key: str) -> None:
-        await self.store.abandon(key)
-
-    async def memo_get(self, key: str) -> str | None:
-        return await self.store.memo_get(key)
-
-    async def memo_set(self, key: str, value: str, ttl_seconds: float) -> None:
-        await self.store.memo_set(key, value, ttl_seconds)
-
     async def publish(self, channel: str, message: str) -> None:
         self._fan_out.publish(channel, message)
 
@@ -92,9 +70,6 @@ class EmbeddedCoordinator(Coordinator):
     async def lead(self, name: str, work: Callable[[], Awaitable[None]]) -> None:
         # The one process is the leader of everything.
         await work()
-
-    async def purge(self, older_than_seconds: float) -> int:
-        return await self.store.purge(older_than_seconds)
 
     async def aclose(self) -> None:
         try:

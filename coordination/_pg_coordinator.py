@@ -14,9 +14,8 @@ import asyncpg
 from ._local import KeyedLocks
 from ._pg_locks import DROPPED, SharedLockSession
 from ._pg_session import CONNECTION_ERRORS, MAX_PAYLOAD_BYTES, Leadership, Listener, channel_name
-from ._port import Coordinator, JournalEntry
 from ._postgres import PostgresDatabase, advisory_key
-from ._store import SqlStore
+from ._store import SqlStore, StoreBacked
 
 if TYPE_CHECKING:
     from ._postgres import PgConnection
@@ -24,7 +23,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-class PostgresCoordinator(Coordinator):
+class PostgresCoordinator(StoreBacked):
     """Locks are session advisory locks, claims and the journal are rows, events are ``NOTIFY``.
 
     A free lock is taken on one session the process shares; a contended one is waited for on a connection of the
@@ -92,27 +91,6 @@ class PostgresCoordinator(Coordinator):
     def lock(self, key: str) -> AbstractAsyncContextManager[None]:
         return self._locked(key)
 
-    async def claim(self, key: str, ttl_seconds: float) -> bool:
-        return await self.store.claim(key, ttl_seconds)
-
-    async def release(self, key: str) -> None:
-        await self.store.release(key)
-
-    async def intent(self, key: str) -> JournalEntry:
-        return await self.store.intent(key)
-
-    async def done(self, key: str, external_id: str) -> None:
-        await self.store.done(key, external_id)
-
-    async def abandon(self, key: str) -> None:
-        await self.store.abandon(key)
-
-    async def memo_get(self, key: str) -> str | None:
-        return await self.store.memo_get(key)
-
-    async def memo_set(self, key: str, value: str, ttl_seconds: float) -> None:
-        await self.store.memo_set(key, value, ttl_seconds)
-
     async def publish(self, channel: str, message: str) -> None:
         if len(message.encode()) > MAX_PAYLOAD_BYTES:
             raise ValueError(f"a published message holds at most {MAX_PAYLOAD_BYTES} bytes")
@@ -123,9 +101,6 @@ class PostgresCoordinator(Coordinator):
 
     async def lead(self, name: str, work: Callable[[], Awaitable[None]]) -> None:
         await self.leadership.lead(name, work)
-
-    async def purge(self, older_than_seconds: float) -> int:
-        return await self.store.purge(older_than_seconds)
 
     async def aclose(self) -> None:
         await self._listener.aclose()

@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable
 
 from ._database import Database, Migration
-from ._port import JournalEntry, JournalState
+from ._port import Coordinator, JournalEntry, JournalState
 
 _SCHEMA = """
 CREATE TABLE coordination_journal (
@@ -126,3 +126,33 @@ def _entry(key: str, state: str, external_id: str | None, attempts: int) -> Jour
     if state == JournalState.DONE:
         return JournalEntry(key, JournalState.DONE, external_id, attempts)
     return JournalEntry(key, JournalState.NEW if attempts == 1 else JournalState.PENDING, None, attempts)
+
+
+class StoreBacked(Coordinator):
+    """What both backends keep as rows (claims, the journal, the memo), delegated to their :class:`SqlStore`."""
+
+    store: SqlStore
+
+    async def claim(self, key: str, ttl_seconds: float) -> bool:
+        return await self.store.claim(key, ttl_seconds)
+
+    async def release(self, key: str) -> None:
+        await self.store.release(key)
+
+    async def intent(self, key: str) -> JournalEntry:
+        return await self.store.intent(key)
+
+    async def done(self, key: str, external_id: str) -> None:
+        await self.store.done(key, external_id)
+
+    async def abandon(self, key: str) -> None:
+        await self.store.abandon(key)
+
+    async def memo_get(self, key: str) -> str | None:
+        return await self.store.memo_get(key)
+
+    async def memo_set(self, key: str, value: str, ttl_seconds: float) -> None:
+        await self.store.memo_set(key, value, ttl_seconds)
+
+    async def purge(self, older_than_seconds: float) -> int:
+        return await self.store.purge(older_than_seconds)
