@@ -47,8 +47,10 @@ RELAY_TIMEOUT_SECONDS = 30.0
 class BotpressServer:
     """The fake Botpress, its contract checks and its webhook relay."""
 
-    def __init__(self, delay_seconds: float = 0.0) -> None:
+    def __init__(self, delay_seconds: float = 0.0, *, checked: bool = True) -> None:
         self.botpress = FakeBotpress()
+        self.checked = checked
+        """Check every request and answer against the contract; off only for benchmarks (their CPU is not ours)."""
         self.router = respx.MockRouter(assert_all_mocked=True, assert_all_called=False)
         self.botpress.install(self.router)
         self.delay_seconds = delay_seconds
@@ -97,7 +99,8 @@ class BotpressServer:
         if any(method == request.method and path.search(request.path) for method, path in self.held_api):
             await self._park()  # applied once released, whether or not the caller is still there to hear it
         try:
-            validate_botpress_request(outgoing)
+            if self.checked:
+                validate_botpress_request(outgoing)
         except AssertionError as exc:
             self._violation(str(exc))
             return _bp_error(400, "InvalidPayload", "the request breaks the Runtime API contract")
@@ -107,7 +110,8 @@ class BotpressServer:
             self._violation(f"{request.method} {request.path}: not an endpoint of the fake Botpress")
             return _bp_error(404, "ResourceNotFound", "Not found")
         try:
-            validate_botpress_response(outgoing, answer)
+            if self.checked:
+                validate_botpress_response(outgoing, answer)
         except AssertionError as exc:
             self._violation(f"the fake's own answer: {exc}")
         return web.Response(status=answer.status_code, body=answer.content, content_type="application/json")
@@ -206,10 +210,11 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="A fake Botpress Runtime API and webhook relay (tests only).")
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--delay-ms", type=float, default=0.0, help="added to every Runtime API answer")
+    parser.add_argument("--unchecked", action="store_true", help="skip the contract checks (benchmarks only)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     warm_up()
-    app = BotpressServer(args.delay_ms / 1000).app()
+    app = BotpressServer(args.delay_ms / 1000, checked=not args.unchecked).app()
     print(f"fake Botpress on http://127.0.0.1:{args.port}", flush=True)
     web.run_app(app, host="127.0.0.1", port=args.port, print=None, access_log=None)
 

@@ -112,10 +112,11 @@ class Cluster:
         )
 
 
-def start_botpress(tmp_path: Path, delay_ms: float = 0.0) -> tuple[str, Process]:
-    """The fake Botpress server; its URL and process (the caller stops it)."""
+def start_botpress(tmp_path: Path, delay_ms: float = 0.0, *, checked: bool = True) -> tuple[str, Process]:
+    """The fake Botpress server; its URL and process (the caller stops it). ``checked=False``: benchmarks only."""
     port = free_port()
     argv = [sys.executable, "-m", "tests.e2e.botpress_server", "--port", str(port), "--delay-ms", str(delay_ms)]
+    argv += [] if checked else ["--unchecked"]
     process = Process("fake Botpress", argv, tmp_path / "botpress.log", child_env())
     url = f"http://{HOST}:{port}"
     wait_ready(process, f"{url}/_test/violations")
