@@ -7,6 +7,7 @@ databases this module created are ever dropped.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator
@@ -50,6 +51,18 @@ async def fresh_database() -> AsyncIterator[SecretStr]:
         try:
             yield SecretStr(with_database(server, name))
         finally:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            await _drop(admin, name)
     finally:
         await admin.close()
+
+
+async def _drop(admin: asyncpg.Connection[asyncpg.Record], name: str, tries: int = 50) -> None:
+    """Drop the database, ending its leftover sessions. A session the role may not end (an autovacuum worker,
+    without ``pg_signal_backend``) ends by itself soon: try again a little later."""
+    for _ in range(tries - 1):
+        try:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            return
+        except asyncpg.InsufficientPrivilegeError:
+            await asyncio.sleep(0.1)
+    await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
