@@ -22,31 +22,15 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-
-import asyncpg
-from pydantic import SecretStr
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from coordination import Coordinator, open_backend
-from tests.pg import with_database
+from tests.pg import fresh_database
 
-
-@asynccontextmanager
-async def fresh_database(server_url: str) -> AsyncIterator[SecretStr]:
-    name = f"hb_bench_{uuid.uuid4().hex[:12]}"
-    admin = await asyncpg.connect(server_url)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-        try:
-            yield SecretStr(with_database(server_url, name))
-        finally:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
+BENCH_PREFIX = "hb_bench_"
 
 
 async def timed(pairs: int, step: Callable[[str], Awaitable[None]]) -> list[float]:
@@ -100,7 +84,7 @@ async def main(pairs: int, warmup: int, database_url: str | None) -> None:
         async with open_backend(Path(folder), None) as backend:
             print("\n".join(await measure("embedded (SQLite)", backend.coordinator, pairs, warmup)), flush=True)
     if database_url:
-        async with fresh_database(database_url) as url, open_backend(Path("."), url) as backend:
+        async with fresh_database(database_url, prefix=BENCH_PREFIX) as url, open_backend(Path("."), url) as backend:
             print("\n".join(await measure("PostgreSQL", backend.coordinator, pairs, warmup)), flush=True)
 
 

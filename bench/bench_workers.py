@@ -30,9 +30,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-import asyncpg
 import httpx
 from aiohttp import web
 from pydantic import SecretStr
@@ -50,20 +48,10 @@ from tests.e2e.conftest import (
     wait_ready,
 )
 from tests.live import free_port
+from tests.pg import fresh_database
 
 UPSTREAM_DELAY_MS = 20.0
-
-
-@asynccontextmanager
-async def fresh_database(server_url: str) -> AsyncIterator[str]:
-    name = f"hb_bench_{uuid.uuid4().hex[:12]}"
-    admin = await asyncpg.connect(server_url)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-        yield urlunsplit(urlsplit(server_url)._replace(path=f"/{name}"))
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
+BENCH_PREFIX = "hb_bench_"
 
 
 def percentile(samples: list[float], fraction: float) -> float:
@@ -74,10 +62,9 @@ def percentile(samples: list[float], fraction: float) -> float:
 # --- the journal ----------------------------------------------------------------------------------------------
 
 
-async def journal_latency(data_dir: Path, database_url: str | None, count: int) -> list[float]:
+async def journal_latency(data_dir: Path, database_url: SecretStr | None, count: int) -> list[float]:
     """ms per message of lock + intent + done, ``count`` times, on one backend."""
-    url = SecretStr(database_url) if database_url else None
-    async with open_backend(data_dir, url) as backend:
+    async with open_backend(data_dir, database_url) as backend:
         coordinator, samples = backend.coordinator, []
         for index in range(count + 50):
             key = f"msg:bench:{uuid.uuid4().hex}"
@@ -95,7 +82,7 @@ async def bench_journal(server_url: str, count: int) -> None:
     with tempfile.TemporaryDirectory() as folder:
         rows = [("embedded (SQLite, WAL)", await journal_latency(Path(folder), None, count))]
     with tempfile.TemporaryDirectory() as folder:
-        async with fresh_database(server_url) as url:
+        async with fresh_database(server_url, prefix=BENCH_PREFIX) as url:
             rows.append(("PostgreSQL", await journal_latency(Path(folder), url, count)))
     for name, samples in rows:
         p50, p99, mean = percentile(samples, 0.5), percentile(samples, 0.99), statistics.fmean(samples)
@@ -177,11 +164,13 @@ async def bench_workers_once(server_url: str, workers: int, args: argparse.Names
         botpress_url, botpress = start_botpress(tmp, UPSTREAM_DELAY_MS, checked=not args.unchecked_fakes)
         processes.append(botpress)
         async with (
-            fresh_database(server_url) as database_url,
+            fresh_database(server_url, prefix=BENCH_PREFIX) as database_url,
             delaying_proxy(f"http://{HOST}:{zendesk_port}", UPSTREAM_DELAY_MS / 1000) as zendesk_url,
         ):
             port = free_port()
-            env = worker_env(botpress_url, "zendesk", database_url, HITL_BRIDGE_LOG_LEVEL=args.log_level)
+            env = worker_env(
+                botpress_url, "zendesk", database_url.get_secret_value(), HITL_BRIDGE_LOG_LEVEL=args.log_level
+            )
             argv = [str(hitl_bridge_script()), "serve", "--workers", str(workers), "--host", HOST, "--port", str(port)]
             argv += ["--data-dir", str(tmp / "data")]
             processes.append(Process(f"serve --workers {workers}", argv, tmp / f"serve-{workers}.log", env))

@@ -41,10 +41,13 @@ def with_database(url: str, database: str) -> str:
 
 
 @asynccontextmanager
-async def fresh_database() -> AsyncIterator[SecretStr]:
-    """A new empty database for the block, dropped after it (its leftover connections closed by force)."""
-    server = require_server()
-    name = f"{DATABASE_PREFIX}{uuid.uuid4().hex[:16]}"
+async def fresh_database(server: str | None = None, prefix: str = DATABASE_PREFIX) -> AsyncIterator[SecretStr]:
+    """A new empty database for the block, dropped after it (its leftover connections closed by force).
+
+    On ``server`` (a benchmark's URL), else on the test server (:func:`require_server`).
+    """
+    server = server or require_server()
+    name = f"{prefix}{uuid.uuid4().hex[:16]}"
     admin = await asyncpg.connect(server)
     try:
         await admin.execute(f'CREATE DATABASE "{name}"')
