@@ -158,6 +158,11 @@ class WebhookResult(_Request):
 
     events: list[InboundEvent] = Field(default_factory=list)
     reply: WebhookReply = Field(default_factory=WebhookReply)
+    checkpoint: str | None = Field(
+        default=None,
+        description="The adapter's own progress marker, opaque to the core: handed back through "
+        "HelpdeskAdapter.webhook_applied once every event is applied",
+    )
 
 
 class HelpdeskAdapter(ABC, Generic[ConfigT, SessionT]):
@@ -280,6 +285,14 @@ class HelpdeskAdapter(ABC, Generic[ConfigT, SessionT]):
     @abstractmethod
     async def parse_webhook(self, request: WebhookRequest) -> WebhookResult:
         """Turn a verified webhook into neutral events. Unknown or foreign payloads give no events."""
+
+    async def webhook_applied(self, result: WebhookResult) -> None:
+        """Called once every event of ``result`` (from :meth:`parse_webhook`) is applied in Botpress, or known to
+        be; never when one failed, nor when the session is not one of ours. An adapter that reads its events
+        back from the helpdesk records here how far it got (``result.checkpoint``), so its next delivery reads
+        only what is newer. A crash before this call makes the redelivery yield the same events again: the core's
+        dedup (each message's get-or-create on its tag) absorbs them. The default does nothing.
+        """
 
     async def aclose(self) -> None:
         """Release per-instance resources."""

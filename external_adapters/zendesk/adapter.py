@@ -34,11 +34,10 @@ from ..errors import (
     AdapterConfigError,
     ExternalNotFoundError,
     ExternalRequestError,
-    InvalidSignatureError,
     OutcomeUnknownError,
 )
 from ..guarded_http import guarded_client
-from . import guards, subscription as subs
+from . import guards, marks, subscription as subs
 from .client import ZendeskClient
 from .config import ZendeskConfig, ZendeskSession
 from .inbound import webhook_events
@@ -55,7 +54,7 @@ from .models import (
 from .outbound import OutgoingComment, compose
 from .runtime import DEFAULT_RUNTIME, ZendeskRuntime
 from .tickets import find_ticket, ticket_input
-from .webhooks import INVOCATION_HEADER, parse_payload, verify
+from .webhooks import INVOCATION_HEADER, parse_payload
 
 log = logging.getLogger(__name__)
 MAX_PHOTO_URL = 255
@@ -114,22 +113,28 @@ class ZendeskAdapter(HelpdeskAdapter[ZendeskConfig, ZendeskSession]):
         """Replace any previous subscription: webhook + signing secret, bot user, three triggers.
 
         Under the installation's lock, so two workers registering at once run one after the other: the second
-        replaces what the first made, and one webhook with its three triggers is left.
+        replaces what the first made, and one webhook with its three triggers is left. This process's cached
+        copy follows each step; another worker's notices the new secret on its next delivery.
         """
+        cache = self.runtime.subscriptions
         async with self._lock(guards.subscribe_key(self.context.installation.webhook_id)):
-            previous = await subs.load(self.context)
+            previous, _ = await cache.get(self.context, fresh=True)
             if previous is not None:
                 await subs.remove(self.client, previous, strict=False)
                 await subs.save(self.context, None)
-            await subs.create(self.client, self.context, webhook_url, self.config.ignore_non_hitl_tickets)
+            cache.put(self.context, None)
+            created = await subs.create(self.client, self.context, webhook_url, self.config.ignore_non_hitl_tickets)
+            cache.put(self.context, created)
 
     async def unsubscribe(self, webhook_url: str) -> None:
         """Delete the triggers and the webhook; what is already gone is fine. The bot user stays."""
+        cache = self.runtime.subscriptions
         async with self._lock(guards.subscribe_key(self.context.installation.webhook_id)):
-            previous = await subs.load(self.context)
+            previous, _ = await cache.get(self.context, fresh=True)
             if previous is not None:
                 await subs.remove(self.client, previous, strict=True)
                 await subs.save(self.context, None)
+                cache.put(self.context, None)
 
     async def create_user(self, request: ExternalUserRequest) -> str:
         """``users/create_or_update`` an end-user whose external_id is the Botpress user id."""
@@ -213,7 +218,7 @@ class ZendeskAdapter(HelpdeskAdapter[ZendeskConfig, ZendeskSession]):
     async def _author_id(self, author_external_id: str | None) -> int:
         if author_external_id:
             return zendesk_id(author_external_id, "users")
-        stored = await subs.load(self.context)
+        stored, _ = await self.runtime.subscriptions.get(self.context)
         if stored is not None and stored.bot_zendesk_user_id is not None:
             return stored.bot_zendesk_user_id
         bot = await self.client.create_or_update_user(
@@ -254,25 +259,32 @@ class ZendeskAdapter(HelpdeskAdapter[ZendeskConfig, ZendeskSession]):
         return result.audit.comment_ref() if result.audit else "audit:"
 
     async def verify_webhook(self, request: WebhookRequest) -> None:
-        """Check the HMAC signature against the secret stored at register, and the 5-minute window."""
-        stored = await subs.load(self.context)
-        if stored is None or not stored.signing_secret:
-            raise InvalidSignatureError("no Zendesk signing secret: register the integration first")
+        """Check the HMAC signature against the secret stored at register, and the 5-minute window (the secret
+        is this process's cached copy, read again once when it fails: :meth:`.subscription.Subscriptions.verify`)."""
         headers = {key.lower(): value for key, value in request.headers.items()}
-        verify(stored.signing_secret, headers, request.body or "", self.runtime.clock())
+        await self.runtime.subscriptions.verify(self.context, headers, request.body or "", self.runtime.clock())
 
     async def parse_webhook(self, request: WebhookRequest) -> WebhookResult:
-        """Agent comments, assignment and solve, read back from the API; foreign payloads give nothing."""
+        """Agent comments newer than the ticket's mark, assignment and solve, read back from the API (the
+        checkpoint: the newest comment read, see :mod:`.marks`); foreign payloads give nothing."""
         payload = parse_payload(request.body)
-        stored = await subs.load(self.context)
-        if payload is None or stored is None or payload.marker != stored.marker_tag:
+        stored = await self.runtime.subscriptions.marked(self.context, payload.marker if payload else None)
+        if payload is None or stored is None:
             return WebhookResult()
         invocation = {k.lower(): v for k, v in request.headers.items()}.get(INVOCATION_HEADER)
+        coordinator, webhook_id = self.context.env.coordinator, self.context.installation.webhook_id
+        applied = await marks.applied(coordinator, webhook_id, payload.ticket_id)
         try:
-            events = await webhook_events(self.client, payload, stored.bot_zendesk_user_id, invocation)
+            events, newest = await webhook_events(self.client, payload, stored.bot_zendesk_user_id, invocation, applied)
         except ExternalNotFoundError:
-            events = []  # the ticket was deleted meanwhile
-        return WebhookResult(events=events)
+            return WebhookResult()  # the ticket was deleted meanwhile
+        point = marks.checkpoint(payload.ticket_id, newest) if newest is not None else None
+        return WebhookResult(events=events, checkpoint=point)
+
+    async def webhook_applied(self, result: WebhookResult) -> None:
+        """Every event of ``result`` is in Botpress: move the ticket's mark to the newest comment it read."""
+        if result.checkpoint is not None:
+            await marks.advance(self.context.env.coordinator, self.context.installation.webhook_id, result.checkpoint)
 
 
 def _authorization(config: ZendeskConfig) -> str:

@@ -1,11 +1,16 @@
-"""Which comments a comment webhook reads back: the newest ones, and the one it is about even on a busy ticket.
+"""Which comments a comment webhook reads back: those newer than the ticket's high-water mark.
 
-The trigger sends the id of the comment that fired it (``commentId``). Usually that comment is among the
-newest ``RECENT_COMMENTS``, read in one call; their agent replies are all applied (the core skips those it
-already has), so a reply whose own webhook was lost is caught up too. A late webhook on a busy ticket (the
-user's messages relayed meanwhile are comments too) pages back, newest first with cursor pagination, until
-its comment shows up or an older one does (ids grow over time), for at most ``MAX_PAGES`` pages of
-``PAGE_SIZE``. Triggers made before ``commentId`` existed send none: then only the newest comments are read.
+The mark (:mod:`.marks`) is the newest comment id of the ticket already applied: every comment up to it is in
+Botpress. A delivery reads the comments newer than it, newest first: usually one call of ``RECENT_COMMENTS``
+that reaches the mark. A late webhook on a busy ticket (the user's messages relayed meanwhile are comments too)
+pages back with cursor pagination, ``PAGE_SIZE`` at a time, until the mark or an older comment shows up (ids grow
+over time), for at most ``MAX_PAGES`` pages: no comment newer than the mark is skipped, so a reply whose own
+webhook was lost is caught up too. A delivery for a comment at or below the mark (a redelivery, or a webhook that
+another delivery overtook) reads nothing.
+
+Without a mark (a ticket none of whose comments was applied yet, or a mark expired), every comment of the ticket
+is read, back to its first, within the same bound. Triggers made before ``commentId`` existed send none: the mark
+alone then says what is new.
 """
 
 from __future__ import annotations
@@ -23,32 +28,32 @@ MAX_PAGES = 5
 _SPAN = PAGE_SIZE * MAX_PAGES
 
 
-async def comments_for_webhook(client: ZendeskClient, ticket_id: int, comment_id: int | None) -> Comments:
-    """The newest comments of the ticket, plus comment ``comment_id`` (with its author) when it is older."""
+async def comments_for_webhook(
+    client: ZendeskClient, ticket_id: int, comment_id: int | None, applied: int | None
+) -> Comments:
+    """The ticket's comments newer than ``applied`` (all of them when ``None``), newest first, with their authors."""
+    if comment_id is not None and applied is not None and comment_id <= applied:
+        return Comments()  # already applied: no call
     recent = await client.list_comments_page(ticket_id, size=RECENT_COMMENTS)
-    if comment_id is None or _reached(recent, comment_id):
-        return recent
-    found = await _page_back(client, ticket_id, comment_id)
-    if found is None:
-        log.warning("zendesk: comment %s of ticket %s is gone or over %d comments back", comment_id, ticket_id, _SPAN)
-        return recent
-    return Comments(comments=[*recent.comments, *found.comments], users=[*recent.users, *found.users])
+    if not _reached(recent, applied):
+        recent = await _page_back(client, ticket_id, applied)
+    return Comments(comments=[c for c in recent.comments if applied is None or c.id > applied], users=recent.users)
 
 
-async def _page_back(client: ZendeskClient, ticket_id: int, comment_id: int) -> Comments | None:
-    after: str | None = None
+async def _page_back(client: ZendeskClient, ticket_id: int, applied: int | None) -> Comments:
+    comments, users, after = [], [], None
     for _ in range(MAX_PAGES):
         page = await client.list_comments_page(ticket_id, size=PAGE_SIZE, after=after)
-        match = [comment for comment in page.comments if comment.id == comment_id]
-        if match:
-            return Comments(comments=match, users=[user for user in page.users if user.id == match[0].author_id])
-        if _reached(page, comment_id) or page.meta is None or not page.meta.after_cursor:
-            return None
+        comments += page.comments
+        users += page.users
+        if _reached(page, applied) or page.meta is None or not page.meta.after_cursor:
+            return Comments(comments=comments, users=users)
         after = page.meta.after_cursor
-    return None
+    log.warning("zendesk: ticket %s has over %d comments newer than the last applied one", ticket_id, _SPAN)
+    return Comments(comments=comments, users=users)
 
 
-def _reached(page: Comments, comment_id: int) -> bool:
-    """Whether ``page`` (newest first) holds the comment, an older one, or the ticket's very first one."""
+def _reached(page: Comments, applied: int | None) -> bool:
+    """Whether ``page`` (newest first) holds the mark or an older comment, or the ticket's very first one."""
     at_the_end = page.meta is not None and not page.meta.has_more
-    return at_the_end or any(comment.id <= comment_id for comment in page.comments)
+    return at_the_end or (applied is not None and any(comment.id <= applied for comment in page.comments))

@@ -4,7 +4,9 @@ Each key names what it guards and its Zendesk side (see docs/zendesk.md, "Severa
 
 * ``zendesk:ticket:<zendesk_ticket_id>``: the lock every comment delivery to that ticket holds (the outbox);
 * ``zendesk:open:<hitl_req tag>``: the lock and the journal entry of the ticket opened for one idempotency key;
-* ``zendesk:subscribe:<webhook id>``: the lock of one installation's register and unregister.
+* ``zendesk:subscribe:<webhook id>``: the lock of one installation's register and unregister;
+* ``zendesk:applied:<webhook id>:<zendesk_ticket_id>``: the memo of the ticket's high-water mark (the newest comment
+  applied, see :mod:`.marks`), and the lock under which it moves.
 """
 
 from __future__ import annotations
@@ -29,6 +31,11 @@ def open_key(key_tag: str) -> str:
 def subscribe_key(webhook_id: str) -> str:
     """The lock of one installation's subscription (its Botpress webhook id)."""
     return f"zendesk:subscribe:{webhook_id}"
+
+
+def applied_key(webhook_id: str, zendesk_ticket_id: int) -> str:
+    """The memo (and the lock) of one ticket's high-water mark, per installation (its Botpress webhook id)."""
+    return f"zendesk:applied:{webhook_id}:{zendesk_ticket_id}"
 
 
 async def once(

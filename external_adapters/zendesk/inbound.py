@@ -15,25 +15,26 @@ API_CHANNELS = frozenset({"api", "5", 5})
 
 
 async def webhook_events(
-    client: ZendeskClient, payload: TriggerPayload, bot_user_id: int | None, invocation: str | None
-) -> list[InboundEvent]:
-    """The events of one trigger delivery, read back from the API (its body carries ids only).
+    client: ZendeskClient, payload: TriggerPayload, bot_user_id: int | None, invocation: str | None, applied: int | None
+) -> tuple[list[InboundEvent], int | None]:
+    """The events of one trigger delivery, read back from the API (its body carries ids only), and the newest
+    comment id read (``None`` when none was).
 
-    Comments give the agent messages; a solve gives them, the ticket's assignee (:class:`AgentAssigned`), then
-    :class:`SessionClosed`; an assignment gives :class:`AgentAssigned` (an un-assignment, nothing). Keys are the
-    invocation id, else the ticket's state.
+    Comments newer than ``applied`` (the ticket's mark, :mod:`.comments`) give the agent messages; a solve gives
+    them, the ticket's assignee (:class:`AgentAssigned`), then :class:`SessionClosed`; an assignment gives
+    :class:`AgentAssigned` (an un-assignment, nothing). Keys are the invocation id, else the ticket's state.
     """
     ticket_id = payload.ticket_id
     if payload.event == "assigned":
-        return await _assignment(client, ticket_id, invocation)
-    recent = await comments_for_webhook(client, ticket_id, payload.comment_id)
+        return await _assignment(client, ticket_id, invocation), None
+    recent = await comments_for_webhook(client, ticket_id, payload.comment_id, applied)
     events: list[InboundEvent] = list(agent_messages(ticket_id, recent, bot_user_id))
     if payload.event == "solved":
         ticket = await client.show_ticket(ticket_id)
         events.extend(await _assignee(client, ticket_id, ticket.assignee_id, recent, invocation))
         key = invocation or f"closed:{ticket_id}:{ticket.updated_at}"
         events.append(SessionClosed(external_session_id=str(ticket_id), dedupe_key=key, reason=ticket.status))
-    return events
+    return events, max((comment.id for comment in recent.comments), default=None)
 
 
 async def _assignee(

@@ -13,6 +13,7 @@ from ..http_retry import RetryPolicy
 from ..url_guard import Resolver, resolve_host
 from .media import MAX_CONCURRENT_DOWNLOADS, MAX_MEDIA_BYTES, MEDIA_TIMEOUT_SECONDS, DownloadRules
 from .outbound import Outbox
+from .stored import Subscriptions
 
 # Zendesk did not act on a request it answered 429, 502 or 503 ("unavailable, retry after"): any call may repeat.
 NOT_ACTED_STATUSES = frozenset({429, 502, 503})
@@ -41,6 +42,8 @@ class ZendeskRuntime:
     """The process-wide guarded client for media downloads (made and closed by the adapter's ``lifespan``)."""
     outbox: Outbox = field(default_factory=Outbox)
     """Coalesces each ticket's bursts in this process; the coordinator's ticket lock orders them across workers."""
+    subscriptions: Subscriptions = field(default_factory=Subscriptions)
+    """Each installation's ``zendeskSubscription``, read once per process (see :class:`.stored.Subscriptions`)."""
 
     def download_rules(self, *, allow_private: bool) -> DownloadRules:
         """The bounds of a media download; ``allow_private`` comes from the adapter's environment."""

@@ -11,10 +11,11 @@ from ..base import AdapterContext
 from ..errors import ExternalNotFoundError, ExternalServiceError
 from .client import ZendeskClient
 from .models import UserInput, WebhookInput, ZendeskSubscription
+from .stored import STATE_NAME, load
 from .triggers import TEMPLATES, TITLE_PREFIX, build_trigger
 
 log = logging.getLogger(__name__)
-STATE_NAME = "zendeskSubscription"
+__all__ = ["STATE_NAME", "load"]  # kept here too: the subscription's state is read through this module
 BOT_USER_NAME = "Botpress"
 
 
@@ -29,19 +30,16 @@ def idempotency_tag(key: str) -> str:
     return "hitl_req_" + hashlib.sha256(key.encode()).hexdigest()[:24]
 
 
-async def load(context: AdapterContext) -> ZendeskSubscription | None:
-    """The stored subscription, or ``None`` before the first register."""
-    payload = await context.state.get(STATE_NAME)
-    return ZendeskSubscription.model_validate(payload) if payload else None
-
-
 async def save(context: AdapterContext, subscription: ZendeskSubscription | None) -> None:
     """Store (or, with ``None``, clear) the subscription."""
     await context.state.set(STATE_NAME, subscription.model_dump(mode="json") if subscription else None)
 
 
-async def create(client: ZendeskClient, context: AdapterContext, webhook_url: str, only_marked: bool) -> None:
-    """Create everything, saving progress so a crash leaves nothing unknown; roll back on failure."""
+async def create(
+    client: ZendeskClient, context: AdapterContext, webhook_url: str, only_marked: bool
+) -> ZendeskSubscription:
+    """Create everything, saving progress so a crash leaves nothing unknown; roll back on failure. Returns what
+    it stored."""
     subscription = ZendeskSubscription(marker_tag=marker_tag(context.installation.webhook_id))
     try:
         await _create_steps(client, context, subscription, webhook_url, only_marked)
@@ -49,6 +47,7 @@ async def create(client: ZendeskClient, context: AdapterContext, webhook_url: st
         await remove(client, subscription, strict=False)
         await save(context, None)
         raise
+    return subscription
 
 
 async def _create_steps(

@@ -6,7 +6,9 @@ Every key names its installation (the bot id) and what it guards, so two bots ne
 * ``conv:<bot>:<bp conversation>``: the lock of a conversation's ``hitlSession`` read-modify-writes;
 * ``msg:<bot>:<bp message>``: the lock and the journal entry of one message sent to the helpdesk;
 * ``event:<bot>:<bp conversation>:<type>:<occurrence>``: the journal entry of one Botpress event;
-* ``author:<bot>:<bp user>``: the memo of an author's helpdesk id.
+* ``author:<bot>:<bp user>``: the memo of an author's helpdesk id;
+* ``session-conv:<bot>:<helpdesk session>``: the memo of the Botpress conversation of a helpdesk session;
+* ``agent:<bot>:<helpdesk user>``: the memo of a helpdesk agent's Botpress user.
 """
 
 from __future__ import annotations
@@ -46,6 +48,16 @@ def event_key(ctx: OperationContext, bp_conversation_id: str, event_type: str, o
 def author_memo(ctx: OperationContext, bp_user_id: str) -> str:
     """The memo key of a message author's helpdesk id."""
     return f"author:{ctx.installation.bot_id}:{bp_user_id}"
+
+
+def session_conversation_memo(ctx: OperationContext, external_session_id: str) -> str:
+    """The memo key of the Botpress conversation linked to a helpdesk session."""
+    return f"session-conv:{ctx.installation.bot_id}:{external_session_id}"
+
+
+def agent_memo(ctx: OperationContext, external_user_id: str) -> str:
+    """The memo key of the Botpress user mirroring a helpdesk agent."""
+    return f"agent:{ctx.installation.bot_id}:{external_user_id}"
 
 
 async def once(

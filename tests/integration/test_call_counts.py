@@ -80,20 +80,21 @@ BP_START_HITL = (
 )
 BP_TEXT = ("PUT /v1/chat/messages/{id}",)
 BP_TEXT_NEW_AUTHOR = ("GET /v1/chat/users/{id}", *BP_TEXT)
-BP_AGENT_REPLY = (
-    *FIND_CONVERSATION,
-    "POST /v1/chat/users/get-or-create",
-    "POST /v1/chat/messages/get-or-create",
-    SESSION_SET,
-)
-BP_AGENT_REPLY_AGAIN = FIND_CONVERSATION
+BP_MESSAGE = "POST /v1/chat/messages/get-or-create"
+"""An agent message: its get-or-create on the message tag is its dedup; no hitlSession read or write. The agent's
+Botpress user comes from the coordinator's memo (warm: the warm-up's agent is the same)."""
+BP_AGENT_REPLY = (FIND_CONVERSATION[0], BP_MESSAGE)
+"""The session's first event looks its conversation up by tag (then kept in the memo for every worker); once
+startHitl seeds the memo when it links the session (integration.hitl.lookups.remember_conversation), it is gone."""
+BP_AGENT_REPLY_NEXT = (BP_MESSAGE,)
+"""The steady state of an agent reply: the conversation and the agent's user both come from the memo."""
+BP_ASSIGNMENT = (SESSION_GET, "POST /v1/chat/events", SESSION_SET)
+"""An assignment keeps its hitlSession read-modify-write (dedupe key, assigned agent); no lookup of the
+conversation (memo) nor of the agent's user (memo)."""
+BP_SOLVE = (SESSION_GET, "POST /v1/chat/events", SESSION_SET)
 BP_AGENT_USER = "POST /v1/chat/users/get-or-create"
-BP_ASSIGNMENT = (*FIND_CONVERSATION, BP_AGENT_USER, "POST /v1/chat/events", SESSION_SET)
-BP_SOLVE = (*FIND_CONVERSATION, "POST /v1/chat/events", SESSION_SET)
 BP_STOP_HITL = ("GET /v1/chat/conversations/{id}", SESSION_GET, SESSION_SET)
 
-ZD_VERIFY = (ZD_SUBSCRIPTION_GET, ZD_SUBSCRIPTION_GET)
-"""The Zendesk subscription (signing secret, marker tag) read from Botpress by verify_webhook, then parse_webhook."""
 ZD_CREATE_USER = ("POST /api/v2/users/create_or_update",)
 ZD_START_HITL = (
     "GET /api/v2/tickets?external_id",
@@ -122,21 +123,23 @@ ZENDESK_PINS: dict[str, dict[str, Calls]] = {
     },
     "message_created text": {"botpress": BP_TEXT, "zendesk": ("PUT /api/v2/tickets/{id}",)},
     "message_created text, redelivered": {"botpress": BP_TEXT, "zendesk": ()},
-    "webhook_received agent reply": {"botpress": (*ZD_VERIFY, *BP_AGENT_REPLY), "zendesk": (ZD_COMMENTS,)},
-    "webhook_received agent reply, redelivered": {
-        "botpress": (*ZD_VERIFY, *BP_AGENT_REPLY_AGAIN),
-        "zendesk": (ZD_COMMENTS,),
-    },
+    # A webhook reads no zendeskSubscription: the signing secret and the marker are cached in the process
+    # (ZendeskRuntime.subscriptions). The comments read are those newer than the ticket's mark (one page).
+    "webhook_received agent reply": {"botpress": BP_AGENT_REPLY, "zendesk": (ZD_COMMENTS,)},
+    "webhook_received agent reply, next": {"botpress": BP_AGENT_REPLY_NEXT, "zendesk": (ZD_COMMENTS,)},
+    # Its comment is at or below the ticket's mark, so already in Botpress: nothing is read, nothing applied.
+    "webhook_received agent reply, redelivered": {"botpress": (), "zendesk": ()},
     "webhook_received assignment": {
-        "botpress": (*ZD_VERIFY, *BP_ASSIGNMENT),
+        "botpress": BP_ASSIGNMENT,
         "zendesk": ("GET /api/v2/tickets/{id}", "GET /api/v2/users/{id}"),
     },
     "webhook_received solve": {
-        # A solve also yields the ticket's latest agent comment, already relayed: one more lookup, then ignored;
-        # and the ticket's assignee, already announced: its user, and its event key remembered. So a late
-        # assignment webhook that another worker applies after the close still has its agent announced first.
-        "botpress": (*ZD_VERIFY, *FIND_CONVERSATION, *FIND_CONVERSATION, BP_AGENT_USER, SESSION_SET, *BP_SOLVE),
-        "zendesk": (ZD_COMMENTS, "GET /api/v2/tickets/{id}"),
+        # The solve's comment is the last reply, already applied (at the mark): no comment is read. The ticket's
+        # assignee, already announced, still has its event key remembered (its user read from Zendesk, as no
+        # comment page named it), so a late assignment webhook that another worker applies after the close still
+        # has its agent announced first.
+        "botpress": (SESSION_GET, SESSION_SET, *BP_SOLVE),
+        "zendesk": ("GET /api/v2/tickets/{id}", "GET /api/v2/users/{id}"),
     },
     "stopHitl": {"botpress": BP_STOP_HITL, "zendesk": ("GET /api/v2/tickets/{id}", "PUT /api/v2/tickets/{id}")},
     "unregister": {
@@ -153,9 +156,12 @@ INBOX_PINS: dict[str, dict[str, Calls]] = {
     "message_created text, author not cached": {"botpress": BP_TEXT_NEW_AUTHOR},
     "message_created text": {"botpress": BP_TEXT},
     "message_created text, redelivered": {"botpress": BP_TEXT},
-    "webhook_received assignment": {"botpress": BP_ASSIGNMENT},
-    "webhook_received agent reply": {"botpress": BP_AGENT_REPLY},
-    "webhook_received agent reply, redelivered": {"botpress": BP_AGENT_REPLY_AGAIN},
+    # The session's first event, by an agent new to this run (each flow makes its own): both are looked up once.
+    "webhook_received assignment": {"botpress": (FIND_CONVERSATION[0], SESSION_GET, BP_AGENT_USER, *BP_ASSIGNMENT[1:])},
+    "webhook_received agent reply": {"botpress": BP_AGENT_REPLY_NEXT},  # the assignment looked the session up
+    "webhook_received agent reply, next": {"botpress": BP_AGENT_REPLY_NEXT},
+    # The inbox's events carry their content: a redelivery is dropped by the message's get-or-create on its tag.
+    "webhook_received agent reply, redelivered": {"botpress": (BP_MESSAGE,)},
     "webhook_received solve": {"botpress": BP_SOLVE},
     "stopHitl": {"botpress": BP_STOP_HITL},
     "unregister": {"botpress": ()},
@@ -193,6 +199,8 @@ async def zendesk_flow(bridge: Bridge, zendesk: FakeZendesk, log: CallLog, n: in
     (reply,) = zendesk.agent_comment(ticket_id, "<p>Hello</p>")
     await log.measure("webhook_received agent reply", lambda: bridge.webhook(reply))
     await log.measure("webhook_received agent reply, redelivered", lambda: bridge.webhook(reply))
+    (following,) = zendesk.agent_comment(ticket_id, "<p>Anything else?</p>")
+    await log.measure("webhook_received agent reply, next", lambda: bridge.webhook(following))
     (assigned,) = zendesk.assign(ticket_id)
     await log.measure("webhook_received assignment", lambda: bridge.webhook(assigned))
     (solved,) = zendesk.set_status(ticket_id, "solved")
@@ -280,6 +288,9 @@ async def inbox_flow(bridge: Bridge, service: InboxService, log: CallLog, n: int
     reply = await signed_event(service, session_id, "agent_message")
     await log.measure("webhook_received agent reply", lambda: bridge.webhook(reply))
     await log.measure("webhook_received agent reply, redelivered", lambda: bridge.webhook(reply))
+    await service.actions.reply(agent, session_id, "Anything else?")
+    following = await signed_event(service, session_id, "agent_message")
+    await log.measure("webhook_received agent reply, next", lambda: bridge.webhook(following))
     await service.actions.resolve(agent, session_id)
     closed = await signed_event(service, session_id, "session_closed")
     await log.measure("webhook_received solve", lambda: bridge.webhook(closed))
