@@ -20,7 +20,10 @@ from pydantic import SecretStr
 from external_adapters import WebhookRequest
 from external_adapters.zendesk import ZendeskRuntime, marks
 from integration.app import create_app
-from integration.app_keys import ADAPTER_BACKENDS
+from integration.app_keys import ADAPTER_BACKENDS, SERVICES
+from integration.botpress import Conversation
+from integration.context import context_from_headers
+from integration.hitl.lookups import remember_conversation
 from tests import conftest as shared
 from tests.contracts.botpress import BotpressMockRouter
 from tests.contracts.zendesk import ZendeskMockRouter
@@ -126,6 +129,19 @@ async def test_a_crash_after_the_message_before_the_mark_moves_posts_it_once_on_
     assert _texts(fake_botpress, bp_conversation_id) == ["Hello"]  # the get-or-create on its tag found it
     await bridge.webhook(reply)
     assert fake_zendesk.comment_pages_served == pages + 1  # the mark moved this time
+
+
+async def test_a_session_seeded_by_start_hitl_looks_no_conversation_up(
+    bridge: Bridge, bp_api: BotpressMockRouter, fake_botpress: FakeBotpress, fake_zendesk: FakeZendesk
+) -> None:
+    bp_conversation_id, ticket = await _session(bridge)
+    headers = {k.lower(): v for k, v in runtime_headers("action_triggered", ZENDESK_CONFIG).items()}
+    deps = bridge.client.app[SERVICES].deps_for(context_from_headers(headers))
+    conversation = Conversation.model_validate(fake_botpress.conversations[bp_conversation_id])
+    await remember_conversation(deps, str(ticket), conversation)  # what startHitl does once it links the session
+    await bridge.webhook(fake_zendesk.agent_comment(ticket, "<p>Hello</p>")[0])
+    assert not [call for call in bp_api.calls if call.request.url.path.endswith("/conversations")]
+    assert _texts(fake_botpress, bp_conversation_id) == ["Hello"]
 
 
 async def test_an_agent_renamed_in_zendesk_is_renamed_in_botpress(
