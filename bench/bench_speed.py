@@ -12,7 +12,8 @@ keep-alive aiohttp client, at concurrency 1 and ``--concurrency``, each operatio
 
 * ``createUser`` then ``startHitl`` with a 50-message history (each a new end user and a new ticket); and
   ``startHitl`` against history length (``--history-sizes``) at concurrency 1;
-* ``message_created``: a new end-user text, held by the fake Botpress beforehand, spread over ``--tickets`` tickets;
+* ``message_created``: a new end-user text, held by the fake Botpress beforehand, spread over ``--tickets`` tickets
+  (each of which first gets one, not measured: the first message of a user also looks its author up);
 * agent reply: a public agent comment made in the fake Zendesk (outside the timed part), then its signed trigger
   delivery sent as ``webhook_received``, the way Botpress relays it (timed); each ticket first gets
   ``--ticket-replies`` agent comments, so a delivery finds a conversation's worth of them;
@@ -60,7 +61,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--history-sizes", type=_sizes, default=[10, 50, 200, 1000])
     parser.add_argument("--history-ops", type=int, default=20, help="startHitl per history size")
     parser.add_argument("--tickets", type=int, default=64, help="tickets the messages and replies are spread over")
-    parser.add_argument("--ticket-replies", type=int, default=8, help="agent comments on each ticket beforehand")
+    parser.add_argument("--ticket-replies", type=int, default=10, help="agent comments on each ticket beforehand")
     parser.add_argument("--no-stop", action="store_true", help="skip the stopHitl series")
     parser.add_argument("--checked-fakes", action="store_true", help="the fakes check every call against OpenAPI")
     parser.add_argument("--log-level", default="INFO", help="the server's HITL_BRIDGE_LOG_LEVEL")
