@@ -46,6 +46,8 @@ from speed_scenario import Scenario
 from tests.pg import fresh_database
 
 BENCH_PREFIX = "hb_bench_speed_"
+OPERATIONS = ("start", "history", "message", "reply", "stop")
+"""The series: createUser + startHitl, startHitl against history length, end-user messages, agent replies, stopHitl."""
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -62,7 +64,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--history-ops", type=int, default=20, help="startHitl per history size")
     parser.add_argument("--tickets", type=int, default=64, help="tickets the messages and replies are spread over")
     parser.add_argument("--ticket-replies", type=int, default=10, help="agent comments on each ticket beforehand")
-    parser.add_argument("--no-stop", action="store_true", help="skip the stopHitl series")
+    parser.add_argument(
+        "--only",
+        type=_operations,
+        default=OPERATIONS,
+        help=f"the series to run, comma-separated among {','.join(OPERATIONS)} (default: all)",
+    )
     parser.add_argument("--checked-fakes", action="store_true", help="the fakes check every call against OpenAPI")
     parser.add_argument("--log-level", default="INFO", help="the server's HITL_BRIDGE_LOG_LEVEL")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (logs, data) and say where")
@@ -72,6 +79,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if args.workers > 1 and not args.database_url:
         parser.error("--workers above 1 needs --database-url (the workers share PostgreSQL)")
     return args
+
+
+def _operations(text: str) -> tuple[str, ...]:
+    chosen = tuple(name for name in text.split(",") if name)
+    unknown = set(chosen) - set(OPERATIONS)
+    if unknown:
+        raise argparse.ArgumentTypeError(f"unknown series {sorted(unknown)}: choose among {','.join(OPERATIONS)}")
+    return chosen
 
 
 def _sizes(text: str) -> list[int]:

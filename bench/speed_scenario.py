@@ -35,21 +35,24 @@ class Scenario:
         self.replies_sent: set[str] = set()
 
     async def run(self) -> list[Series]:
-        """Warm up (not measured), then every series."""
+        """Warm up (not measured), then every series of ``--only``."""
         await self.warm_up()
-        high = self.args.concurrency
-        for concurrency, count in ((1, self.args.ops), (high, self.args.ops_concurrent)):
-            self.sessions += await self.start_series(concurrency, count, 50, create_users=True)
-        for size in self.args.history_sizes:
+        only, high = self.args.only, self.args.concurrency
+        if "start" in only:
+            for concurrency, count in ((1, self.args.ops), (high, self.args.ops_concurrent)):
+                self.sessions += await self.start_series(concurrency, count, 50, create_users=True)
+        for size in self.args.history_sizes if "history" in only else []:
             await self.start_series(1, self.args.history_ops, size, create_users=False)
         tickets = await self.tickets()
         await _bounded([self.send_message(session) for session in tickets])  # the first of each user: not measured
-        await self.message_series(1, self.args.ops, tickets)
-        await self.message_series(high, self.args.ops_concurrent, tickets)
-        await self.warm_tickets(tickets)
-        await self.reply_series(1, self.args.reply_ops, tickets)
-        await self.reply_series(high, self.args.reply_ops_concurrent, tickets)
-        if not self.args.no_stop:
+        if "message" in only:
+            await self.message_series(1, self.args.ops, tickets)
+            await self.message_series(high, self.args.ops_concurrent, tickets)
+        if "reply" in only:
+            await self.warm_tickets(tickets)
+            await self.reply_series(1, self.args.reply_ops, tickets)
+            await self.reply_series(high, self.args.reply_ops_concurrent, tickets)
+        if "stop" in only:
             await self.stop_series(tickets)
         return self.results
 
