@@ -14,7 +14,9 @@ Run it with ``python -m tests.e2e.botpress_server --port N [--delay-ms D]`` (fro
   ``message_created``; ``POST /_test/hold`` parks relayed webhooks until ``POST /_test/release`` sends them all at
   once (a race made certain); ``POST /_test/hold_api {method, path}`` parks Runtime API requests matching them
   (a path regex) the same way, then applies them once released even if the caller is gone (a write committed
-  whose answer was lost); ``GET /_test/held`` counts what is parked; ``GET /_test/state`` and ``GET /_test/violations``.
+  whose answer was lost); ``GET /_test/held`` counts what is parked; ``GET /_test/state`` and ``GET /_test/violations``;
+  ``GET /_test/calls`` counts the Runtime API requests served, by call name (``"GET /v1/chat/users/{id}"``,
+  :func:`~tests.integration.call_log.call_name`).
 
 Only loopback clients are served.
 """
@@ -27,6 +29,7 @@ import contextlib
 import json
 import logging
 import re
+from collections import Counter
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -37,6 +40,7 @@ from respx.models import AllMockedAssertionError
 
 from tests.contracts.botpress import BP_TEST_API_URL, validate_botpress_request, validate_botpress_response
 from tests.fake_botpress import FakeBotpress
+from tests.integration.call_log import call_name
 
 from .zendesk_server import _as_httpx, _loopback_only
 
@@ -55,6 +59,8 @@ class BotpressServer:
         self.botpress.install(self.router)
         self.delay_seconds = delay_seconds
         self.violations: list[str] = []
+        self.calls: Counter[str] = Counter()
+        """Runtime API requests served, by call name."""
         self.integration_url: str | None = None
         self.runtime_headers: dict[str, str] = {}
         self.holding = False
@@ -75,6 +81,7 @@ class BotpressServer:
         app.router.add_get("/_test/held", self.count_held)
         app.router.add_get("/_test/state", self.state)
         app.router.add_get("/_test/violations", self.list_violations)
+        app.router.add_get("/_test/calls", self.list_calls)
         app.cleanup_ctx.append(self._client)
         return app
 
@@ -94,6 +101,7 @@ class BotpressServer:
         outgoing = httpx.Request(
             outgoing.method, BP_TEST_API_URL + request.raw_path, headers=outgoing.headers, content=outgoing.content
         )
+        self.calls[call_name(outgoing)] += 1
         if self.delay_seconds:
             await asyncio.sleep(self.delay_seconds)
         if any(method == request.method and path.search(request.path) for method, path in self.held_api):
@@ -183,6 +191,10 @@ class BotpressServer:
 
     async def list_violations(self, request: web.Request) -> web.Response:
         return web.json_response({"violations": self.violations})
+
+    async def list_calls(self, request: web.Request) -> web.Response:
+        """The Runtime API requests served so far, by call name."""
+        return web.json_response({"calls": dict(self.calls)})
 
 
 def _relayed(answer: httpx.Response) -> web.Response:

@@ -6,12 +6,16 @@ Run it with ``python -m tests.e2e.zendesk_server --port N --media-dir DIR`` (fro
   Each aiohttp request becomes an :class:`httpx.Request`, is checked with
   :func:`~tests.contracts.zendesk.validate_zendesk_request` (a violation is recorded and answered 400), then handed
   to the fake's own route table (a respx router used as a plain dispatcher, nothing is patched). The fake's answer
-  is checked against the spec too.
+  is checked against the spec too. ``--delay-ms`` is added to every answer (the upstream latency of a benchmark);
+  every request is counted by its call name (:func:`~tests.integration.call_log.call_name`).
 * ``/media/<name>``: the files of ``--media-dir`` (what the end user "sends" as images or files).
 * ``/_test/...``: control endpoints for the test. ``POST /_test/agent_comment`` ``{ticket_id, html, public?}``,
   ``/_test/assign`` ``{ticket_id}`` and ``/_test/solve`` ``{ticket_id, comment_html?}`` make the agent act and then
   POST the signed deliveries the triggers produce to the webhook endpoint given at register;
   ``/_test/redeliver`` ``{delivery}`` POSTs one earlier delivery again, byte for byte (a Zendesk retry).
+  ``"deliver": false`` in an acting request records the deliveries and answers them (url, headers, body) unsent:
+  a benchmark sends them itself, so that only the delivery is timed.
+  ``GET /_test/calls`` counts the API requests served, by call name (``"GET /api/v2/tickets/{id}/comments"``).
   ``GET /_test/state`` shows tickets with their comments and audits (each audit's ``metadata.custom`` holds the
   Botpress message ids a comment delivered), users, webhooks and triggers; ``GET /_test/violations`` lists every
   contract violation seen (the test fails on any).
@@ -22,8 +26,10 @@ Only loopback addresses are served and delivered to.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import logging
+from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -33,11 +39,13 @@ from urllib.parse import urlsplit
 import httpx
 import respx
 from aiohttp import web
+from aiohttp.log import access_logger
 from respx.models import AllMockedAssertionError
 
 from external_adapters import WebhookRequest
 from tests.contracts.zendesk import validate_zendesk_request, validate_zendesk_response
 from tests.external_adapters.zendesk.fake_zendesk import FakeZendesk
+from tests.integration.call_log import call_name
 
 log = logging.getLogger("fake-zendesk")
 
@@ -62,10 +70,13 @@ class Delivery:
 class ZendeskServer:
     """The fake account, its contract checks and the deliveries it made."""
 
-    def __init__(self, media_dir: Path, *, checked: bool = True) -> None:
+    def __init__(self, media_dir: Path, *, checked: bool = True, delay_seconds: float = 0.0) -> None:
         self.zendesk = FakeZendesk()
         self.checked = checked
         """Check every request and answer against the contract; off only for benchmarks (their CPU is not ours)."""
+        self.delay_seconds = delay_seconds
+        self.calls: Counter[str] = Counter()
+        """API requests served, by call name."""
         self.router = respx.MockRouter(assert_all_mocked=True, assert_all_called=False)
         self.zendesk.install(self.router)
         self.media_dir = media_dir.resolve()
@@ -84,6 +95,7 @@ class ZendeskServer:
         app.router.add_post("/_test/redeliver", self.redeliver)
         app.router.add_get("/_test/state", self.state)
         app.router.add_get("/_test/violations", self.list_violations)
+        app.router.add_get("/_test/calls", self.list_calls)
         app.cleanup_ctx.append(self._client)
         return app
 
@@ -102,6 +114,9 @@ class ZendeskServer:
     async def api(self, request: web.Request) -> web.Response:
         """Check one adapter request against the contract, then let the fake answer it."""
         outgoing = await _as_httpx(request)
+        self.calls[call_name(outgoing)] += 1
+        if self.delay_seconds:
+            await asyncio.sleep(self.delay_seconds)
         try:
             if self.checked:
                 validate_zendesk_request(outgoing)
@@ -140,7 +155,10 @@ class ZendeskServer:
                 fired = act(body)
             except KeyError as exc:
                 return _error(404, "RecordNotFound", f"no such ticket or field: {exc}")
-            sent = [await self._send(self._record(webhook_request)) for webhook_request in fired]
+            recorded = [self._record(webhook_request) for webhook_request in fired]
+            if body.get("deliver", True) is False:
+                return web.json_response({"deliveries": [_unsent(delivery) for delivery in recorded]})
+            sent = [await self._send(delivery) for delivery in recorded]
             return web.json_response({"deliveries": [_summary(delivery) for delivery in sent]})
 
         return handler
@@ -206,6 +224,10 @@ class ZendeskServer:
         """Every contract violation seen so far."""
         return web.json_response({"violations": self.violations})
 
+    async def list_calls(self, request: web.Request) -> web.Response:
+        """The API requests served so far, by call name."""
+        return web.json_response({"calls": dict(self.calls)})
+
 
 async def _as_httpx(request: web.Request) -> httpx.Request:
     """The aiohttp request as the :class:`httpx.Request` the adapter's client built (URL, headers, raw body)."""
@@ -217,6 +239,11 @@ async def _as_httpx(request: web.Request) -> httpx.Request:
 
 def _summary(delivery: Delivery) -> dict[str, Any]:
     return {"id": delivery.id, "answer": delivery.answers[-1], "body": json.loads(delivery.body or "null")}
+
+
+def _unsent(delivery: Delivery) -> dict[str, Any]:
+    """A recorded delivery its caller sends itself: where to, with which headers and body."""
+    return {"id": delivery.id, "url": delivery.url, "headers": delivery.headers, "body": delivery.body}
 
 
 def _error(status: int, error: str, description: str) -> web.Response:
@@ -239,17 +266,20 @@ def warm_up() -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """``python -m tests.e2e.zendesk_server --port N --media-dir DIR``."""
+    """``python -m tests.e2e.zendesk_server --port N --media-dir DIR [--unchecked] [--delay-ms D] [--quiet]``."""
     parser = argparse.ArgumentParser(description="A fake Zendesk account over HTTP (tests only).")
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--media-dir", type=Path, required=True)
     parser.add_argument("--unchecked", action="store_true", help="skip the contract checks (benchmarks only)")
+    parser.add_argument("--delay-ms", type=float, default=0.0, help="added to every API answer")
+    parser.add_argument("--quiet", action="store_true", help="no access log (benchmarks: its CPU is not ours)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     warm_up()
-    app = ZendeskServer(args.media_dir, checked=not args.unchecked).app()
+    app = ZendeskServer(args.media_dir, checked=not args.unchecked, delay_seconds=args.delay_ms / 1000).app()
     print(f"fake Zendesk on http://127.0.0.1:{args.port}", flush=True)
-    web.run_app(app, host="127.0.0.1", port=args.port, print=None)
+    access_log = None if args.quiet else access_logger
+    web.run_app(app, host="127.0.0.1", port=args.port, print=None, access_log=access_log)
 
 
 if __name__ == "__main__":
