@@ -15,6 +15,7 @@ from coordination import open_backend, purge_forever
 from external_adapters import AdapterEnvironment
 from external_adapters.registry import get_adapter_class
 
+from .aiohttp_transport import AiohttpTransport
 from .app_keys import (
     ADAPTER_BACKENDS,
     ADAPTER_ENV,
@@ -89,8 +90,12 @@ def _clients(
         timeout = httpx.Timeout(settings.bp_timeout_seconds)
         limits = httpx.Limits(max_connections=100, max_keepalive_connections=20)
         async with (
-            httpx.AsyncClient(timeout=timeout, limits=limits, transport=botpress_transport) as botpress_http,
-            httpx.AsyncClient(timeout=httpx.Timeout(30.0), limits=limits, transport=vendor_transport) as vendor_http,
+            httpx.AsyncClient(
+                timeout=timeout, limits=limits, transport=botpress_transport or _transport(settings, limits)
+            ) as botpress_http,
+            httpx.AsyncClient(
+                timeout=httpx.Timeout(30.0), limits=limits, transport=vendor_transport or _transport(settings, limits)
+            ) as vendor_http,
         ):
             app[BOTPRESS_HTTP] = botpress_http
             app[VENDOR_HTTP] = vendor_http
@@ -106,6 +111,11 @@ def _clients(
             yield
 
     return clients
+
+
+def _transport(settings: Settings, limits: httpx.Limits) -> httpx.AsyncBaseTransport | None:
+    """aiohttp's client under httpx (``HITL_BRIDGE_HTTP_CLIENT=aiohttp``, the default), else httpx's own (``None``)."""
+    return AiohttpTransport(limits=limits) if settings.http_client == "aiohttp" else None
 
 
 async def _adapters(app: web.Application) -> AsyncIterator[None]:

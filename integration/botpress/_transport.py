@@ -105,7 +105,7 @@ class Transport:
         request = self._build(method, path, query, body)
         repeatable = method_is_idempotent(method) if idempotent is None else idempotent
 
-        async def attempt() -> httpx.Response:  # a coroutine function: tenacity awaits only those
+        async def attempt() -> httpx.Response:
             return await self._http.send(request)
 
         try:
