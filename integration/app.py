@@ -15,7 +15,6 @@ from coordination import open_backend, purge_forever
 from external_adapters import AdapterEnvironment
 from external_adapters.registry import get_adapter_class
 
-from .aiohttp_transport import AiohttpTransport
 from .app_keys import (
     ADAPTER_BACKENDS,
     ADAPTER_ENV,
@@ -30,6 +29,7 @@ from .handlers import health, no_content, no_tracebacks, operation
 from .home import home
 from .mounts import mount_web
 from .operations import Dispatcher
+from .outgoing_http import outgoing_client
 from .services import Services, adapter_environment
 from .settings import Settings
 
@@ -87,15 +87,9 @@ def _clients(
 ) -> Callable[[web.Application], AsyncIterator[None]]:
     async def clients(app: web.Application) -> AsyncIterator[None]:
         settings = app[SETTINGS]
-        timeout = httpx.Timeout(settings.bp_timeout_seconds)
-        limits = httpx.Limits(max_connections=100, max_keepalive_connections=20)
         async with (
-            httpx.AsyncClient(
-                timeout=timeout, limits=limits, transport=botpress_transport or _transport(settings, limits)
-            ) as botpress_http,
-            httpx.AsyncClient(
-                timeout=httpx.Timeout(30.0), limits=limits, transport=vendor_transport or _transport(settings, limits)
-            ) as vendor_http,
+            outgoing_client(settings, httpx.Timeout(settings.bp_timeout_seconds), botpress_transport) as botpress_http,
+            outgoing_client(settings, httpx.Timeout(30.0), vendor_transport) as vendor_http,
         ):
             app[BOTPRESS_HTTP] = botpress_http
             app[VENDOR_HTTP] = vendor_http
@@ -111,11 +105,6 @@ def _clients(
             yield
 
     return clients
-
-
-def _transport(settings: Settings, limits: httpx.Limits) -> httpx.AsyncBaseTransport | None:
-    """aiohttp's client under httpx (``HITL_BRIDGE_HTTP_CLIENT=aiohttp``, the default), else httpx's own (``None``)."""
-    return AiohttpTransport(limits=limits) if settings.http_client == "aiohttp" else None
 
 
 async def _adapters(app: web.Application) -> AsyncIterator[None]:

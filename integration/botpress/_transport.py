@@ -132,7 +132,7 @@ class Transport:
     def _json(self, response: httpx.Response, operation: str) -> JsonObject:
         try:
             # Lone surrogates in an answer would fail the next request that carries them on: U+FFFD instead.
-            parsed = safe_json.loads(response.text)
+            parsed = safe_json.loads_body(response.content)
         except ValueError:
             parsed = None
         if not isinstance(parsed, dict):
