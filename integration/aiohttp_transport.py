@@ -24,6 +24,7 @@ import aiohttp
 import httpx
 from yarl import URL
 
+MAX_HEAD_BYTES = 16 * 1024
 NEVER_SENT: tuple[tuple[type[BaseException], type[httpx.TransportError]], ...] = (
     (aiohttp.ClientProxyConnectionError, httpx.ProxyError),
     (aiohttp.ClientConnectorError, httpx.ConnectError),  # DNS, refused, TLS handshake: before the request
@@ -105,6 +106,9 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                 trust_env=False,  # httpx routes proxied URLs to its own proxy transports
                 skip_auto_headers=("Content-Type",),  # no application/octet-stream httpx would not have sent
                 timeout=aiohttp.ClientTimeout(total=None),
+                # h11 (httpx's parser) takes a head of up to 16 KiB; aiohttp's default is 8 KiB per line or field.
+                max_line_size=MAX_HEAD_BYTES,
+                max_field_size=MAX_HEAD_BYTES,
             )
         return self._session
 

@@ -103,6 +103,18 @@ async def test_no_content_type_is_added_to_a_body_sent_without_one() -> None:
     assert seen[0].headers["content-length"] == "3"
 
 
+async def test_a_long_header_is_read_as_httpx_would_read_it() -> None:
+    policy = "default-src 'self' " + "https://assets.example.com " * 400  # ~11 KiB, over aiohttp's 8 KiB default
+
+    async def answer(request: web.Request) -> web.Response:
+        return web.Response(text="ok", headers={"content-security-policy": policy})
+
+    async with serving(answer) as url, client() as http:
+        response = await http.get(url)
+
+    assert response.headers["content-security-policy"] == policy.strip()
+
+
 async def test_httpx_decodes_a_compressed_answer() -> None:
     async def answer(request: web.Request) -> web.Response:
         body = gzip.compress(b'{"user": {"id": "u1"}}')
