@@ -17,6 +17,7 @@ a set of a state, an upsert) or not (a create: a ticket, a trigger, a webhook, a
 
 from __future__ import annotations
 
+import asyncio
 import email.utils
 import time
 from collections.abc import Awaitable, Callable
@@ -24,7 +25,6 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 import httpx
-from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, retry_if_result, stop_after_attempt
 
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 ALWAYS_RETRIED_STATUSES = frozenset({429, 502})
@@ -109,16 +109,12 @@ def _parse_delay(value: str, now: float) -> float | None:
     return when.timestamp() - now
 
 
-def _wait(policy: RetryPolicy) -> Callable[[RetryCallState], float]:
-    def wait(state: RetryCallState) -> float:
-        outcome = state.outcome
-        if outcome is not None and not outcome.failed:
-            asked = retry_after_seconds(outcome.result())
-            if asked is not None:
-                return min(asked, policy.max_wait)
-        return min(policy.base_wait * state.attempt_number, policy.max_wait)
-
-    return wait
+def wait_before_retry(policy: RetryPolicy, attempt: int, response: httpx.Response | None) -> float:
+    """Seconds to wait after try number ``attempt`` (from 1): what the answer asks for, else growing; bounded."""
+    asked = retry_after_seconds(response) if response is not None else None
+    if asked is not None:
+        return min(asked, policy.max_wait)
+    return min(policy.base_wait * attempt, policy.max_wait)
 
 
 async def send_with_retries(
@@ -134,29 +130,22 @@ async def send_with_retries(
     Returns the last response (which may still be an error status: mapping it is the caller's job).
     Re-raises the last network error when every attempt failed without a response, and at once a network error
     of unknown outcome on a call that is not idempotent (:func:`outcome_unknown` is then true).
+    A plain loop rather than a retry library: it runs around every outgoing call, and the first try, nearly
+    always the last, then costs nothing more than the call.
     """
-    retrying = AsyncRetrying(
-        stop=stop_after_attempt(policy.attempts),
-        wait=_wait(policy),
-        retry=retry_if_exception(_retry_error(idempotent))
-        | retry_if_result(lambda r: should_retry_response(r, policy, idempotent=idempotent)),
-        retry_error_callback=_last_outcome,
-        reraise=True,
-    )
-    if sleep is not None:
-        retrying = retrying.copy(sleep=sleep)
-
-    # tenacity awaits only coroutine functions: wrap, so a lambda returning a coroutine works too.
-    async def attempt() -> httpx.Response:
-        return await send()
-
-    response: httpx.Response = await retrying(attempt)
-    return response
-
-
-def _last_outcome(state: RetryCallState) -> httpx.Response:
-    assert state.outcome is not None
-    return state.outcome.result()  # type: ignore[no-any-return]
+    retryable_error = _retry_error(idempotent)
+    for attempt in range(1, policy.attempts + 1):
+        response: httpx.Response | None = None
+        try:
+            response = await send()
+        except Exception as exc:
+            if attempt == policy.attempts or not retryable_error(exc):
+                raise
+        else:
+            if attempt == policy.attempts or not should_retry_response(response, policy, idempotent=idempotent):
+                return response
+        await (asyncio.sleep if sleep is None else sleep)(wait_before_retry(policy, attempt, response))
+    raise ValueError("a retry policy needs at least one attempt")
 
 
 async def write_checked(

@@ -47,6 +47,15 @@ def loads(text: str) -> Any:
         raise UnreadableJsonError("JSON nested too deeply") from None
 
 
+def loads_body(body: bytes) -> Any:
+    """:func:`loads` of an HTTP answer's body, read as UTF-8 (bytes that are not become U+FFFD).
+
+    JSON is UTF-8 (RFC 8259) whatever charset a ``Content-Type`` claims; reading the bytes directly also skips
+    httpx's parse of that header on every answer.
+    """
+    return loads(body.decode("utf-8", "replace"))
+
+
 def clean_text(text: str) -> str:
     """``text`` with every lone surrogate replaced by U+FFFD (unchanged, and fast, when there is none)."""
     if _SURROGATE.search(text) is None:

@@ -29,6 +29,7 @@ from .handlers import health, no_content, no_tracebacks, operation
 from .home import home
 from .mounts import mount_web
 from .operations import Dispatcher
+from .outgoing_http import outgoing_client
 from .services import Services, adapter_environment
 from .settings import Settings
 
@@ -86,11 +87,9 @@ def _clients(
 ) -> Callable[[web.Application], AsyncIterator[None]]:
     async def clients(app: web.Application) -> AsyncIterator[None]:
         settings = app[SETTINGS]
-        timeout = httpx.Timeout(settings.bp_timeout_seconds)
-        limits = httpx.Limits(max_connections=100, max_keepalive_connections=20)
         async with (
-            httpx.AsyncClient(timeout=timeout, limits=limits, transport=botpress_transport) as botpress_http,
-            httpx.AsyncClient(timeout=httpx.Timeout(30.0), limits=limits, transport=vendor_transport) as vendor_http,
+            outgoing_client(settings, httpx.Timeout(settings.bp_timeout_seconds), botpress_transport) as botpress_http,
+            outgoing_client(settings, httpx.Timeout(30.0), vendor_transport) as vendor_http,
         ):
             app[BOTPRESS_HTTP] = botpress_http
             app[VENDOR_HTTP] = vendor_http

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import httpx
@@ -47,24 +48,40 @@ class Services:
     coordinator: Coordinator
     """The coordination port (embedded or PostgreSQL): what every "not twice" guarantee goes through."""
     backends: dict[str, object | None] = field(default_factory=dict)
+    _environments: dict[str, AdapterEnvironment] = field(default_factory=dict, init=False, repr=False)
+
+    @cached_property
+    def _botpress_target(self) -> tuple[str, SecretStr | None, RetryPolicy]:
+        """The Runtime API's URL, token and retry policy: fixed for the process. Worked out once, as reading them
+        decides whether the sandbox runs, which parses the listening host (a third of a request's set-up)."""
+        settings = self.settings
+        token = settings.bp_token if settings.bp_token is not None or not settings.sandbox_enabled else SANDBOX_TOKEN
+        retry = RetryPolicy(attempts=settings.retry_attempts, max_wait=settings.retry_max_wait_seconds)
+        return settings.effective_bp_api_url, token, retry
 
     def botpress_for(self, ctx: OperationContext) -> BotpressClient:
         """A Runtime API client acting as this installation, forwarding the trace headers."""
-        token = self.settings.bp_token
+        base_url, token, retry = self._botpress_target
         return BotpressClient(
             self.botpress_http,
-            base_url=self.settings.effective_bp_api_url,
-            token=token if token is not None or not self.settings.sandbox_enabled else SANDBOX_TOKEN,
+            base_url=base_url,
+            token=token,
             bot_id=ctx.installation.bot_id,
             integration_id=ctx.installation.integration_id,
             integration_alias=ctx.installation.integration_alias,
             trace_headers=ctx.trace_headers,
-            retry=RetryPolicy(attempts=self.settings.retry_attempts, max_wait=self.settings.retry_max_wait_seconds),
+            retry=retry,
         )
 
     def env_for(self, adapter_name: str) -> AdapterEnvironment:
-        """The environment of one adapter: shared clients, its own data folder and process options."""
-        return adapter_environment(self.adapter_env, self.settings, adapter_name)
+        """The environment of one adapter: shared clients, its own data folder and process options.
+
+        Made once per adapter (it is frozen and the same for every request) and kept.
+        """
+        env = self._environments.get(adapter_name)
+        if env is None:
+            env = self._environments[adapter_name] = adapter_environment(self.adapter_env, self.settings, adapter_name)
+        return env
 
     def deps_for(self, ctx: OperationContext) -> Deps:
         """Build the per-request bundle (validates the installation's configuration)."""

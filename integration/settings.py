@@ -49,6 +49,11 @@ class Settings(BaseSettings):
         description="Botpress token (a workspace PAT) used for every Runtime API call",
     )
     bp_timeout_seconds: float = Field(default=60.0, gt=0, description="Timeout of one Runtime API call")
+    http_client: Literal["aiohttp", "httpx"] = Field(
+        default="aiohttp",
+        description="What sends the Runtime API and helpdesk calls: aiohttp's client (less CPU per call) or httpx's "
+        "own transport (httpcore; the tests' respx mocks patch it)",
+    )
     retry_attempts: int = Field(default=4, ge=1, le=10, description="Tries per outgoing call (first one included)")
     retry_max_wait_seconds: float = Field(default=30.0, ge=0, description="Longest wait between two tries")
     adapter: str = Field(default="inbox", description="Adapter used when the configuration names none")

@@ -56,6 +56,9 @@ def test_settings(data_dir: Path, **overrides: Any) -> Settings:
         "bp_token": SecretStr(TEST_TOKEN),
         "data_dir": data_dir,
         "retry_max_wait_seconds": 0,
+        # respx patches httpx's own transport: the in-process tests check every request against the contracts
+        # there. The production default, aiohttp's client, is exercised over real HTTP (tests/e2e, sandbox tests).
+        "http_client": "httpx",
     }
     values.update(overrides)
     return Settings(**values)

@@ -78,7 +78,7 @@ def json_object(response: httpx.Response, method: str, path: str) -> dict[str, A
         return {}
     try:
         # Lone surrogates (an agent's text) would fail the next request that carries them on: U+FFFD instead.
-        data = safe_json.loads(response.text)
+        data = safe_json.loads_body(response.content)
     except ValueError:
         raise UnavailableError(SERVICE, method, path, response.status_code, "response is not JSON") from None
     return data if isinstance(data, dict) else {}

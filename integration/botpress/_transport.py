@@ -105,7 +105,7 @@ class Transport:
         request = self._build(method, path, query, body)
         repeatable = method_is_idempotent(method) if idempotent is None else idempotent
 
-        async def attempt() -> httpx.Response:  # a coroutine function: tenacity awaits only those
+        async def attempt() -> httpx.Response:
             return await self._http.send(request)
 
         try:
@@ -132,7 +132,7 @@ class Transport:
     def _json(self, response: httpx.Response, operation: str) -> JsonObject:
         try:
             # Lone surrogates in an answer would fail the next request that carries them on: U+FFFD instead.
-            parsed = safe_json.loads(response.text)
+            parsed = safe_json.loads_body(response.content)
         except ValueError:
             parsed = None
         if not isinstance(parsed, dict):

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from external_adapters.safe_json import UnreadableJsonError, clean_text, loads
+from external_adapters.safe_json import UnreadableJsonError, clean_text, loads, loads_body
 
 
 @pytest.mark.parametrize("text", ["[" * 100_000, "[" * 5_000 + "]" * 5_000, '{"a":' * 50_000 + "1" + "}" * 50_000])
@@ -40,3 +40,9 @@ def test_clean_text_replaces_only_lone_surrogates() -> None:
 def test_nan_and_infinity_are_not_json(text: str) -> None:
     with pytest.raises(ValueError, match="is not JSON"):
         loads(text)
+
+
+def test_a_body_is_read_as_utf8_and_bytes_that_are_not_become_replacement_characters() -> None:
+    assert loads_body('{"name": "Zoë"}'.encode()) == {"name": "Zoë"}
+    assert loads_body(b'{"name": "Zo\xeb"}') == {"name": "Zo\ufffd"}
+    assert loads_body(b'{"text": "\\ud800"}') == {"text": "\ufffd"}
