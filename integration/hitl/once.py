@@ -6,7 +6,9 @@ Every key names its installation (the bot id) and what it guards, so two bots ne
 * ``conv:<bot>:<bp conversation>``: the lock of a conversation's ``hitlSession`` read-modify-writes;
 * ``msg:<bot>:<bp message>``: the lock and the journal entry of one message sent to the helpdesk;
 * ``event:<bot>:<bp conversation>:<type>:<occurrence>``: the journal entry of one Botpress event;
-* ``author:<bot>:<bp user>``: the memo of an author's helpdesk id.
+* ``author:<bot>:<bp user>``: the memo of an author's helpdesk id;
+* ``user:<bot>:<bp user>``: the memo of an end user as createUser linked it (read by startHitl);
+* ``start-record:<bot>:<bp user>``: the memo holding a user's start record (its last startHitl), 24 hours.
 """
 
 from __future__ import annotations
@@ -46,6 +48,16 @@ def event_key(ctx: OperationContext, bp_conversation_id: str, event_type: str, o
 def author_memo(ctx: OperationContext, bp_user_id: str) -> str:
     """The memo key of a message author's helpdesk id."""
     return f"author:{ctx.installation.bot_id}:{bp_user_id}"
+
+
+def end_user_memo(ctx: OperationContext, bp_user_id: str) -> str:
+    """The memo key of an end user linked by createUser (its helpdesk id, name, email and picture)."""
+    return f"user:{ctx.installation.bot_id}:{bp_user_id}"
+
+
+def start_record_memo(ctx: OperationContext, bp_user_id: str) -> str:
+    """The memo key of a user's start record (written only under :func:`start_lock`)."""
+    return f"start-record:{ctx.installation.bot_id}:{bp_user_id}"
 
 
 async def once(
