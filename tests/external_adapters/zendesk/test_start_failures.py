@@ -15,7 +15,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 from definition.states import HitlStartState
-from integration.hitl import actions
+from integration.hitl import actions, sessions
 from tests.contracts.lost_answers import lose_answers, read_timeout
 from tests.contracts.zendesk import ZendeskMockRouter
 from tests.factories import action_body
@@ -69,7 +69,7 @@ async def test_a_crash_at_a_local_write_is_resumed_with_one_ticket(
     step: str,
 ) -> None:
     start = await _start_input(client)
-    saved = actions.save_start
+    saved = sessions.save_start
 
     async def dies_at_the_step(coordinator: Any, memo_key: str, record: HitlStartState) -> None:
         reached = "conversation" if record.conversation_id else "ticket id" if record.external_session_id else "key"
