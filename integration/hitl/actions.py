@@ -9,7 +9,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from bp_modules.hitl import CreateUserInput, StartHitlInput, StopHitlInput
+from bp_modules.hitl import CreateUserInput, StopHitlInput
 from definition.states import HitlSessionState, HitlStartState
 from definition.tags import CONVERSATION_ID_TAG, USER_CREATE_KEY_TAG, USER_EMAIL_TAG, USER_ID_TAG
 from external_adapters import EndUser, ExternalUserRequest, OpenSessionRequest
@@ -17,6 +17,7 @@ from external_adapters import EndUser, ExternalUserRequest, OpenSessionRequest
 from ..botpress import User
 from ..services import Deps
 from .end_users import end_user_of, linked_user, remember_end_user
+from .history import StartRequest, parse_start_input
 from .once import conversation_lock, start_lock, start_record_memo
 from .sessions import is_closed, load_session, load_start, save_session, save_start
 from .transcript import render_transcript
@@ -76,9 +77,9 @@ async def start_hitl(deps: Deps, raw_input: Any) -> dict[str, Any]:
     second session. The user's start lock is held across every worker, so two workers never begin two records
     for one call. Upstream, a new handoff is the ticket's create, the conversation's get-or-create and the link.
     """
-    data = validate(StartHitlInput, raw_input, "input")
-    options = type(deps.adapter).parse_session_options(data.hitl_session)
-    end_user = await linked_user(deps, data.user_id)
+    request = parse_start_input(raw_input)
+    options = type(deps.adapter).parse_session_options(request.data.hitl_session)
+    end_user = await linked_user(deps, request.data.user_id)
     input_hash = _input_hash(deps, raw_input)
     memo_key = start_record_memo(deps.ctx, end_user.bp_user_id)
     # Across every worker: a second call waits here, then finds the first one's record and its conversation.
@@ -87,7 +88,7 @@ async def start_hitl(deps: Deps, raw_input: Any) -> dict[str, Any]:
         if record is not None and record.conversation_id:
             return {"conversationId": record.conversation_id}
         start = _Start(memo_key, record or await _begin(deps, memo_key, input_hash), new_key=record is None)
-        bp_conversation_id = await _open_and_link(deps, data, options, end_user, start)
+        bp_conversation_id = await _open_and_link(deps, request, options, end_user, start)
     return {"conversationId": bp_conversation_id}
 
 
@@ -117,36 +118,35 @@ async def _begin(deps: Deps, memo_key: str, input_hash: str) -> HitlStartState:
     return record
 
 
-async def _open_and_link(deps: Deps, data: StartHitlInput, options: Any, end_user: EndUser, start: _Start) -> str:
+async def _open_and_link(deps: Deps, request: StartRequest, options: Any, end_user: EndUser, start: _Start) -> str:
     """Open the session unless the record already names it, link its conversation, and complete the record.
 
     The record is completed only once the link is made: a crash before leaves it without a conversation, and the
     retry links again (a get-or-create and a PUT, both idempotent).
     """
-    external_session_id = start.record.external_session_id or await _open(deps, data, options, end_user, start)
+    external_session_id = start.record.external_session_id or await _open(deps, request, options, end_user, start)
     bp_conversation_id = await _link(deps, external_session_id)
     done = {"external_session_id": external_session_id, "conversation_id": bp_conversation_id}
     await save_start(deps.services.coordinator, start.memo_key, start.record.model_copy(update=done))
     return bp_conversation_id
 
 
-async def _open(deps: Deps, data: StartHitlInput, options: Any, end_user: EndUser, start: _Start) -> str:
+async def _open(deps: Deps, request: StartRequest, options: Any, end_user: EndUser, start: _Start) -> str:
     """Open the helpdesk session under the record's key, then save its id in the record."""
     settings = deps.services.settings
     names = {end_user.bp_user_id: end_user.name or "User"}
-    transcript = render_transcript(
-        data.message_history, user_names=names, budget_bytes=settings.transcript_budget_bytes
-    )
-    request = OpenSessionRequest[Any](
+    # Validates the history items it reads (a malformed one is a 400 here, before the helpdesk is called).
+    transcript = render_transcript(request.history, user_names=names, budget_bytes=settings.transcript_budget_bytes)
+    open_request = OpenSessionRequest[Any](
         end_user=end_user,
-        title=data.title,
-        description=data.description,
+        title=request.data.title,
+        description=request.data.description,
         options=options,
         transcript=transcript,
         idempotency_key=start.record.session_key,
         new_key=start.new_key,
     )
-    external_session_id = await deps.adapter.open_session(request)
+    external_session_id = await deps.adapter.open_session(open_request)
     opened = start.record.model_copy(update={"external_session_id": external_session_id})
     await save_start(deps.services.coordinator, start.memo_key, opened)
     return external_session_id
