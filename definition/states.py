@@ -1,7 +1,9 @@
 """The states this integration declares: our own two, plus whatever the adapter keeps per installation.
 
 * ``hitlStart`` (user state): the user's last ``startHitl``, so a retried call returns the same
-  conversation instead of opening a second helpdesk session, as long as that session is open.
+  conversation instead of opening a second helpdesk session, as long as that session is open. The bridge now
+  keeps this record in the coordinator's memo (``integration/hitl/sessions.py``: no upstream call); the state
+  stays declared, in the same shape, so that a deployed definition does not change with this version.
 * ``hitlSession`` (conversation state): which helpdesk session a hitl conversation stands for, who is
   assigned, whether it ended, and the keys of recent helpdesk events (to drop redeliveries).
 * Adapter states (``HelpdeskAdapter.states``) are integration states.

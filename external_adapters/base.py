@@ -124,6 +124,11 @@ class OpenSessionRequest(_Request, Generic[SessionT]):
     options: SessionT
     transcript: Transcript
     idempotency_key: str = Field(description="Same for a retried startHitl: open at most one session per key")
+    new_key: bool = Field(
+        default=False,
+        description="The key was minted by this very call and no earlier attempt had it, so no session can exist "
+        "for it yet: an adapter may skip looking one up (a retry, or a resumed record, sends False)",
+    )
 
 
 class OutboundMessage(_Request):

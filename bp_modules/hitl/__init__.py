@@ -1,5 +1,6 @@
 """The Botpress ``hitl`` interface, version 2.1.0, as pydantic v2 models."""
 
+from ._base import WIRE_CONTEXT
 from .actions import (
     BotSource,
     CreateUserInput,
@@ -73,6 +74,7 @@ __all__ = [
     "INTERFACE_VERSION",
     "MAX_ADDITIONAL_DATA_SIZE",
     "PAYLOAD_MODELS",
+    "WIRE_CONTEXT",
     "AnyPayload",
     "AudioItem",
     "AudioPayload",

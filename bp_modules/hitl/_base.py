@@ -14,13 +14,18 @@ Serialise back to the wire with ``model_dump(mode="json", by_alias=True, exclude
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import cache
-from typing import Any, Self
+from types import MappingProxyType
+from typing import Any, Final, Self, cast
 
 from pydantic import BaseModel, ConfigDict, ValidationError, ValidationInfo, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 _WIRE = "bp_modules.hitl.wire"
+WIRE_CONTEXT: Final[Mapping[str, Any]] = MappingProxyType({_WIRE: True})
+"""The validation context of wire data, for a validator called directly (a ``TypeAdapter`` of wire models):
+pass ``context=dict(WIRE_CONTEXT)`` with ``by_name=False``."""
 
 
 def _wire_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:
@@ -59,9 +64,13 @@ class WireModel(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _as_the_sdk_parses(cls, data: Any, info: ValidationInfo) -> Any:
-        if not (is_wire(info) and isinstance(data, dict)):
+        # Called for every model of every message: the checks are inlined, the common case returns early.
+        context = info.context
+        if not (isinstance(data, dict) and isinstance(context, dict) and context.get(_WIRE) is True):
             return data
         known = _wire_keys(cls)
+        if data.keys() <= known and None not in data.values():
+            return data  # the common case (every key known, no null): nothing to strip or refuse, no copy
         nulls = [key for key, value in data.items() if value is None and key in known]
         if nulls:
             raise ValidationError.from_exception_data(cls.__name__, [_null_error(key) for key in nulls])
@@ -81,5 +90,7 @@ def _null_error(key: Any) -> InitErrorDetails:
 
 def validate_nested(model: type[WireModel], value: Any, info: ValidationInfo) -> WireModel:
     """Validate ``value`` as ``model`` with the rules (wire or Python) of the validation in progress."""
-    wire = is_wire(info)
-    return model.model_validate(value, by_name=not wire, context=info.context)
+    if is_wire(info):
+        # Straight to the core validator, as model_validate would go: the context already says "wire".
+        return cast(WireModel, model.__pydantic_validator__.validate_python(value, context=info.context, by_name=False))
+    return model.model_validate(value, by_name=True, context=info.context)

@@ -153,13 +153,16 @@ class ZendeskAdapter(HelpdeskAdapter[ZendeskConfig, ZendeskSession]):
         """Open one ticket per idempotency key, across workers and crashes (see the module docstring).
 
         Retry-safe: under the key's lock, the journal's record answers once the ticket was recorded; otherwise the
-        ticket is looked up by its key tag first, and the create itself is checked by external_id after a lost
-        answer (:meth:`ZendeskClient.create_ticket`).
+        ticket is looked up by its key tag first (unless ``request.new_key``: no ticket can carry a key minted by
+        this very call), and the create itself is checked by external_id after a lost answer
+        (:meth:`ZendeskClient.create_ticket`).
         """
         key_tag = subs.idempotency_tag(request.idempotency_key)
         marker = subs.marker_tag(self.context.installation.webhook_id)
 
         async def find() -> str | None:
+            if request.new_key:
+                return None
             found = await find_ticket(self.client, key_tag)
             return str(found.id) if found is not None else None
 

@@ -32,10 +32,15 @@ from bp_modules.hitl import (
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>#|~&])")
+_MD_SPECIAL = str.maketrans({char: "\\" + char for char in "\\`*_[]<>#|~&"})
+"""Each character markdown could read as syntax, escaped with a backslash (one pass, in C)."""
 _MD_LINE_START = re.compile(r"^([ \t]*)([-+*]|\d{1,9}[.)]|=+|-+)(?=[ \t]|$)", re.MULTILINE)
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})", re.MULTILINE)
-_MD_URL_UNSAFE = {"(": "%28", ")": "%29", "<": "%3C", ">": "%3E", "\\": "%5C"}
+_MD_URL_UNSAFE = str.maketrans({"(": "%28", ")": "%29", "<": "%3C", ">": "%3E", "\\": "%5C"})
+_DIRTY = re.compile(r"[\r\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+"""Any character :func:`clean` changes: most strings have none, and are returned as they are."""
+_SPACE = re.compile(r"\s")
+"""Whitespace as ``str.isspace`` defines it (the ``re`` module uses the same Unicode table), found in C."""
 
 MediaPayload = ImagePayload | AudioPayload | VideoPayload | FilePayload
 
@@ -83,6 +88,8 @@ class MessageRendering:
 
 def clean(value: str) -> str:
     """Normalise newlines, drop control characters (except tab and newline), replace lone surrogates."""
+    if _DIRTY.search(value) is None:
+        return value
     value = _CONTROL.sub("", value.replace("\r\n", "\n").replace("\r", "\n"))
     return _SURROGATE.sub("\ufffd", value)
 
@@ -94,7 +101,7 @@ def one_line(value: str) -> str:
 
 def is_web_url(url: str) -> bool:
     """True for an absolute http(s) URL without whitespace: the only URLs that become links."""
-    if any(char.isspace() for char in url):
+    if _SPACE.search(url) is not None:
         return False
     try:
         parts = urlsplit(url)
@@ -105,7 +112,7 @@ def is_web_url(url: str) -> bool:
 
 def md_escape(value: str) -> str:
     """Escape ``value`` so that markdown shows it literally (no emphasis, link, HTML or list)."""
-    escaped = _MD_SPECIAL.sub(r"\\\1", value)
+    escaped = value.translate(_MD_SPECIAL)
     return _MD_LINE_START.sub(lambda match: f"{match[1]}{match[2][:-1]}\\{match[2][-1]}", escaped)
 
 
@@ -224,7 +231,7 @@ def _text_span(span: Span) -> str:
 
 def _md_span(span: Span) -> str:
     if isinstance(span, Link) and is_web_url(span.url):
-        url = "".join(_MD_URL_UNSAFE.get(char, char) for char in span.url)
+        url = span.url.translate(_MD_URL_UNSAFE)
         return f"[{md_escape(span.label)}]({url})"
     return md_escape(_text_span(span))
 
@@ -236,7 +243,7 @@ def _html_span(span: Span) -> str:
 
 
 def _line(line: Line, span: Callable[[Span], str]) -> str:
-    return "".join(span(part) for part in line)
+    return "".join([span(part) for part in line])
 
 
 def text_block(block: Block) -> str:

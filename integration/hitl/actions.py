@@ -6,18 +6,21 @@ import hashlib
 import json
 import logging
 import secrets
+from dataclasses import dataclass
 from typing import Any
 
-from bp_modules.hitl import CreateUserInput, StartHitlInput, StopHitlInput
+from bp_modules.hitl import CreateUserInput, StopHitlInput
 from definition.states import HitlSessionState, HitlStartState
 from definition.tags import CONVERSATION_ID_TAG, USER_CREATE_KEY_TAG, USER_EMAIL_TAG, USER_ID_TAG
 from external_adapters import EndUser, ExternalUserRequest, OpenSessionRequest
 
 from ..botpress import User
-from ..errors import BotpressRuntimeError
 from ..services import Deps
-from .once import conversation_lock, start_lock
-from .sessions import create_session, is_closed, load_session, load_start, save_session, save_start
+from .end_users import end_user_of, linked_user, remember_end_user
+from .history import StartRequest, parse_start_input
+from .lookups import remember_conversation
+from .once import conversation_lock, start_lock, start_record_memo
+from .sessions import is_closed, load_session, load_start, save_session, save_start
 from .transcript import render_transcript
 from .validation import validate
 
@@ -36,7 +39,15 @@ async def create_user(deps: Deps, raw_input: Any) -> dict[str, Any]:
     external_user_id = await deps.adapter.create_user(request)
     if bp_user.tags.get(USER_ID_TAG) != external_user_id:
         await deps.botpress.update_user(bp_user.id, tags={USER_ID_TAG: external_user_id})
+    linked = bp_user.model_copy(update={"tags": {**bp_user.tags, USER_ID_TAG: external_user_id}})
+    await remember_end_user(deps, _linked(linked))
     return {"userId": bp_user.id}
+
+
+def _linked(user: User) -> EndUser:
+    end_user = end_user_of(user)
+    assert end_user is not None, "the user was just tagged with its helpdesk id"
+    return end_user
 
 
 async def _end_user(deps: Deps, data: CreateUserInput) -> User:
@@ -62,27 +73,38 @@ async def start_hitl(deps: Deps, raw_input: Any) -> dict[str, Any]:
 
     Retry-safe: a call with the same input resumes the user's start record while its session is open (same
     session key, same conversation); once that session closed, the same input is a new handoff. The key is
-    saved before the helpdesk opens anything and the adapter opens at most one session per key, so a crash
-    or a lost answer in between is resumed without a second session. The user's start lock is held across
-    every worker (the coordinator), so two workers never begin two records for one call.
+    saved (in the coordinator's memo: durable, shared by the workers) before the helpdesk opens anything and the
+    adapter opens at most one session per key, so a crash or a lost answer in between is resumed without a
+    second session. The user's start lock is held across every worker, so two workers never begin two records
+    for one call. Upstream, a new handoff is the ticket's create, the conversation's get-or-create and the link.
     """
-    data = validate(StartHitlInput, raw_input, "input")
-    options = type(deps.adapter).parse_session_options(data.hitl_session)
-    end_user = await _linked_user(deps, data.user_id)
+    request = parse_start_input(raw_input)
+    options = type(deps.adapter).parse_session_options(request.data.hitl_session)
+    end_user = await linked_user(deps, request.data.user_id)
     input_hash = _input_hash(deps, raw_input)
+    memo_key = start_record_memo(deps.ctx, end_user.bp_user_id)
     # Across every worker: a second call waits here, then finds the first one's record and its conversation.
     async with deps.services.coordinator.lock(start_lock(deps.ctx, end_user.bp_user_id)):
-        record = await _resumable(deps, end_user.bp_user_id, input_hash)
+        record = await _resumable(deps, memo_key, input_hash)
         if record is not None and record.conversation_id:
             return {"conversationId": record.conversation_id}
-        record = record or await _begin(deps, end_user.bp_user_id, input_hash)
-        bp_conversation_id = await _open_and_link(deps, data, options, end_user, record)
+        start = _Start(memo_key, record or await _begin(deps, memo_key, input_hash), new_key=record is None)
+        bp_conversation_id = await _open_and_link(deps, request, options, end_user, start)
     return {"conversationId": bp_conversation_id}
 
 
-async def _resumable(deps: Deps, bp_user_id: str, input_hash: str) -> HitlStartState | None:
+@dataclass(frozen=True)
+class _Start:
+    """The start record being completed, where it is kept, and whether its key was minted by this very call."""
+
+    memo_key: str
+    record: HitlStartState
+    new_key: bool
+
+
+async def _resumable(deps: Deps, memo_key: str, input_hash: str) -> HitlStartState | None:
     """The user's start record if it answers this input and its session is not known to be closed."""
-    record = await load_start(deps.botpress, bp_user_id)
+    record = await load_start(deps.services.coordinator, memo_key)
     if record is None or record.input_hash != input_hash:
         return None
     if record.conversation_id and await is_closed(deps.botpress, record.conversation_id):
@@ -90,70 +112,61 @@ async def _resumable(deps: Deps, bp_user_id: str, input_hash: str) -> HitlStartS
     return record
 
 
-async def _begin(deps: Deps, bp_user_id: str, input_hash: str) -> HitlStartState:
+async def _begin(deps: Deps, memo_key: str, input_hash: str) -> HitlStartState:
     """A new session's record under a fresh key, saved before the helpdesk opens anything (so a crash resumes it)."""
     record = HitlStartState(input_hash=input_hash, session_key=secrets.token_hex(16))
-    await save_start(deps.botpress, bp_user_id, record)
+    await save_start(deps.services.coordinator, memo_key, record)
     return record
 
 
-async def _open_and_link(
-    deps: Deps, data: StartHitlInput, options: Any, end_user: EndUser, record: HitlStartState
-) -> str:
-    """Open the session unless the record already names it, link its conversation, and complete the record."""
-    external_session_id = record.external_session_id or await _open(deps, data, options, end_user, record)
+async def _open_and_link(deps: Deps, request: StartRequest, options: Any, end_user: EndUser, start: _Start) -> str:
+    """Open the session unless the record already names it, link its conversation, and complete the record.
+
+    The record is completed only once the link is made: a crash before leaves it without a conversation, and the
+    retry links again (a get-or-create and a PUT, both idempotent).
+    """
+    external_session_id = start.record.external_session_id or await _open(deps, request, options, end_user, start)
     bp_conversation_id = await _link(deps, external_session_id)
     done = {"external_session_id": external_session_id, "conversation_id": bp_conversation_id}
-    await save_start(deps.botpress, end_user.bp_user_id, record.model_copy(update=done))
+    await save_start(deps.services.coordinator, start.memo_key, start.record.model_copy(update=done))
     return bp_conversation_id
 
 
-async def _linked_user(deps: Deps, bp_user_id: str) -> EndUser:
-    user = await deps.botpress.get_user(bp_user_id)
-    if user is None:
-        raise BotpressRuntimeError(f"input.userId: user {bp_user_id} does not exist")
-    external_user_id = user.tags.get(USER_ID_TAG)
-    if not external_user_id:
-        raise BotpressRuntimeError(
-            f"input.userId: user {bp_user_id} is not linked to the helpdesk; call createUser first"
-        )
-    email = user.tags.get(USER_EMAIL_TAG)
-    return EndUser(
-        bp_user_id=user.id, external_user_id=external_user_id, name=user.name, email=email, picture_url=user.picture_url
-    )
-
-
-async def _open(deps: Deps, data: StartHitlInput, options: Any, end_user: EndUser, record: HitlStartState) -> str:
+async def _open(deps: Deps, request: StartRequest, options: Any, end_user: EndUser, start: _Start) -> str:
     """Open the helpdesk session under the record's key, then save its id in the record."""
     settings = deps.services.settings
     names = {end_user.bp_user_id: end_user.name or "User"}
-    transcript = render_transcript(
-        data.message_history, user_names=names, budget_bytes=settings.transcript_budget_bytes
-    )
-    request = OpenSessionRequest[Any](
+    # Validates the history items it reads (a malformed one is a 400 here, before the helpdesk is called).
+    transcript = render_transcript(request.history, user_names=names, budget_bytes=settings.transcript_budget_bytes)
+    open_request = OpenSessionRequest[Any](
         end_user=end_user,
-        title=data.title,
-        description=data.description,
+        title=request.data.title,
+        description=request.data.description,
         options=options,
         transcript=transcript,
-        idempotency_key=record.session_key,
+        idempotency_key=start.record.session_key,
+        new_key=start.new_key,
     )
-    external_session_id = await deps.adapter.open_session(request)
-    opened = record.model_copy(update={"external_session_id": external_session_id})
-    await save_start(deps.botpress, end_user.bp_user_id, opened)
+    external_session_id = await deps.adapter.open_session(open_request)
+    opened = start.record.model_copy(update={"external_session_id": external_session_id})
+    await save_start(deps.services.coordinator, start.memo_key, opened)
     return external_session_id
 
 
 async def _link(deps: Deps, external_session_id: str) -> str:
+    """The session's Botpress conversation (get-or-create on its ``id`` tag), linked on the helpdesk side.
+
+    No ``hitlSession`` record is written here: webhooks and stopHitl take a missing one for the default record of
+    the session (its id, no agent, open), so the first event's read-modify-write creates it, under the lock.
+    """
     conversation = await deps.botpress.get_or_create_conversation(
         channel=deps.services.settings.renames.channel,
         tags={CONVERSATION_ID_TAG: external_session_id},
         discriminate_by_tags=[CONVERSATION_ID_TAG],
     )
     await deps.adapter.link_session(external_session_id, conversation.id)
-    # Not under the conversation's lock: a webhook of the new session holds it while it waits for the plugin,
-    # which takes the conversation only once this action has answered. A get-or-set loses none of its writes.
-    await create_session(deps.botpress, conversation.id, HitlSessionState(external_session_id=external_session_id))
+    # The session's first helpdesk event then looks no conversation up (a local memo write, not an upstream call).
+    await remember_conversation(deps, external_session_id, conversation)
     return conversation.id
 
 

@@ -8,7 +8,9 @@ Every key names its installation (the bot id) and what it guards, so two bots ne
 * ``event:<bot>:<bp conversation>:<type>:<occurrence>``: the journal entry of one Botpress event;
 * ``author:<bot>:<bp user>``: the memo of an author's helpdesk id;
 * ``session-conv:<bot>:<helpdesk session>``: the memo of the Botpress conversation of a helpdesk session;
-* ``agent:<bot>:<helpdesk user>``: the memo of a helpdesk agent's Botpress user.
+* ``agent:<bot>:<helpdesk user>``: the memo of a helpdesk agent's Botpress user;
+* ``user:<bot>:<bp user>``: the memo of an end user as createUser linked it (read by startHitl);
+* ``start-record:<bot>:<bp user>``: the memo holding a user's start record (its last startHitl), 24 hours.
 """
 
 from __future__ import annotations
@@ -58,6 +60,16 @@ def session_conversation_memo(ctx: OperationContext, external_session_id: str) -
 def agent_memo(ctx: OperationContext, external_user_id: str) -> str:
     """The memo key of the Botpress user mirroring a helpdesk agent."""
     return f"agent:{ctx.installation.bot_id}:{external_user_id}"
+
+
+def end_user_memo(ctx: OperationContext, bp_user_id: str) -> str:
+    """The memo key of an end user linked by createUser (its helpdesk id, name, email and picture)."""
+    return f"user:{ctx.installation.bot_id}:{bp_user_id}"
+
+
+def start_record_memo(ctx: OperationContext, bp_user_id: str) -> str:
+    """The memo key of a user's start record (written only under :func:`start_lock`)."""
+    return f"start-record:{ctx.installation.bot_id}:{bp_user_id}"
 
 
 async def once(

@@ -1,4 +1,9 @@
-"""Reading and writing our two states: ``hitlSession`` (per conversation) and ``hitlStart`` (per user)."""
+"""Reading and writing our two records: ``hitlSession`` (Botpress conversation state) and the start record.
+
+The start record (one per user: the user's last startHitl) is kept in the coordinator's memo, not in Botpress:
+it is durable (the embedded SQLite file, or PostgreSQL), shared by every worker and local, so reading and
+writing it costs startHitl no upstream call (see docs/writes.md).
+"""
 
 from __future__ import annotations
 
@@ -6,15 +11,16 @@ import logging
 
 from pydantic import ValidationError
 
-from definition.states import HITL_SESSION_STATE, HITL_START_STATE, HitlSessionState, HitlStartState
+from coordination import Coordinator
+from definition.states import HITL_SESSION_STATE, HitlSessionState, HitlStartState
 
 from ..botpress import BotpressClient
 
 log = logging.getLogger(__name__)
 
 RECENT_EVENT_KEYS = 200
-START_RECORD_EXPIRY_MS = 24 * 3600 * 1000
-"""Idle time after which Botpress drops a start record. Only how late a retry is still recognised depends on it:
+START_RECORD_SECONDS = 24 * 3600.0
+"""How long a start record is kept after its last write. Only how late a retry is still recognised depends on it:
 an expired record never brings back an old session, since each new session gets a fresh key."""
 
 
@@ -40,22 +46,15 @@ async def save_session(botpress: BotpressClient, bp_conversation_id: str, record
     await botpress.set_state("conversation", bp_conversation_id, HITL_SESSION_STATE, payload)
 
 
-async def create_session(botpress: BotpressClient, bp_conversation_id: str, record: HitlSessionState) -> None:
-    """Store the conversation's first session record, unless it has one (Botpress's get-or-set: atomic, so a
-    webhook that wrote the record meanwhile, on any worker, loses nothing, and no lock is needed)."""
-    payload = record.model_dump(by_alias=True, exclude_none=True)
-    await botpress.get_or_set_state("conversation", bp_conversation_id, HITL_SESSION_STATE, payload)
-
-
-async def load_start(botpress: BotpressClient, bp_user_id: str) -> HitlStartState | None:
+async def load_start(coordinator: Coordinator, memo_key: str) -> HitlStartState | None:
     """The user's last startHitl, or ``None`` (also for a record in an older shape: a new key is then minted)."""
-    state = await botpress.get_state("user", bp_user_id, HITL_START_STATE)
-    if state is None or not state.payload:
+    stored = await coordinator.memo_get(memo_key)
+    if stored is None:
         return None
     try:
-        return HitlStartState.model_validate(state.payload)
+        return HitlStartState.model_validate_json(stored)
     except ValidationError:
-        log.info("start record of user %s is unreadable; treating it as absent", bp_user_id)
+        log.info("start record %s is unreadable; treating it as absent", memo_key)
         return None
 
 
@@ -65,7 +64,6 @@ async def is_closed(botpress: BotpressClient, bp_conversation_id: str) -> bool:
     return record is not None and record.closed
 
 
-async def save_start(botpress: BotpressClient, bp_user_id: str, record: HitlStartState) -> None:
-    """Store the user's start record (replacing the previous one); it expires when idle for a day."""
-    payload = record.model_dump(by_alias=True, exclude_none=True)
-    await botpress.set_state("user", bp_user_id, HITL_START_STATE, payload, expiry_ms=START_RECORD_EXPIRY_MS)
+async def save_start(coordinator: Coordinator, memo_key: str, record: HitlStartState) -> None:
+    """Store the user's start record (replacing the previous one; a local write, repeated as is on a retry)."""
+    await coordinator.memo_set(memo_key, record.model_dump_json(by_alias=True, exclude_none=True), START_RECORD_SECONDS)

@@ -114,7 +114,7 @@ class _Items:
 
     def __init__(self, history: Sequence[HistoryMessage], names: Mapping[str, str], bot: str, user: str) -> None:
         self._history, self._names, self._bot, self._user = history, names, bot, user
-        self._labels: dict[tuple[str, str], tuple[str, str, str]] = {}
+        self._labels: dict[tuple[str, str], tuple[tuple[str, str, str], Cost]] = {}
         self._cache: dict[int, _Item] = {}
 
     def __len__(self) -> int:
@@ -135,20 +135,22 @@ class _Items:
         self._cache[last] = _truncate(self[last], limit)
         return self._cache[last]
 
-    def _label(self, author: tuple[str, str]) -> tuple[str, str, str]:
+    def _label(self, author: tuple[str, str]) -> tuple[tuple[str, str, str], Cost]:
+        """The author's three labels, and what starting a section with them costs (the same for each message)."""
         if author not in self._labels:
             kind, user_id = author
             name = _name(self._names.get(user_id), self._user) if kind == "user" else _name(self._bot, "Bot")
-            self._labels[author] = (_STYLES[0].label(name), _STYLES[1].label(name), _STYLES[2].label(name))
+            labels = (_STYLES[0].label(name), _STYLES[1].label(name), _STYLES[2].label(name))
+            start = _costs([s.sep + label + s.label_end for s, label in zip(_STYLES, labels, strict=True)])
+            self._labels[author] = (labels, start)
         return self._labels[author]
 
     def _render(self, message: HistoryMessage) -> _Item:
         source = message.source
         author = ("user", source.user_id) if isinstance(source, UserSource) else ("bot", "")
-        labels = self._label(author)
+        labels, start = self._label(author)
         rendering = render_message(message)
         bodies = (rendering.text, rendering.markdown, rendering.html)
-        start = _costs([s.sep + label + s.label_end for s, label in zip(_STYLES, labels, strict=True)])
         return _Item(message, author, labels, bodies, rendering.plain, _costs(bodies), start)
 
 
@@ -194,9 +196,10 @@ def _select(items: _Items, budget: Cost) -> tuple[int, int]:
     When not even the last message fits, it is truncated in ``items``.
     """
     count = len(items)
-    # Every section pays a separator but the first one: runs may total the budget plus one separator.
-    head_end, _ = _grow_head(items, 0, count, _ZERO, _plus(budget, _SEP))
-    if head_end == count:
+    # Every section pays a separator but the first one: runs may total the budget plus one separator. A run costs
+    # the same grown from either end; from the tail, the messages this check renders are mostly the ones kept.
+    tail_start, _ = _grow_tail(items, count, 0, _ZERO, _plus(budget, _SEP))
+    if tail_start == 0:
         return count, count
     marker = _costs([s.sep + s.note(_marker(count)) for s in _STYLES])  # upper bound: most digits, plural
     available = _minus(_plus(budget, _SEP), marker)

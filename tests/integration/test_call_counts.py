@@ -60,24 +60,16 @@ HISTORY_SIZES = (0, 50, 1000)
 
 ZD_SUBSCRIPTION_GET = "GET /v1/chat/states/integration/{id}/zendeskSubscription"
 ZD_SUBSCRIPTION_SET = "POST /v1/chat/states/integration/{id}/zendeskSubscription"
-START_GET = "GET /v1/chat/states/user/{id}/hitlStart"
-START_SET = "POST /v1/chat/states/user/{id}/hitlStart"
 SESSION_GET = "GET /v1/chat/states/conversation/{id}/hitlSession"
 SESSION_SET = "POST /v1/chat/states/conversation/{id}/hitlSession"
-SESSION_CREATE = "POST /v1/chat/states/conversation/{id}/hitlSession/get-or-set"
 FIND_CONVERSATION = ("GET /v1/chat/conversations?channel,tags.id", SESSION_GET)
 """The Botpress conversation of a helpdesk session (by its ``id`` tag), and its session state."""
 
 BP_CREATE_USER = ("POST /v1/chat/users/get-or-create", "PUT /v1/chat/users/{id}")
-BP_START_HITL = (
-    "GET /v1/chat/users/{id}",
-    START_GET,
-    START_SET,
-    START_SET,
-    "POST /v1/chat/conversations/get-or-create",
-    SESSION_CREATE,
-    START_SET,
-)
+BP_START_HITL = ("POST /v1/chat/conversations/get-or-create",)
+"""Only the conversation: the user is the one createUser just linked (the coordinator's memo ``user:``), the start
+record is kept in the coordinator's memo (local, durable, shared by the workers), and no ``hitlSession`` record is
+written at start (webhooks and stopHitl take a missing one for the default)."""
 BP_TEXT = ("PUT /v1/chat/messages/{id}",)
 BP_TEXT_NEW_AUTHOR = ("GET /v1/chat/users/{id}", *BP_TEXT)
 BP_MESSAGE = "POST /v1/chat/messages/get-or-create"
@@ -96,12 +88,8 @@ BP_AGENT_USER = "POST /v1/chat/users/get-or-create"
 BP_STOP_HITL = ("GET /v1/chat/conversations/{id}", SESSION_GET, SESSION_SET)
 
 ZD_CREATE_USER = ("POST /api/v2/users/create_or_update",)
-ZD_START_HITL = (
-    "GET /api/v2/tickets?external_id",
-    "GET /api/v2/search?query",
-    "POST /api/v2/tickets",
-    "PUT /api/v2/tickets/{id}",
-)
+ZD_START_HITL = ("POST /api/v2/tickets", "PUT /api/v2/tickets/{id}")
+"""The create and the link: no look-up of the ticket first, since the key was minted by this very call."""
 ZD_COMMENTS = "GET /api/v2/tickets/{id}/comments?include,page[size],sort"
 
 ZENDESK_PINS: dict[str, dict[str, Calls]] = {

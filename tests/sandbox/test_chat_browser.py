@@ -52,6 +52,7 @@ async def test_a_user_hands_off_sees_the_agent_live_and_gets_the_bot_back(runnin
     await _see(page, "bot", WELCOME)
     await _say(page, "I need a human")
     await _see(page, "bot", DEFAULT_TEXTS["on_hitl_handoff_message"])
+    await running.sandbox.idle()  # the plugin says it before it calls startHitl: wait for the ticket
     ticket = running.ticket()
 
     await running.desk_event(kind="assign", session=ticket, agentName="Bob", key="a1")

@@ -47,28 +47,50 @@ async def _user(built: Built) -> str:
     return await built.adapter.create_user(ExternalUserRequest(bp_user_id="user_01", name="Jane"))
 
 
-def _open_request(jane: str) -> OpenSessionRequest[Any]:
+def _open_request(jane: str, *, new_key: bool = False) -> OpenSessionRequest[Any]:
     return OpenSessionRequest[Any](
         end_user=EndUser(bp_user_id="user_01", external_user_id=jane, name="Jane"),
         title="Need help",
         options=ZendeskAdapter.parse_session_options({}),
         transcript=Transcript(text="", markdown="", html=""),
         idempotency_key="start-1",
+        new_key=new_key,
     )
 
 
 @LOSSES
+@pytest.mark.parametrize("new_key", [False, True], ids=["resumed-key", "new-key"])
 async def test_a_ticket_whose_answer_was_lost_is_found_by_its_key_not_opened_twice(
-    build: Any, fake_zendesk: FakeZendesk, lost: LostAnswers, zendesk_api: ZendeskMockRouter, error: ErrorFactory
+    build: Any,
+    fake_zendesk: FakeZendesk,
+    lost: LostAnswers,
+    zendesk_api: ZendeskMockRouter,
+    error: ErrorFactory,
+    new_key: bool,
 ) -> None:
     built: Built = build()
     jane = await _user(built)
     lost.lose("POST", r"^/api/v2/tickets(\.json)?$", error=error)
 
-    ticket_id = await built.adapter.open_session(_open_request(jane))
+    # A new key skips the look-up before the create, not the check after a lost answer.
+    ticket_id = await built.adapter.open_session(_open_request(jane, new_key=new_key))
 
     assert list(fake_zendesk.tickets) == [int(ticket_id)]
     assert len(lost.lost) == 1 and _sent(zendesk_api, "POST", "/api/v2/tickets") == 1
+
+
+async def test_a_new_key_is_not_looked_up_before_the_create_and_a_resumed_one_is(
+    build: Any, fake_zendesk: FakeZendesk, zendesk_api: ZendeskMockRouter
+) -> None:
+    built: Built = build()
+    jane = await _user(built)
+    sent = len(zendesk_api.calls)
+    await built.adapter.open_session(_open_request(jane, new_key=True))
+    assert [call.request.method for call in zendesk_api.calls][sent:] == ["POST"]
+    sent = len(zendesk_api.calls)
+    resumed = _open_request(jane).model_copy(update={"idempotency_key": "start-2"})
+    await built.adapter.open_session(resumed)
+    assert [call.request.method for call in zendesk_api.calls][sent:] == ["GET", "GET", "POST"]
 
 
 async def test_a_ticket_create_that_provably_did_not_happen_is_repeated(

@@ -6,6 +6,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 from tests.fake_botpress import FakeBotpress
+from tests.memos import drop_start_record
 
 from .fake_zendesk import FakeZendesk
 from .test_e2e import WEBHOOK_URL, action, call, client, webhook
@@ -46,7 +47,7 @@ async def test_same_input_after_stop_hitl_opens_a_new_ticket_even_when_the_recor
     start, first = await _started(client, fake_botpress)
     assert await action(client, "stopHitl", {"conversationId": first}) == {}
     # The start record expired: the old ticket still carries its key tag, which the search would find.
-    del fake_botpress.states[("user", str(start["userId"]), "hitlStart")]
+    await drop_start_record(client.app, str(start["userId"]))
     second = (await action(client, "startHitl", start))["conversationId"]
     assert second != first and len(fake_zendesk.tickets) == 2
     assert fake_zendesk.tickets[_ticket_of(fake_botpress, first)].data["status"] == "closed"

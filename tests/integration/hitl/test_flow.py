@@ -14,6 +14,7 @@ from tests.conftest import FAKE_CONFIG
 from tests.factories import action_body, message_created_body, runtime_headers, webhook_body
 from tests.fake_botpress import FakeBotpress
 from tests.fakes import FakeDesk, FakeHarness, fake_webhook
+from tests.memos import cached_end_user, change_start_record, forget_end_user
 
 HISTORY = [
     {"source": {"type": "bot"}, "type": "text", "payload": {"text": "Hi! How can I help?"}},
@@ -103,8 +104,7 @@ async def test_start_hitl_resumes_after_a_crash_between_ticket_and_conversation(
     request = {"userId": user_id, "title": "Refund", "messageHistory": []}
     first = await action(client, "startHitl", request)
     # Forget the conversation id, as if the first attempt died right after opening the ticket.
-    state = fake_botpress.states[("user", user_id, "hitlStart")]
-    state["payload"].pop("conversationId")
+    await change_start_record(client.app, user_id, conversation_id=None)
     assert await action(client, "startHitl", request) == first
     assert len(desk.sessions) == 1
 
@@ -163,6 +163,7 @@ async def test_start_hitl_for_an_unlinked_user_is_a_clear_400(
 ) -> None:
     unlinked = await action(client, "createUser", {"name": "Jane", "email": "jane@example.com"})
     fake_botpress.users[unlinked["userId"]]["tags"].pop("id")
+    await forget_end_user(client.app, unlinked["userId"])  # as if another installation's createUser had made it
     status, body = await call(
         client, "action_triggered", action_body("startHitl", {"userId": unlinked["userId"], "messageHistory": []})
     )
@@ -173,6 +174,30 @@ async def test_start_hitl_for_an_unlinked_user_is_a_clear_400(
         action_body("startHitl", {"userId": "user_nobody00000000000000000000", "messageHistory": []}),
     )
     assert status == 400 and "does not exist" in body["message"]
+
+
+async def test_start_hitl_reads_the_user_when_the_memo_of_create_user_is_gone(
+    client: TestClient[web.Request, web.Application], desk: FakeDesk, fake_botpress: FakeBotpress
+) -> None:
+    user_id = (await action(client, "createUser", {"name": "Jane", "email": "jane@example.com"}))["userId"]
+    assert await cached_end_user(client.app, user_id) is not None
+    fake_botpress.users[user_id]["name"] = "Jane Doe"  # renamed in Botpress meanwhile: only a read can know
+    await forget_end_user(client.app, user_id)
+    await action(client, "startHitl", {"userId": user_id, "messageHistory": []})
+    (session,) = desk.sessions.values()
+    assert session["request"].end_user.name == "Jane Doe"
+    assert session["request"].end_user.external_user_id == fake_botpress.users[user_id]["tags"]["id"]
+    assert await cached_end_user(client.app, user_id) is not None  # kept again, for the retries
+
+
+async def test_start_hitl_uses_the_user_create_user_linked_without_reading_it(
+    client: TestClient[web.Request, web.Application], desk: FakeDesk, fake_botpress: FakeBotpress
+) -> None:
+    user_id = (await action(client, "createUser", {"name": "Jane", "email": "jane@example.com"}))["userId"]
+    fake_botpress.users[user_id]["name"] = "Jane Doe"  # a read would see this; the memo of createUser does not
+    await action(client, "startHitl", {"userId": user_id, "messageHistory": []})
+    (session,) = desk.sessions.values()
+    assert session["request"].end_user.name == "Jane" and session["request"].end_user.email == "jane@example.com"
 
 
 async def test_stop_hitl_closes_once(

@@ -10,14 +10,12 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 from external_adapters import OpenSessionRequest, UnavailableError
-from tests.contracts.botpress import bp_state
 from tests.factories import action_body, webhook_body
 from tests.fake_botpress import FakeBotpress
 from tests.fakes import FakeAdapter, FakeDesk, FakeHarness, FakeSession, fake_webhook
+from tests.memos import coordinator_of, memo_key, start_record
 
 from .test_flow import HISTORY, action, call
-
-START_STATE = "hitlStart"
 
 
 async def _user(client: TestClient[web.Request, web.Application], email: str = "jane@example.com") -> str:
@@ -114,6 +112,49 @@ async def test_a_retry_after_the_helpdesk_answer_was_lost_opens_no_second_sessio
     assert fake_botpress.conversations[conversation_id]["tags"]["id"] == next(iter(desk.sessions))
 
 
+async def test_only_the_attempt_that_minted_the_key_tells_the_helpdesk_it_is_new(
+    client: TestClient[web.Request, web.Application],
+    desk: FakeDesk,
+    fake_botpress: FakeBotpress,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    opened, new_keys = FakeAdapter.open_session, []
+
+    async def opens_then_fails(self: FakeAdapter, request: OpenSessionRequest[FakeSession]) -> str:
+        new_keys.append(request.new_key)
+        await opened(self, request)
+        raise UnavailableError("fake", "POST", "/sessions", None, "the answer was lost")
+
+    start_input = _start_input(await _user(client))
+    with monkeypatch.context() as patched:
+        patched.setattr(FakeAdapter, "open_session", opens_then_fails)
+        for _ in range(2):  # the retry resumes the record: the helpdesk must look the key up
+            status, _ = await call(client, "action_triggered", action_body("startHitl", start_input))
+            assert status == 500
+    assert new_keys == [True, False] and len(desk.sessions) == 1
+
+
+async def test_a_retry_after_the_link_failed_opens_nothing_and_links_the_same_conversation(
+    client: TestClient[web.Request, web.Application],
+    desk: FakeDesk,
+    fake_botpress: FakeBotpress,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    async def fails(self: FakeAdapter, external_session_id: str, bp_conversation_id: str) -> None:
+        raise UnavailableError("fake", "PUT", "/sessions", None, "the answer was lost")
+
+    start_input = _start_input(await _user(client))
+    with monkeypatch.context() as patched:
+        patched.setattr(FakeAdapter, "link_session", fails)
+        status, _ = await call(client, "action_triggered", action_body("startHitl", start_input))
+    assert status == 500
+    record = await start_record(client.app, start_input["userId"])
+    assert record is not None and record.external_session_id is not None and record.conversation_id is None
+    conversation_id = await _start(client, start_input)
+    assert desk.calls.count("open_session") == 1 and list(fake_botpress.conversations) == [conversation_id]
+    assert desk.sessions[record.external_session_id]["conversation"] == conversation_id
+
+
 async def test_the_start_record_keeps_a_fresh_session_key_per_session(
     client: TestClient[web.Request, web.Application], desk: FakeDesk, fake_botpress: FakeBotpress
 ) -> None:
@@ -122,7 +163,9 @@ async def test_the_start_record_keeps_a_fresh_session_key_per_session(
     keys = []
     for _ in range(2):
         conversation_id = await _start(client, start_input)
-        keys.append(fake_botpress.states[("user", user_id, START_STATE)]["payload"]["sessionKey"])
+        record = await start_record(client.app, user_id)
+        assert record is not None
+        keys.append(record.session_key)
         await action(client, "stopHitl", {"conversationId": conversation_id})
     assert keys[0] != keys[1]
     assert [session["request"].idempotency_key for session in desk.sessions.values()] == keys
@@ -133,7 +176,8 @@ async def test_a_start_record_in_the_older_shape_is_read_as_absent(
 ) -> None:
     user_id = await _user(client)
     old = {"key": "0" * 32, "externalSessionId": "t-old", "conversationId": "conv_old".ljust(28, "0")}
-    fake_botpress.states[("user", user_id, START_STATE)] = bp_state("user", user_id, START_STATE, old)
+    await coordinator_of(client.app).memo_set(memo_key(user_id), json.dumps(old), 3600)
     conversation_id = await _start(client, _start_input(user_id))
     assert fake_botpress.conversations[conversation_id]["tags"]["id"] in desk.sessions
-    assert set(fake_botpress.states[("user", user_id, START_STATE)]["payload"]) >= {"inputHash", "sessionKey"}
+    record = await start_record(client.app, user_id)
+    assert record is not None and record.conversation_id == conversation_id
