@@ -62,8 +62,6 @@ ZD_SUBSCRIPTION_GET = "GET /v1/chat/states/integration/{id}/zendeskSubscription"
 ZD_SUBSCRIPTION_SET = "POST /v1/chat/states/integration/{id}/zendeskSubscription"
 SESSION_GET = "GET /v1/chat/states/conversation/{id}/hitlSession"
 SESSION_SET = "POST /v1/chat/states/conversation/{id}/hitlSession"
-FIND_CONVERSATION = ("GET /v1/chat/conversations?channel,tags.id", SESSION_GET)
-"""The Botpress conversation of a helpdesk session (by its ``id`` tag), and its session state."""
 
 BP_CREATE_USER = ("POST /v1/chat/users/get-or-create", "PUT /v1/chat/users/{id}")
 BP_START_HITL = ("POST /v1/chat/conversations/get-or-create",)
@@ -75,11 +73,10 @@ BP_TEXT_NEW_AUTHOR = ("GET /v1/chat/users/{id}", *BP_TEXT)
 BP_MESSAGE = "POST /v1/chat/messages/get-or-create"
 """An agent message: its get-or-create on the message tag is its dedup; no hitlSession read or write. The agent's
 Botpress user comes from the coordinator's memo (warm: the warm-up's agent is the same)."""
-BP_AGENT_REPLY = (FIND_CONVERSATION[0], BP_MESSAGE)
-"""The session's first event looks its conversation up by tag (then kept in the memo for every worker); once
-startHitl seeds the memo when it links the session (integration.hitl.lookups.remember_conversation), it is gone."""
-BP_AGENT_REPLY_NEXT = (BP_MESSAGE,)
-"""The steady state of an agent reply: the conversation and the agent's user both come from the memo."""
+BP_AGENT_REPLY = (BP_MESSAGE,)
+"""An agent reply, the session's first event included: startHitl left the session's conversation in the memo when it
+linked it (integration.hitl.lookups.remember_conversation), and the agent's user is in the memo too."""
+BP_AGENT_REPLY_NEXT = BP_AGENT_REPLY
 BP_ASSIGNMENT = (SESSION_GET, "POST /v1/chat/events", SESSION_SET)
 """An assignment keeps its hitlSession read-modify-write (dedupe key, assigned agent); no lookup of the
 conversation (memo) nor of the agent's user (memo)."""
@@ -144,9 +141,10 @@ INBOX_PINS: dict[str, dict[str, Calls]] = {
     "message_created text, author not cached": {"botpress": BP_TEXT_NEW_AUTHOR},
     "message_created text": {"botpress": BP_TEXT},
     "message_created text, redelivered": {"botpress": BP_TEXT},
-    # The session's first event, by an agent new to this run (each flow makes its own): both are looked up once.
-    "webhook_received assignment": {"botpress": (FIND_CONVERSATION[0], SESSION_GET, BP_AGENT_USER, *BP_ASSIGNMENT[1:])},
-    "webhook_received agent reply": {"botpress": BP_AGENT_REPLY_NEXT},  # the assignment looked the session up
+    # The session's first event, by an agent new to this run (each flow makes its own): its user is made once; the
+    # conversation is in the memo since startHitl linked the session.
+    "webhook_received assignment": {"botpress": (SESSION_GET, BP_AGENT_USER, *BP_ASSIGNMENT[1:])},
+    "webhook_received agent reply": {"botpress": BP_AGENT_REPLY},
     "webhook_received agent reply, next": {"botpress": BP_AGENT_REPLY_NEXT},
     # The inbox's events carry their content: a redelivery is dropped by the message's get-or-create on its tag.
     "webhook_received agent reply, redelivered": {"botpress": (BP_MESSAGE,)},
