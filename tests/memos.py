@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from aiohttp import web
@@ -55,3 +56,10 @@ async def forget_end_user(app: web.Application, bp_user_id: str) -> None:
 async def cached_end_user(app: web.Application, bp_user_id: str) -> str | None:
     """The memo's entry for a linked end user (JSON), or ``None``."""
     return await coordinator_of(app).memo_get(end_user_key(bp_user_id))
+
+
+async def remember_session_conversation(app: web.Application, session_id: str, conversation: dict[str, Any]) -> None:
+    """Keep ``conversation`` (the fake's record) as the memo's copy for helpdesk session ``session_id``, as startHitl
+    does when it links a session: a test that changes the record afterwards must change the memo's copy too."""
+    key = f"session-conv:{TEST_BOT_ID}:{session_id}"
+    await coordinator_of(app).memo_set(key, json.dumps(conversation), 3600)

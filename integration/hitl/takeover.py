@@ -9,7 +9,8 @@ So an event for a conversation that does not carry the tag yet waits, re-reading
 growing delay, until the tag shows up or the conversation is ``plugin_takeover_wait_seconds`` old (by its
 ``createdAt``; never longer than that from now, whatever the clocks say). Then it is applied anyway: a bot
 without the plugin never tags, and an event is never dropped here. Conversations older than the bound never
-wait, and a tagged one costs no extra call.
+wait, and a tagged one costs no extra call. The copy an event starts from may be the memo's, made before the tag
+(startHitl keeps the conversation as it created it): a young untagged copy is read again once before any wait.
 """
 
 from __future__ import annotations
@@ -46,6 +47,10 @@ async def wait_for_plugin(deps: Deps, conversation: Conversation) -> Conversatio
     """Return once the plugin has taken ``conversation``, or once its wait budget is spent (the latest read)."""
     budget = wait_budget(conversation, deps.services.settings.plugin_takeover_wait_seconds, time.time())
     if taken_by_plugin(conversation) or budget <= 0:
+        return conversation
+    # The copy may be the memo's, taken before the plugin tagged it: read it again before waiting at all.
+    conversation = await deps.botpress.get_conversation(conversation.id) or conversation
+    if taken_by_plugin(conversation):
         return conversation
     log.info("holding events of %s until the HITL plugin takes it (at most %.1fs)", conversation.id, budget)
     waited, delay = 0.0, FIRST_DELAY_SECONDS

@@ -16,6 +16,7 @@ from tests.contracts.botpress import bp_conversation
 from tests.factories import webhook_body
 from tests.fake_botpress import FakeBotpress
 from tests.fakes import FakeHarness, fake_webhook
+from tests.memos import remember_session_conversation
 
 from .test_flow import call, start_session
 
@@ -33,6 +34,8 @@ async def _new_session(
     conversation_id, session_id = await start_session(client, fake_botpress)
     conversation = fake_botpress.conversations[conversation_id]
     conversation["createdAt"] = conversation["updatedAt"] = _now_iso()
+    # startHitl kept the conversation as it made it; that copy was made just now too.
+    await remember_session_conversation(client.app, session_id, conversation)
     return conversation, session_id
 
 
