@@ -37,15 +37,15 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
-import respx
 from aiohttp import web
 from aiohttp.log import access_logger
-from respx.models import AllMockedAssertionError
 
 from external_adapters import WebhookRequest
 from tests.contracts.zendesk import validate_zendesk_request, validate_zendesk_response
 from tests.external_adapters.zendesk.fake_zendesk import FakeZendesk
 from tests.integration.call_log import call_name
+
+from .route_table import NoRoute, RouteTable
 
 log = logging.getLogger("fake-zendesk")
 
@@ -77,8 +77,7 @@ class ZendeskServer:
         self.delay_seconds = delay_seconds
         self.calls: Counter[str] = Counter()
         """API requests served, by call name."""
-        self.router = respx.MockRouter(assert_all_mocked=True, assert_all_called=False)
-        self.zendesk.install(self.router)
+        self.routes = RouteTable.of(self.zendesk.install)
         self.media_dir = media_dir.resolve()
         self.violations: list[str] = []
         self.deliveries: list[Delivery] = []
@@ -124,8 +123,8 @@ class ZendeskServer:
             self._violation(str(exc))
             return _error(400, "InvalidRequest", "the request breaks the Zendesk API contract")
         try:
-            answer = self.router.handler(outgoing)
-        except AllMockedAssertionError:
+            answer = self.routes.handle(outgoing)
+        except NoRoute:
             self._violation(f"{request.method} {request.path}: not an endpoint of the fake Zendesk")
             return _error(404, "InvalidEndpoint", "Not found")
         try:
@@ -229,11 +228,11 @@ class ZendeskServer:
         return web.json_response({"calls": dict(self.calls)})
 
 
-async def _as_httpx(request: web.Request) -> httpx.Request:
-    """The aiohttp request as the :class:`httpx.Request` the adapter's client built (URL, headers, raw body)."""
+async def _as_httpx(request: web.Request, base_url: str | None = None) -> httpx.Request:
+    """The aiohttp request as the :class:`httpx.Request` the client built (headers, raw body), on ``base_url``."""
     body = await request.read()
     headers = [(k, v) for k, v in request.headers.items() if k.lower() not in _DROPPED_HEADERS]
-    url = f"http://{request.host}{request.raw_path}"
+    url = (base_url or f"http://{request.host}") + request.raw_path
     return httpx.Request(request.method, url, headers=headers, content=body or None)
 
 
