@@ -26,6 +26,7 @@ from tests.fake_botpress import FakeBotpress
 
 from .botpress_server import BotpressServer
 from .indexed_botpress import IndexedBotpress
+from .indexed_zendesk import IndexedZendesk
 from .route_table import NoRoute, RouteTable
 from .zendesk_server import ZendeskServer
 
@@ -160,6 +161,26 @@ def test_get_or_create_creates_when_the_index_has_no_match() -> None:
     assert created["id"] == again["id"] and created["id"] not in ids.values()
     user = {"tags": {"a": "3"}, "discriminateByTags": ["a"]}  # u1 had it once: a stale entry, not a match
     assert table.handle(_bp("POST", "/users/get-or-create", user)).json()["user"]["id"] not in ids.values()
+
+
+def test_the_zendesk_indexes_find_what_the_scans_find_in_the_same_order() -> None:
+    fake = IndexedZendesk()
+    table = RouteTable.of(fake.install)
+    ticket_ids = []
+    for external_id, tags in [("e1", ["hitl", "a"]), ("e2", ["hitl"]), ("e1", ["b"]), ("e3", [])]:
+        body = {"ticket": {"comment": {"body": "hi"}, "external_id": external_id, "tags": tags}}
+        ticket_ids.append(table.handle(_zd("POST", "/api/v2/tickets.json", body)).json()["ticket"]["id"])
+    retag = {"ticket": {"tags": ["hitl", "a"], "external_id": "e9"}}  # the third changes both: stale entries
+    for ticket_id in (ticket_ids[2], ticket_ids[1]):  # indexed out of creation order
+        table.handle(_zd("PUT", f"/api/v2/tickets/{ticket_id}.json", retag))
+    queries = ["tags:hitl", "type:ticket tags:hitl tags:a", "tags:b", "tags:none", "type:ticket", ""]
+    for scan, path in [("_list_tickets", f"/api/v2/tickets.json?external_id={e}") for e in ("e1", "e2", "e9", "x")] + [
+        ("_search", f"/api/v2/search.json?query={query}") for query in queries
+    ]:
+        request = _zd("GET", path)
+        assert table.handle(request).json() == getattr(FakeZendesk, scan)(fake, request).json(), path
+    listed = table.handle(_zd("GET", "/api/v2/search.json?query=tags:hitl tags:a")).json()["results"]
+    assert [ticket["id"] for ticket in listed] == ticket_ids[:3]
 
 
 # --- the servers' counters and unsent deliveries --------------------------------------------------------------

@@ -5,9 +5,11 @@ Run it with ``python -m tests.e2e.zendesk_server --port N --media-dir DIR`` (fro
 * ``/api/v2/...``: the Support and Webhooks APIs of :class:`~tests.external_adapters.zendesk.fake_zendesk.FakeZendesk`.
   Each aiohttp request becomes an :class:`httpx.Request`, is checked with
   :func:`~tests.contracts.zendesk.validate_zendesk_request` (a violation is recorded and answered 400), then handed
-  to the fake's own route table (a respx router used as a plain dispatcher, nothing is patched). The fake's answer
-  is checked against the spec too. ``--delay-ms`` is added to every answer (the upstream latency of a benchmark);
-  every request is counted by its call name (:func:`~tests.integration.call_log.call_name`).
+  to the fake's own route table (:class:`~tests.e2e.route_table.RouteTable`: the routes the fake registers, without
+  respx's cost; nothing is patched) over :class:`~tests.e2e.indexed_zendesk.IndexedZendesk` (tickets found by
+  external id and tag from indexes). The fake's answer is checked against the spec too. ``--delay-ms`` is added
+  to every answer (the upstream latency of a benchmark); every request is counted by its call name
+  (:func:`~tests.integration.call_log.call_name`).
 * ``/media/<name>``: the files of ``--media-dir`` (what the end user "sends" as images or files).
 * ``/_test/...``: control endpoints for the test. ``POST /_test/agent_comment`` ``{ticket_id, html, public?}``,
   ``/_test/assign`` ``{ticket_id}`` and ``/_test/solve`` ``{ticket_id, comment_html?}`` make the agent act and then
@@ -42,9 +44,9 @@ from aiohttp.log import access_logger
 
 from external_adapters import WebhookRequest
 from tests.contracts.zendesk import validate_zendesk_request, validate_zendesk_response
-from tests.external_adapters.zendesk.fake_zendesk import FakeZendesk
 from tests.integration.call_log import call_name
 
+from .indexed_zendesk import IndexedZendesk
 from .route_table import NoRoute, RouteTable
 
 log = logging.getLogger("fake-zendesk")
@@ -71,7 +73,7 @@ class ZendeskServer:
     """The fake account, its contract checks and the deliveries it made."""
 
     def __init__(self, media_dir: Path, *, checked: bool = True, delay_seconds: float = 0.0) -> None:
-        self.zendesk = FakeZendesk()
+        self.zendesk = IndexedZendesk()
         self.checked = checked
         """Check every request and answer against the contract; off only for benchmarks (their CPU is not ours)."""
         self.delay_seconds = delay_seconds
