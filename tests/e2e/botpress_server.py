@@ -4,8 +4,9 @@ Run it with ``python -m tests.e2e.botpress_server --port N [--delay-ms D]`` (fro
 
 * ``/v1/chat/...``: the Runtime API of :class:`~tests.fake_botpress.FakeBotpress`. Each request is checked with
   :func:`~tests.contracts.botpress.validate_botpress_request` (a violation is recorded and answered 400), then
-  answered by the fake's route table (a respx router used as a plain dispatcher). ``--delay-ms`` is added to every
-  answer: the upstream latency of the benchmark.
+  answered by the fake's route table (:class:`~tests.e2e.route_table.RouteTable`: the routes the fake registers,
+  without respx's cost) over :class:`~tests.e2e.indexed_botpress.IndexedBotpress` (tag lookups from indexes).
+  ``--delay-ms`` is added to every answer: the upstream latency of the benchmark.
 * ``/webhook/<id>``: what ``webhook.botpress.cloud`` does: the request becomes a ``webhook_received`` operation sent
   to the integration's URL, and the integration's ``{status, headers, body}`` goes back to the caller (a 502 when
   the integration gave no answer, so the helpdesk retries).
@@ -34,14 +35,13 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
-import respx
 from aiohttp import web
-from respx.models import AllMockedAssertionError
 
 from tests.contracts.botpress import BP_TEST_API_URL, validate_botpress_request, validate_botpress_response
-from tests.fake_botpress import FakeBotpress
 from tests.integration.call_log import call_name
 
+from .indexed_botpress import IndexedBotpress
+from .route_table import NoRoute, RouteTable
 from .zendesk_server import _as_httpx, _loopback_only
 
 log = logging.getLogger("fake-botpress")
@@ -52,11 +52,10 @@ class BotpressServer:
     """The fake Botpress, its contract checks and its webhook relay."""
 
     def __init__(self, delay_seconds: float = 0.0, *, checked: bool = True) -> None:
-        self.botpress = FakeBotpress()
+        self.botpress = IndexedBotpress()
         self.checked = checked
         """Check every request and answer against the contract; off only for benchmarks (their CPU is not ours)."""
-        self.router = respx.MockRouter(assert_all_mocked=True, assert_all_called=False)
-        self.botpress.install(self.router)
+        self.routes = RouteTable.of(self.botpress.install)
         self.delay_seconds = delay_seconds
         self.violations: list[str] = []
         self.calls: Counter[str] = Counter()
@@ -97,10 +96,7 @@ class BotpressServer:
 
     async def api(self, request: web.Request) -> web.Response:
         """Check one Runtime API request against the contract, then let the fake answer it (after the delay)."""
-        outgoing = await _as_httpx(request)
-        outgoing = httpx.Request(
-            outgoing.method, BP_TEST_API_URL + request.raw_path, headers=outgoing.headers, content=outgoing.content
-        )
+        outgoing = await _as_httpx(request, BP_TEST_API_URL)
         self.calls[call_name(outgoing)] += 1
         if self.delay_seconds:
             await asyncio.sleep(self.delay_seconds)
@@ -113,8 +109,8 @@ class BotpressServer:
             self._violation(str(exc))
             return _bp_error(400, "InvalidPayload", "the request breaks the Runtime API contract")
         try:
-            answer = self.router.handler(outgoing)
-        except AllMockedAssertionError:
+            answer = self.routes.handle(outgoing)
+        except NoRoute:
             self._violation(f"{request.method} {request.path}: not an endpoint of the fake Botpress")
             return _bp_error(404, "ResourceNotFound", "Not found")
         try:

@@ -5,9 +5,11 @@ Run it with ``python -m tests.e2e.zendesk_server --port N --media-dir DIR`` (fro
 * ``/api/v2/...``: the Support and Webhooks APIs of :class:`~tests.external_adapters.zendesk.fake_zendesk.FakeZendesk`.
   Each aiohttp request becomes an :class:`httpx.Request`, is checked with
   :func:`~tests.contracts.zendesk.validate_zendesk_request` (a violation is recorded and answered 400), then handed
-  to the fake's own route table (a respx router used as a plain dispatcher, nothing is patched). The fake's answer
-  is checked against the spec too. ``--delay-ms`` is added to every answer (the upstream latency of a benchmark);
-  every request is counted by its call name (:func:`~tests.integration.call_log.call_name`).
+  to the fake's own route table (:class:`~tests.e2e.route_table.RouteTable`: the routes the fake registers, without
+  respx's cost; nothing is patched) over :class:`~tests.e2e.indexed_zendesk.IndexedZendesk` (tickets found by
+  external id and tag from indexes). The fake's answer is checked against the spec too. ``--delay-ms`` is added
+  to every answer (the upstream latency of a benchmark); every request is counted by its call name
+  (:func:`~tests.integration.call_log.call_name`).
 * ``/media/<name>``: the files of ``--media-dir`` (what the end user "sends" as images or files).
 * ``/_test/...``: control endpoints for the test. ``POST /_test/agent_comment`` ``{ticket_id, html, public?}``,
   ``/_test/assign`` ``{ticket_id}`` and ``/_test/solve`` ``{ticket_id, comment_html?}`` make the agent act and then
@@ -37,15 +39,15 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
-import respx
 from aiohttp import web
 from aiohttp.log import access_logger
-from respx.models import AllMockedAssertionError
 
 from external_adapters import WebhookRequest
 from tests.contracts.zendesk import validate_zendesk_request, validate_zendesk_response
-from tests.external_adapters.zendesk.fake_zendesk import FakeZendesk
 from tests.integration.call_log import call_name
+
+from .indexed_zendesk import IndexedZendesk
+from .route_table import NoRoute, RouteTable
 
 log = logging.getLogger("fake-zendesk")
 
@@ -71,14 +73,13 @@ class ZendeskServer:
     """The fake account, its contract checks and the deliveries it made."""
 
     def __init__(self, media_dir: Path, *, checked: bool = True, delay_seconds: float = 0.0) -> None:
-        self.zendesk = FakeZendesk()
+        self.zendesk = IndexedZendesk()
         self.checked = checked
         """Check every request and answer against the contract; off only for benchmarks (their CPU is not ours)."""
         self.delay_seconds = delay_seconds
         self.calls: Counter[str] = Counter()
         """API requests served, by call name."""
-        self.router = respx.MockRouter(assert_all_mocked=True, assert_all_called=False)
-        self.zendesk.install(self.router)
+        self.routes = RouteTable.of(self.zendesk.install)
         self.media_dir = media_dir.resolve()
         self.violations: list[str] = []
         self.deliveries: list[Delivery] = []
@@ -124,8 +125,8 @@ class ZendeskServer:
             self._violation(str(exc))
             return _error(400, "InvalidRequest", "the request breaks the Zendesk API contract")
         try:
-            answer = self.router.handler(outgoing)
-        except AllMockedAssertionError:
+            answer = self.routes.handle(outgoing)
+        except NoRoute:
             self._violation(f"{request.method} {request.path}: not an endpoint of the fake Zendesk")
             return _error(404, "InvalidEndpoint", "Not found")
         try:
@@ -229,11 +230,11 @@ class ZendeskServer:
         return web.json_response({"calls": dict(self.calls)})
 
 
-async def _as_httpx(request: web.Request) -> httpx.Request:
-    """The aiohttp request as the :class:`httpx.Request` the adapter's client built (URL, headers, raw body)."""
+async def _as_httpx(request: web.Request, base_url: str | None = None) -> httpx.Request:
+    """The aiohttp request as the :class:`httpx.Request` the client built (headers, raw body), on ``base_url``."""
     body = await request.read()
     headers = [(k, v) for k, v in request.headers.items() if k.lower() not in _DROPPED_HEADERS]
-    url = f"http://{request.host}{request.raw_path}"
+    url = (base_url or f"http://{request.host}") + request.raw_path
     return httpx.Request(request.method, url, headers=headers, content=body or None)
 
 
