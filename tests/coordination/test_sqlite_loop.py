@@ -1,0 +1,68 @@
+"""The coordinator's SQLite on the event loop: transactions, checkpoints in a thread, none on the loop."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from coordination import EmbeddedCoordinator
+from coordination._sqlite_loop import LoopSqliteDatabase
+
+from .conftest import wait_until
+
+
+@pytest.fixture
+async def database(tmp_path: Path) -> AsyncIterator[LoopSqliteDatabase]:
+    opened = await LoopSqliteDatabase.open(tmp_path / "db.sqlite3", checkpoint_commits=5)
+    await opened.execute("CREATE TABLE t (n INTEGER PRIMARY KEY)")
+    yield opened
+    await opened.aclose()
+
+
+async def test_a_failed_block_is_rolled_back(database: LoopSqliteDatabase) -> None:
+    with pytest.raises(RuntimeError):
+        async with database.transaction() as connection:
+            await connection.execute("INSERT INTO t (n) VALUES (1)")
+            raise RuntimeError("the caller failed")
+    assert await database.fetch_all("SELECT n FROM t") == []
+
+
+async def test_a_failed_commit_is_rolled_back_and_the_next_transaction_works(database: LoopSqliteDatabase) -> None:
+    await database.execute("CREATE TABLE child (parent INTEGER REFERENCES t (n) DEFERRABLE INITIALLY DEFERRED)")
+    with pytest.raises(sqlite3.IntegrityError):
+        async with database.transaction() as connection:
+            await connection.execute("INSERT INTO child (parent) VALUES (7)")  # fails at COMMIT: no such parent
+    await database.execute("INSERT INTO t (n) VALUES (2)")
+    assert [row["n"] for row in await database.fetch_all("SELECT n FROM t")] == [2]
+
+
+async def test_automatic_checkpoints_are_off_on_the_loop(database: LoopSqliteDatabase) -> None:
+    autocheckpoint = await database.fetch_one("PRAGMA wal_autocheckpoint")
+    journal_mode = await database.fetch_one("PRAGMA journal_mode")
+    assert autocheckpoint is not None and autocheckpoint["wal_autocheckpoint"] == 0
+    assert journal_mode is not None and journal_mode["journal_mode"] == "wal"
+
+
+async def test_commits_are_checkpointed_in_a_thread(database: LoopSqliteDatabase, tmp_path: Path) -> None:
+    for n in range(10):
+        await database.execute("INSERT INTO t (n) VALUES (?)", (n,))
+
+    async def checkpointed() -> bool:
+        return database.checkpointer.passes >= 1
+
+    await wait_until(checkpointed)
+    # What was checkpointed is in the database file itself: read it without the WAL (immutable ignores it).
+    uri = f"file:{tmp_path / 'db.sqlite3'}?immutable=1"
+    with sqlite3.connect(uri, uri=True) as reader:
+        assert reader.execute("SELECT count(*) FROM t").fetchone()[0] >= 5
+
+
+async def test_the_embedded_coordinator_runs_on_the_loop_database(tmp_path: Path) -> None:
+    coordinator = await EmbeddedCoordinator.open(tmp_path)
+    try:
+        assert isinstance(coordinator.store.database, LoopSqliteDatabase)
+    finally:
+        await coordinator.aclose()
