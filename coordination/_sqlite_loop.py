@@ -6,7 +6,8 @@ synchronously on the loop. What could block the loop stays off it: in WAL mode w
 only writes the WAL (to the page cache: no fsync, and a kill -9 of the process keeps it), and only checkpoints
 fsync. So automatic checkpoints are off (``wal_autocheckpoint=0``) and a :class:`Checkpointer` runs
 ``PRAGMA wal_checkpoint(PASSIVE)`` in a thread, on a connection of its own, every :data:`CHECKPOINT_COMMITS` commits
-or :data:`CHECKPOINT_SECONDS` seconds after a commit; a passive checkpoint never blocks this connection's writes.
+or :data:`CHECKPOINT_SECONDS` seconds after a commit; a passive checkpoint never blocks this connection's writes,
+and when the checkpoints fall behind a write waits for one (asynchronously, see :class:`Checkpointer`).
 """
 
 from __future__ import annotations
@@ -30,6 +31,10 @@ CHECKPOINT_COMMITS = 200
 """Commits after which a checkpoint is due (about 600 WAL pages of coordinator upserts, under SQLite's own 1,000)."""
 CHECKPOINT_SECONDS = 1.0
 """How long a commit waits at most for a checkpoint, so a quiet process does not leave its WAL un-checkpointed."""
+MAX_WAL_PAGES = 4096
+"""A WAL this long (16 MiB of 4 KiB pages) at a checkpoint makes the next write wait for a complete one."""
+SETTLE_COMMITS = 2000
+"""Commits after which, with no checkpoint finished meanwhile, the next write waits for a complete one."""
 _PRAGMAS = ("journal_mode=WAL", "foreign_keys=ON", "busy_timeout=5000", "synchronous=NORMAL", "wal_autocheckpoint=0")
 
 
@@ -100,6 +105,8 @@ class LoopSqliteDatabase(Database):
         """One ``BEGIN IMMEDIATE`` transaction: committed on success, rolled back on error (a failed ``COMMIT``
         too, as :meth:`SqliteDatabase.transaction` says why)."""
         async with self._lock:
+            if self.checkpointer.must_settle():
+                await self.checkpointer.settle()
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 yield self._connection
@@ -128,57 +135,95 @@ class LoopSqliteDatabase(Database):
 
 
 class Checkpointer:
-    """Runs the WAL checkpoints of one database file in a thread, when enough commits are waiting or a second
-    passed since the first of them, on a connection of its own (opened and closed by :meth:`run`)."""
+    """Runs the WAL checkpoints of one database file in a thread, on a connection of its own.
+
+    A pass starts from :meth:`committed` once enough commits are waiting (in the executor at once: it needs no turn
+    of the loop), or from :meth:`run` a second after a commit. A passive checkpoint racing the loop's writes may never
+    catch up with them, and SQLite restarts the WAL only once all of it is checkpointed; so when a pass saw the WAL
+    over :data:`MAX_WAL_PAGES`, or :data:`SETTLE_COMMITS` commits went by without a pass finishing (a loop that never
+    yields), the next transaction calls :meth:`settle` first: it waits, without blocking the loop, for a pass run
+    with no write in between, which then restarts the WAL itself with a one-page write (``user_version``, unused):
+    the first write of a restarted WAL fsyncs its header, and that is the thread's to do, not the loop's. (A pass
+    started by :meth:`committed` or :meth:`run` that catches up in a quiet moment leaves the restart, and that one
+    small fdatasync, to the loop's next write.)
+    """
 
     def __init__(self, path: Path, every_commits: int, every_seconds: float) -> None:
         self._path = path
         self._every_commits = every_commits
         self._every_seconds = every_seconds
-        self._commits = 0
-        self._due = asyncio.Event()
-        self._thread_lock = threading.Lock()  # the thread's connection: one checkpoint at a time, then the close
+        self._commits = 0  # since the last pass started
+        self._unsettled = 0  # since the last pass that finished started
+        self._wal_pages = 0  # the WAL's size at the last pass
+        self._pass: asyncio.Future[tuple[int, int, int]] | None = None
+        self._thread_lock = threading.Lock()  # the thread's connection: one pass at a time, then the close
         self._db: sqlite3.Connection | None = None
         self.passes = 0
-        """Checkpoints run so far (for the tests and the curious)."""
+        """Checkpoints finished so far (for the tests and the curious)."""
 
     def committed(self) -> None:
-        """Count one commit (called on the loop after each)."""
+        """Count one commit (called on the loop after each); start a pass if one is due."""
         self._commits += 1
-        if self._commits >= self._every_commits:
-            self._due.set()
+        self._unsettled += 1
+        if self._commits >= self._every_commits and self._pass is None:
+            self._start()
+
+    def must_settle(self) -> bool:
+        """Whether the next write should wait for a complete checkpoint first (see the class)."""
+        return self._unsettled >= SETTLE_COMMITS or self._wal_pages >= MAX_WAL_PAGES
+
+    async def settle(self) -> None:
+        """Finish the pass in flight, then run one more and wait for it: called under the database's lock, so no
+        write comes in between and the whole WAL is checkpointed."""
+        for _ in range(2):
+            running = self._pass if self._pass is not None else self._start(restart=True)
+            with contextlib.suppress(sqlite3.Error):  # logged by _finished; the write goes on regardless
+                await asyncio.shield(running)
 
     async def run(self) -> None:
-        """Checkpoint when due, until cancelled; a failed checkpoint is logged and tried again at the next."""
+        """Start a pass a second after a commit if none was due by then, until cancelled; then close the thread's
+        connection, after the pass in flight."""
         try:
             while True:
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(self._every_seconds):
-                        await self._due.wait()
-                if self._commits:
-                    await self._checkpoint()
+                await asyncio.sleep(self._every_seconds)
+                if self._commits and self._pass is None:
+                    self._start()
         finally:
+            if self._pass is not None:
+                with contextlib.suppress(sqlite3.Error):
+                    await asyncio.shield(self._pass)
             await asyncio.to_thread(self._close)
 
-    async def _checkpoint(self) -> None:
+    def _start(self, *, restart: bool = False) -> asyncio.Future[tuple[int, int, int]]:
         self._commits = 0
-        self._due.clear()
-        try:
-            busy, wal_pages, moved = await asyncio.to_thread(self._checkpoint_in_thread)
-            self.passes += 1
-            log.debug(
-                "sqlite checkpoint of %s: busy %d, WAL pages %d, moved %d", self._path.name, busy, wal_pages, moved
-            )
-        except sqlite3.Error as exc:
-            log.warning("sqlite: checkpoint of %s failed (%s); trying again later", self._path.name, exc)
+        running = asyncio.get_running_loop().run_in_executor(None, self._checkpoint_in_thread, restart)
+        running.add_done_callback(self._finished)
+        self._pass = running
+        return running
 
-    def _checkpoint_in_thread(self) -> tuple[int, int, int]:
+    def _finished(self, running: asyncio.Future[tuple[int, int, int]]) -> None:
+        self._pass = None
+        self._unsettled = self._commits  # the commits made while it ran are not in it
+        exc = None if running.cancelled() else running.exception()
+        if exc is not None or running.cancelled():
+            log.warning("sqlite: checkpoint of %s failed (%s); trying again later", self._path.name, exc)
+            return
+        busy, self._wal_pages, moved = running.result()
+        self.passes += 1
+        log.debug(
+            "sqlite checkpoint of %s: busy %d, WAL pages %d, moved %d", self._path.name, busy, self._wal_pages, moved
+        )
+
+    def _checkpoint_in_thread(self, restart: bool) -> tuple[int, int, int]:
         with self._thread_lock:
             if self._db is None:
                 self._db = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
                 self._db.execute("PRAGMA busy_timeout=5000")
-            row = self._db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
-            return int(row[0]), int(row[1]), int(row[2])
+            busy, wal_pages, moved = self._db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+            if restart and busy == 0 and moved == wal_pages > 0:
+                version = self._db.execute("PRAGMA user_version").fetchone()[0]
+                self._db.execute(f"PRAGMA user_version = {(int(version) + 1) % 2**31}")
+            return int(busy), int(wal_pages), int(moved)
 
     def _close(self) -> None:
         with self._thread_lock:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from coordination import EmbeddedCoordinator
+from coordination import EmbeddedCoordinator, _sqlite_loop
 from coordination._sqlite_loop import LoopSqliteDatabase
 
 from .conftest import wait_until
@@ -66,3 +66,21 @@ async def test_the_embedded_coordinator_runs_on_the_loop_database(tmp_path: Path
         assert isinstance(coordinator.store.database, LoopSqliteDatabase)
     finally:
         await coordinator.aclose()
+
+
+async def test_a_write_waits_for_a_complete_checkpoint_when_they_fall_behind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # No pass is due by commits, and the loop never yields between these writes: without settling, the WAL would
+    # grow without end. Every SETTLE_COMMITS commits, a write waits for a complete checkpoint and the WAL restarts.
+    monkeypatch.setattr(_sqlite_loop, "SETTLE_COMMITS", 20)
+    database = await LoopSqliteDatabase.open(tmp_path / "db.sqlite3", checkpoint_commits=10**9)
+    try:
+        await database.execute("CREATE TABLE t (n INTEGER PRIMARY KEY)")
+        for n in range(200):
+            await database.execute("INSERT INTO t (n) VALUES (?)", (n,))
+        assert database.checkpointer.passes >= 9
+        unsettled_wal_bytes = 200 * 4096  # at least a page per commit, had the WAL never restarted
+        assert (tmp_path / "db.sqlite3-wal").stat().st_size < unsettled_wal_bytes / 2
+    finally:
+        await database.aclose()
