@@ -96,8 +96,8 @@ class LoopSqliteDatabase(Database):
                 return
             self._closed = True
             self._checkpoints.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._checkpoints
+            # asyncio.wait, not a suppressed CancelledError: a cancellation of aclose itself must go through.
+            await asyncio.wait([self._checkpoints])
             await asyncio.to_thread(self._db.close)
 
     @asynccontextmanager
@@ -166,7 +166,12 @@ class Checkpointer:
         self._commits += 1
         self._unsettled += 1
         if self._commits >= self._every_commits and self._pass is None:
-            self._start()
+            # The commit is done whatever happens here: a pass that cannot start (the executor shut down at exit)
+            # must not make it look failed to the caller.
+            try:
+                self._start()
+            except RuntimeError as exc:
+                log.debug("sqlite: no checkpoint of %s now (%s)", self._path.name, exc)
 
     def must_settle(self) -> bool:
         """Whether the next write should wait for a complete checkpoint first (see the class)."""
