@@ -101,25 +101,33 @@ class SqliteDatabase(Database):
             yield self._connection
 
     async def migrate(self, component: str, migrations: Iterable[Migration]) -> list[int]:
-        # One process owns an embedded database, and BEGIN IMMEDIATE serialises the steps anyway. The table is
-        # not the inbox's older ``schema_migrations`` (one component, no name column), which may exist beside it.
-        async with self.transaction() as connection:
-            await connection.execute(
-                "CREATE TABLE IF NOT EXISTS schema_versions (component TEXT NOT NULL, version INTEGER NOT NULL, "
-                "name TEXT NOT NULL, applied_at REAL NOT NULL, PRIMARY KEY (component, version))"
-            )
-        return [migration.version for migration in migrations if await self._apply(component, migration)]
+        return await migrate_sqlite(self, component, migrations)
 
-    async def _apply(self, component: str, migration: Migration) -> bool:
-        # Checked inside the step's transaction, so two migrate() calls at once apply each step once.
-        async with self.transaction() as connection:
-            sql = "SELECT 1 FROM schema_versions WHERE component = ? AND version = ?"
-            if await connection.fetch_one(sql, (component, migration.version)) is not None:
-                return False
-            for statement in statements(migration.sqlite):
-                await connection.execute(statement)
-            await connection.execute(
-                "INSERT INTO schema_versions (component, version, name, applied_at) VALUES (?, ?, ?, ?)",
-                (component, migration.version, migration.name, time.time()),
-            )
-        return True
+
+async def migrate_sqlite(database: Database, component: str, migrations: Iterable[Migration]) -> list[int]:
+    """Apply the missing steps of ``component`` to a SQLite ``database``, each in its own transaction.
+
+    One process owns an embedded database, and ``BEGIN IMMEDIATE`` serialises the steps anyway. The table is not
+    the inbox's older ``schema_migrations`` (one component, no name column), which may exist beside it.
+    """
+    async with database.transaction() as connection:
+        await connection.execute(
+            "CREATE TABLE IF NOT EXISTS schema_versions (component TEXT NOT NULL, version INTEGER NOT NULL, "
+            "name TEXT NOT NULL, applied_at REAL NOT NULL, PRIMARY KEY (component, version))"
+        )
+    return [migration.version for migration in migrations if await _apply(database, component, migration)]
+
+
+async def _apply(database: Database, component: str, migration: Migration) -> bool:
+    # Checked inside the step's transaction, so two migrate() calls at once apply each step once.
+    async with database.transaction() as connection:
+        sql = "SELECT 1 FROM schema_versions WHERE component = ? AND version = ?"
+        if await connection.fetch_one(sql, (component, migration.version)) is not None:
+            return False
+        for statement in statements(migration.sqlite):
+            await connection.execute(statement)
+        await connection.execute(
+            "INSERT INTO schema_versions (component, version, name, applied_at) VALUES (?, ?, ?, ?)",
+            (component, migration.version, migration.name, time.time()),
+        )
+    return True

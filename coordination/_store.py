@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable
 
 from ._database import Database, Migration
+from ._memo_cache import ABSENT, Known
 from ._port import Coordinator, JournalEntry, JournalState
 
 _SCHEMA = """
@@ -69,7 +70,7 @@ class SqlStore:
 
     def __init__(self, database: Database, clock: Callable[[], float] = time.time) -> None:
         self.database = database
-        self._clock = clock
+        self.clock = clock
 
     async def migrate(self) -> None:
         """Create or update the tables (safe with several processes starting at once)."""
@@ -77,7 +78,7 @@ class SqlStore:
 
     async def intent(self, key: str) -> JournalEntry:
         """Write the intent (atomic upsert: a retry of this call only counts one more attempt)."""
-        now = self._clock()
+        now = self.clock()
         async with self.database.transaction() as connection:
             row = await connection.fetch_one(_INTENT, (key, now, now))
         assert row is not None  # an upsert with RETURNING always returns its row
@@ -85,7 +86,7 @@ class SqlStore:
 
     async def done(self, key: str, external_id: str) -> None:
         """Record the outcome (an upsert: repeating it with the same id changes nothing)."""
-        now = self._clock()
+        now = self.clock()
         await self.database.execute(_DONE, (key, external_id, now, now))
 
     async def abandon(self, key: str) -> None:
@@ -94,7 +95,7 @@ class SqlStore:
 
     async def claim(self, key: str, ttl_seconds: float) -> bool:
         """Set the claim if absent or expired, in one statement."""
-        now = self._clock()
+        now = self.clock()
         async with self.database.transaction() as connection:
             return await connection.fetch_one(_CLAIM, (key, now, now + ttl_seconds)) is not None
 
@@ -105,16 +106,26 @@ class SqlStore:
     async def memo_get(self, key: str) -> str | None:
         """The live memo entry, if any."""
         sql = "SELECT value FROM coordination_memo WHERE key = ? AND expires_at > ?"
-        row = await self.database.fetch_one(sql, (key, self._clock()))
+        row = await self.database.fetch_one(sql, (key, self.clock()))
         return None if row is None else str(row["value"])
 
-    async def memo_set(self, key: str, value: str, ttl_seconds: float) -> None:
-        """Set the memo entry (an upsert: the last write wins)."""
-        await self.database.execute(_MEMO_SET, (key, value, self._clock() + ttl_seconds))
+    async def memo_entry(self, key: str) -> Known:
+        """The memo row of ``key``, live or expired (:data:`ABSENT` when there is none)."""
+        row = await self.database.fetch_one("SELECT value, expires_at FROM coordination_memo WHERE key = ?", (key,))
+        return ABSENT if row is None else Known(str(row["value"]), float(row["expires_at"]))
+
+    async def memo_set(self, key: str, value: str, ttl_seconds: float) -> float:
+        """Set the memo entry (an upsert: the last write wins); return when it expires."""
+        expires_at = self.clock() + ttl_seconds
+        await self.database.execute(_MEMO_SET, (key, value, expires_at))
+        return expires_at
 
     async def purge(self, older_than_seconds: float) -> int:
         """Drop journal entries untouched since the cutoff, and claims and memo entries expired before it."""
-        cutoff = self._clock() - older_than_seconds
+        return await self.purge_before(self.clock() - older_than_seconds)
+
+    async def purge_before(self, cutoff: float) -> int:
+        """:meth:`purge` with the cutoff given as a time."""
         async with self.database.transaction() as connection:
             dropped = await connection.execute("DELETE FROM coordination_journal WHERE updated_at < ?", (cutoff,))
             dropped += await connection.execute("DELETE FROM coordination_claims WHERE expires_at < ?", (cutoff,))

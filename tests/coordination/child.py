@@ -2,8 +2,8 @@
 
 The backend comes from the environment: ``CHILD_DATABASE_URL`` (PostgreSQL) or else ``CHILD_DATA_DIR`` (embedded).
 It prints one line when it got where it was asked to go, then waits for a line on standard input (or a kill -9).
-Commands: ``intent`` writes an intent for KEY; ``lock`` holds the lock of KEY, and writes the file ``CHILD_MARKER``
-just before it lets it go; ``open`` only opens the backend.
+Commands: ``intent`` writes an intent for KEY; ``memo`` sets the memo entry KEY to ``kept``; ``lock`` holds the lock
+of KEY, and writes the file ``CHILD_MARKER`` just before it lets it go; ``open`` only opens the backend.
 """
 
 from __future__ import annotations
@@ -27,6 +27,10 @@ async def main(command: str, key: str) -> int:
             if command == "intent":
                 entry = await coordinator.intent(key)
                 _say(f"intent {entry.state} {entry.attempts}")
+                await _wait_for_stdin()
+            elif command == "memo":
+                await coordinator.memo_set(key, "kept", 3600)
+                _say("memo set")
                 await _wait_for_stdin()
             elif command == "lock":
                 async with coordinator.lock(key):

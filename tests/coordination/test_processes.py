@@ -59,6 +59,16 @@ async def test_an_intent_survives_a_kill_9(tmp_path: Path, database_url: SecretS
     assert (entry.state, entry.attempts) == (JournalState.PENDING, 2)
 
 
+async def test_a_memo_entry_survives_a_kill_9(tmp_path: Path, database_url: SecretStr | None) -> None:
+    # The embedded memo answers from memory: the row must be on disk all the same when memo_set returns.
+    with child("memo", "ticket:42", tmp_path, database_url) as process:
+        assert await first_line(process) == "memo set\n"
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait(timeout=30)
+    async with open_backend(tmp_path, database_url) as backend:
+        assert await backend.coordinator.memo_get("ticket:42") == "kept"
+
+
 async def test_a_lock_is_exclusive_between_two_processes(tmp_path: Path, pg_url: SecretStr) -> None:
     marker = tmp_path / "released"
     with child("lock", "ticket:7", tmp_path, pg_url, CHILD_MARKER=str(marker)) as process:
