@@ -5,7 +5,7 @@ Run from the repository root::
     PYTHONPATH=. .venv/bin/python bench/profile_start_cpu.py [--size 1000] [--runs 50] [--profile]
 
 It times, per step, what the server does with a startHitl body before and around its upstream calls: the body's
-JSON parse (``parse_body``), the input's validation (``parse_start_input``), the retry hash (``_input_hash``),
+JSON parse (``parse_body``), the input's validation (``parse_start_input``), the retry hash (``input_hash``),
 the transcript (``render_transcript``) and the JSON encode of a Zendesk ticket body holding it. The history is
 the one ``bench/bench_speed.py`` sends (``tests/integration/call_log.history``). ``--profile`` prints cProfile's
 top functions over every step.
@@ -25,8 +25,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from integration.hitl import actions
 from integration.hitl.history import parse_start_input
+from integration.hitl.input_hash import input_hash
 from integration.hitl.transcript import render_transcript
 from integration.operations import parse_body
 from tests.integration.call_log import history
@@ -49,7 +49,7 @@ def _steps(raw_body: str) -> dict[str, Any]:
 
     body = timed("parse_body", lambda: parse_body(raw_body))
     request = timed("parse_start_input", lambda: parse_start_input(body["input"]))
-    timed("_input_hash", lambda: actions._input_hash(deps, body["input"]))
+    timed("input_hash", lambda: input_hash(deps.ctx.installation, body["input"]))
     transcript = timed("render_transcript", lambda: render_transcript(request.history, user_names={"user_1": "U"}))
     ticket = {"ticket": {"comment": {"html_body": transcript.html}, "subject": "Bench", "external_id": "x" * 32}}
     timed("ticket JSON encode", lambda: json.dumps(ticket).encode())
