@@ -15,14 +15,10 @@ import json
 import re
 from typing import Any
 
-import orjson
-
 REPLACEMENT = "\ufffd"
 # The only way a surrogate gets into parsed JSON: an escape (raw text is decoded with replacement).
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
-# orjson reads an integer beyond 64 bits as a float where json.loads keeps it exact: 19 digits take json's path.
-_LONG_DIGITS = re.compile(r"[0-9]{19}")
 
 
 class UnreadableJsonError(ValueError):
@@ -38,22 +34,9 @@ def loads(text: str) -> Any:
     """:func:`json.loads` as strict as ``JSON.parse``: deep nesting is a :class:`ValueError`, ``NaN`` and
     ``Infinity`` are refused, and lone surrogates are replaced by U+FFFD.
 
-    orjson parses it first (a third of json's time on a long startHitl body): what it reads, json reads the same
-    (it refuses lone surrogates, NaN, out-of-range numbers and 1,024 levels of nesting), and whatever it refuses
-    or might read otherwise (a run of 19 digits) goes through :func:`json.loads`, whose value or error is the answer.
-
     Raises:
         ValueError: the text is not JSON, or nests too deeply (:class:`UnreadableJsonError`).
     """
-    if _LONG_DIGITS.search(text) is None:
-        try:
-            return orjson.loads(text)
-        except orjson.JSONDecodeError:
-            pass  # json.loads below gives the answer: its error, or its value where orjson is stricter
-    return _loads_with_json(text)
-
-
-def _loads_with_json(text: str) -> Any:
     try:
         value = json.loads(text, parse_constant=_not_json)
         if _SURROGATE_ESCAPE.search(text) is None and _SURROGATE.search(text) is None:

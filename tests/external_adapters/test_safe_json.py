@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import json
-from typing import Any
 
 import pytest
-from hypothesis import given, strategies as st
 
-from external_adapters.safe_json import UnreadableJsonError, _loads_with_json, clean_text, loads, loads_body
+from external_adapters.safe_json import UnreadableJsonError, clean_text, loads, loads_body
 
 
 @pytest.mark.parametrize("text", ["[" * 100_000, "[" * 5_000 + "]" * 5_000, '{"a":' * 50_000 + "1" + "}" * 50_000])
@@ -48,40 +46,3 @@ def test_a_body_is_read_as_utf8_and_bytes_that_are_not_become_replacement_charac
     assert loads_body('{"name": "Zoë"}'.encode()) == {"name": "Zoë"}
     assert loads_body(b'{"name": "Zo\xeb"}') == {"name": "Zo\ufffd"}
     assert loads_body(b'{"text": "\\ud800"}') == {"text": "\ufffd"}
-
-
-_JSON_VALUES = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=5), children, max_size=4),
-    max_leaves=20,
-)
-
-
-@given(_JSON_VALUES, st.booleans())
-def test_the_fast_parse_reads_what_json_reads(value: Any, ascii_only: bool) -> None:
-    # orjson answers first: on any JSON text its value must be json.loads's (big integers, surrogates, floats).
-    text = json.dumps(value, ensure_ascii=ascii_only)
-    assert repr(loads(text)) == repr(_loads_with_json(text))
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "-9223372036854775809",  # below int64: orjson would make it a float
-        "18446744073709551616",  # above uint64
-        "123456789012345678901234567890",
-        "[1e400, -1e400]",  # json.loads reads infinities where orjson refuses
-        '"\\ud800"',
-        "-0",
-        "-0.0",
-        "1e-400",
-    ],
-)
-def test_what_orjson_refuses_or_reads_otherwise_is_json_loads_s_answer(text: str) -> None:
-    assert repr(loads(text)) == repr(_loads_with_json(text))
-
-
-@pytest.mark.parametrize("text", ['"a\x01b"', "[1,]", "0123", "[1] x", "\ufeff[1]", "NaN", "Infinity", ""])
-def test_what_both_refuse_is_still_a_value_error(text: str) -> None:
-    with pytest.raises(ValueError):
-        loads(text)
