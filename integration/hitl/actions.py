@@ -24,6 +24,8 @@ from .transcript import render_transcript
 from .validation import validate
 
 log = logging.getLogger(__name__)
+# Parametrised once: pydantic keeps `OpenSessionRequest[Any]` only weakly, and built it anew on every startHitl.
+_OpenRequest = OpenSessionRequest[Any]
 
 
 async def create_user(deps: Deps, raw_input: Any) -> dict[str, Any]:
@@ -137,7 +139,7 @@ async def _open(deps: Deps, request: StartRequest, options: Any, end_user: EndUs
     names = {end_user.bp_user_id: end_user.name or "User"}
     # Validates the history items it reads (a malformed one is a 400 here, before the helpdesk is called).
     transcript = render_transcript(request.history, user_names=names, budget_bytes=settings.transcript_budget_bytes)
-    open_request = OpenSessionRequest[Any](
+    open_request = _OpenRequest(
         end_user=end_user,
         title=request.data.title,
         description=request.data.description,
