@@ -1,6 +1,7 @@
 """The Botpress ``hitl`` interface, version 2.1.0, as pydantic v2 models."""
 
 from ._base import WIRE_CONTEXT
+from ._fast_history import validate_history
 from .actions import (
     BotSource,
     CreateUserInput,
@@ -120,4 +121,5 @@ __all__ = [
     "VideoItem",
     "VideoPayload",
     "parse_hitl_payload",
+    "validate_history",
 ]

@@ -284,10 +284,17 @@ def _close_fences(markdown: str) -> str:
 
 def render_message(message: HistoryMessage) -> MessageRendering:
     """Render one message; blocks are separated by a line (text, HTML) or a paragraph (markdown)."""
+    if type(message.payload) is TextPayload:  # most of a history: its one block rendered without the generic path
+        return _render_verbatim(Verbatim(clean(message.payload.text)))
     blocks = message_blocks(message)
     plain = "\n".join(text_block(block) for block in blocks)
     markdown = "\n\n".join(markdown_block(block) for block in blocks)
     return MessageRendering(plain, indent(plain), markdown, "\n".join(html_block(block) for block in blocks))
+
+
+def _render_verbatim(block: Verbatim) -> MessageRendering:
+    plain = text_block(block)
+    return MessageRendering(plain, indent(plain), markdown_block(block), html_block(block))
 
 
 def render_truncated(plain: str, keep: int) -> tuple[str, str, str]:

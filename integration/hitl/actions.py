@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import secrets
 from dataclasses import dataclass
@@ -18,6 +16,7 @@ from ..botpress import User
 from ..services import Deps
 from .end_users import end_user_of, linked_user, remember_end_user
 from .history import StartRequest, parse_start_input
+from .input_hash import answers, input_hash
 from .lookups import remember_conversation
 from .once import conversation_lock, start_lock, start_record_memo
 from .sessions import is_closed, load_session, load_start, save_session, save_start
@@ -25,6 +24,8 @@ from .transcript import render_transcript
 from .validation import validate
 
 log = logging.getLogger(__name__)
+# Parametrised once: pydantic keeps `OpenSessionRequest[Any]` only weakly, and built it anew on every startHitl.
+_OpenRequest = OpenSessionRequest[Any]
 
 
 async def create_user(deps: Deps, raw_input: Any) -> dict[str, Any]:
@@ -81,14 +82,14 @@ async def start_hitl(deps: Deps, raw_input: Any) -> dict[str, Any]:
     request = parse_start_input(raw_input)
     options = type(deps.adapter).parse_session_options(request.data.hitl_session)
     end_user = await linked_user(deps, request.data.user_id)
-    input_hash = _input_hash(deps, raw_input)
+    call_hash = input_hash(deps.ctx.installation, raw_input)
     memo_key = start_record_memo(deps.ctx, end_user.bp_user_id)
     # Across every worker: a second call waits here, then finds the first one's record and its conversation.
     async with deps.services.coordinator.lock(start_lock(deps.ctx, end_user.bp_user_id)):
-        record = await _resumable(deps, memo_key, input_hash)
+        record = await _resumable(deps, memo_key, call_hash, raw_input)
         if record is not None and record.conversation_id:
             return {"conversationId": record.conversation_id}
-        start = _Start(memo_key, record or await _begin(deps, memo_key, input_hash), new_key=record is None)
+        start = _Start(memo_key, record or await _begin(deps, memo_key, call_hash), new_key=record is None)
         bp_conversation_id = await _open_and_link(deps, request, options, end_user, start)
     return {"conversationId": bp_conversation_id}
 
@@ -102,10 +103,10 @@ class _Start:
     new_key: bool
 
 
-async def _resumable(deps: Deps, memo_key: str, input_hash: str) -> HitlStartState | None:
+async def _resumable(deps: Deps, memo_key: str, call_hash: str, raw_input: Any) -> HitlStartState | None:
     """The user's start record if it answers this input and its session is not known to be closed."""
     record = await load_start(deps.services.coordinator, memo_key)
-    if record is None or record.input_hash != input_hash:
+    if record is None or not answers(record.input_hash, call_hash, deps.ctx.installation, raw_input):
         return None
     if record.conversation_id and await is_closed(deps.botpress, record.conversation_id):
         return None
@@ -138,7 +139,7 @@ async def _open(deps: Deps, request: StartRequest, options: Any, end_user: EndUs
     names = {end_user.bp_user_id: end_user.name or "User"}
     # Validates the history items it reads (a malformed one is a 400 here, before the helpdesk is called).
     transcript = render_transcript(request.history, user_names=names, budget_bytes=settings.transcript_budget_bytes)
-    open_request = OpenSessionRequest[Any](
+    open_request = _OpenRequest(
         end_user=end_user,
         title=request.data.title,
         description=request.data.description,
@@ -168,13 +169,6 @@ async def _link(deps: Deps, external_session_id: str) -> str:
     # The session's first helpdesk event then looks no conversation up (a local memo write, not an upstream call).
     await remember_conversation(deps, external_session_id, conversation)
     return conversation.id
-
-
-def _input_hash(deps: Deps, raw_input: Any) -> str:
-    """What identifies a retry of the same call: the installation and the input, canonically serialised."""
-    installation = deps.ctx.installation
-    canonical = json.dumps([installation.bot_id, installation.integration_id, raw_input], sort_keys=True, default=str)
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:32]
 
 
 async def stop_hitl(deps: Deps, raw_input: Any) -> dict[str, Any]:

@@ -14,9 +14,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, overload
 
-from pydantic import TypeAdapter, ValidationError
+from pydantic import ValidationError
 
-from bp_modules.hitl import WIRE_CONTEXT, HistoryMessage, StartHitlInput
+from bp_modules.hitl import WIRE_CONTEXT, HistoryMessage, StartHitlInput, validate_history
 
 from ..errors import InvalidPayloadError
 from .validation import describe, validate
@@ -24,7 +24,6 @@ from .validation import describe, validate
 HISTORY_KEY = "messageHistory"
 CHUNK = 50
 """Items validated together: one call into pydantic per chunk, not per item (a third of the cost per item)."""
-_CHUNK_VALIDATOR = TypeAdapter(list[HistoryMessage])
 
 
 @dataclass(frozen=True)
@@ -82,8 +81,7 @@ class LazyHistory(Sequence[HistoryMessage]):
 
     def _validate(self, start: int) -> list[HistoryMessage]:
         try:
-            return _CHUNK_VALIDATOR.validate_python(
-                self._items[start : start + CHUNK], context=dict(WIRE_CONTEXT), by_name=False
-            )
+            # pydantic-core applies the wire rules itself; an invalid chunk is validated again for the model's error.
+            return validate_history(self._items[start : start + CHUNK], dict(WIRE_CONTEXT))
         except ValidationError as exc:
             raise InvalidPayloadError(describe(exc, f"input.{HISTORY_KEY}", offset=start)) from None

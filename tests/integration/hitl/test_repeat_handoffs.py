@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any
 
@@ -10,10 +11,11 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 from external_adapters import OpenSessionRequest, UnavailableError
+from tests.contracts.botpress import TEST_BOT_ID, TEST_INTEGRATION_ID
 from tests.factories import action_body, webhook_body
 from tests.fake_botpress import FakeBotpress
 from tests.fakes import FakeAdapter, FakeDesk, FakeHarness, FakeSession, fake_webhook
-from tests.memos import coordinator_of, memo_key, start_record
+from tests.memos import change_start_record, coordinator_of, memo_key, start_record
 
 from .test_flow import HISTORY, action, call
 
@@ -181,3 +183,16 @@ async def test_a_start_record_in_the_older_shape_is_read_as_absent(
     assert fake_botpress.conversations[conversation_id]["tags"]["id"] in desk.sessions
     record = await start_record(client.app, user_id)
     assert record is not None and record.conversation_id == conversation_id
+
+
+async def test_a_retry_of_a_record_hashed_in_the_older_form_resumes_its_session(
+    client: TestClient[web.Request, web.Application], desk: FakeDesk, fake_botpress: FakeBotpress
+) -> None:
+    # Records live 24 h: one written before the hash's canonical form changed still answers its retry.
+    user_id = await _user(client)
+    start_input = _start_input(user_id, HISTORY)
+    first = await _start(client, start_input)
+    older = json.dumps([TEST_BOT_ID, TEST_INTEGRATION_ID, start_input], sort_keys=True, default=str)
+    await change_start_record(client.app, user_id, input_hash=hashlib.sha256(older.encode()).hexdigest()[:32])
+    assert await _start(client, start_input) == first
+    assert len(desk.sessions) == 1 and len(fake_botpress.conversations) == 1
