@@ -35,7 +35,23 @@ class _SqliteConnection(Connection):
             return cast(Row | None, await cursor.fetchone())
 
 
-class SqliteDatabase(Database):
+class LockedSqlite(Database):
+    """What both SQLite databases share: one connection behind an ``asyncio.Lock``, reads under it, and the
+    migrations of :func:`migrate_sqlite`."""
+
+    _connection: Connection
+    _lock: asyncio.Lock
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[Connection]:
+        async with self._lock:
+            yield self._connection
+
+    async def migrate(self, component: str, migrations: Iterable[Migration]) -> list[int]:
+        return await migrate_sqlite(self, component, migrations)
+
+
+class SqliteDatabase(LockedSqlite):
     """An open SQLite database (WAL, foreign keys on).
 
     Every access goes through :meth:`transaction` or :meth:`read`, which share one lock, so a reader never sees
@@ -94,14 +110,6 @@ class SqliteDatabase(Database):
                 await self._db.execute("ROLLBACK")
         except Exception as exc:  # sqlite3.Error, or ValueError once the connection is closed
             log.warning("sqlite: the rollback after a failed transaction failed too (%s)", type(exc).__name__)
-
-    @asynccontextmanager
-    async def read(self) -> AsyncIterator[Connection]:
-        async with self._lock:
-            yield self._connection
-
-    async def migrate(self, component: str, migrations: Iterable[Migration]) -> list[int]:
-        return await migrate_sqlite(self, component, migrations)
 
 
 async def migrate_sqlite(database: Database, component: str, migrations: Iterable[Migration]) -> list[int]:

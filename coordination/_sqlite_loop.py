@@ -17,13 +17,13 @@ import contextlib
 import logging
 import sqlite3
 import threading
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import cast
 
-from ._database import Connection, Database, Migration, Params, Row
-from ._sqlite import migrate_sqlite
+from ._database import Connection, Params, Row
+from ._sqlite import LockedSqlite
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +65,7 @@ def _connect(path: Path) -> sqlite3.Connection:
     return db
 
 
-class LoopSqliteDatabase(Database):
+class LoopSqliteDatabase(LockedSqlite):
     """A SQLite database (WAL, foreign keys on) whose statements run on the event loop, for short transactions.
 
     Every access goes through :meth:`transaction` or :meth:`read`, which share one lock, so a reader never sees half
@@ -124,14 +124,6 @@ class LoopSqliteDatabase(Database):
                 self._db.execute("ROLLBACK")
         except sqlite3.Error as exc:
             log.warning("sqlite: the rollback after a failed transaction failed too (%s)", type(exc).__name__)
-
-    @asynccontextmanager
-    async def read(self) -> AsyncIterator[Connection]:
-        async with self._lock:
-            yield self._connection
-
-    async def migrate(self, component: str, migrations: Iterable[Migration]) -> list[int]:
-        return await migrate_sqlite(self, component, migrations)
 
 
 class Checkpointer:
