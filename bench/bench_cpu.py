@@ -22,15 +22,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import shutil
-import signal
-import subprocess
 import sys
 import tempfile
-import time
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_workers import delaying_proxy, percentile, timed
+from pyspy import recording
 
 from tests.e2e.cluster import Runtime, hitl_text_body, new_bp_message_id, start_botpress, worker_env
 from tests.e2e.conftest import HOST, ZENDESK_CREDENTIALS, Process, child_env, hitl_bridge_script, wait_ready
@@ -63,23 +59,6 @@ def cpu_seconds(pid: int) -> float:
     """User + system CPU of the process (all its threads) so far."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-@contextmanager
-def profiled(pid: int, output: Path | None) -> Iterator[None]:
-    """py-spy's raw stacks of ``pid`` in ``output`` while the block runs (nothing when ``output`` is None)."""
-    spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
-    if output is None:
-        yield
-        return
-    command = [spy, "record", "--pid", str(pid), "--gil", "--format", "raw", "--rate", "200", "-o", str(output)]
-    recorder = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    time.sleep(1.0)  # py-spy attaches
-    try:
-        yield
-    finally:
-        recorder.send_signal(signal.SIGINT)
-        recorder.wait(timeout=60)
 
 
 def owner(stack: str) -> str:
@@ -182,12 +161,12 @@ async def run(bench: Bench, args: argparse.Namespace) -> list[str]:
     for rep in range(2 if args.profile_dir else 1):
         profile = args.profile_dir if rep else None
         await bench.create_users(n)
-        with profiled(bench.pid, profile / "startHitl.txt" if profile else None):
+        with recording(bench.pid, profile / "startHitl.txt" if profile else None, gil=True):
             rows.append(await bench.series("startHitl", n, c, lambda i: bench.start(i, history_of(args.history))))
         await bench.resolve_tickets()
-        with profiled(bench.pid, profile / "message_created.txt" if profile else None):
+        with recording(bench.pid, profile / "message_created.txt" if profile else None, gil=True):
             rows.append(await bench.series("message_created", n, c, bench.message))
-        with profiled(bench.pid, profile / "agent_reply.txt" if profile else None):
+        with recording(bench.pid, profile / "agent_reply.txt" if profile else None, gil=True):
             rows.append(await bench.series("agent reply (webhook)", n, c, bench.reply))
         if rep:
             rows = rows[:3] + [f"{r} (under py-spy)" for r in rows[3:]]

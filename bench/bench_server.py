@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from pyspy import recording
 
 ALIAS = "hitl-bridge"
 """The integration alias the sandbox installs (integration/sandbox/assembly.py DEFAULT_ALIAS)."""
@@ -389,7 +390,7 @@ async def bench_messages(
         return send
 
     jobs = [job(*pair) for pair in zip(message_ids, texts, strict=True)]
-    with profiled(runtime.server, profile):
+    with recording(runtime.server.pid, profile):
         result = await measure("message_created (text)", concurrency, jobs, runtime.server)
     await check_acked(runtime, message_ids, result)
     return result
@@ -434,28 +435,6 @@ async def timed(runtime: Runtime, result: Result, body: dict[str, Any]) -> httpx
     result.client_cpu_seconds += time.process_time() - client_cpu
     result.errors += 0 if ok_status(response) else 1
     return response
-
-
-@contextlib.contextmanager
-def profiled(server: Server, output: Path | None) -> Iterator[None]:
-    """Sample the server's stacks with py-spy (raw collapsed stacks in ``output``) while the block runs."""
-    spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
-    if output is None or not Path(spy).exists():
-        yield
-        return
-    output.parent.mkdir(parents=True, exist_ok=True)
-    command = [spy, "record", "--pid", str(server.pid), "--format", "raw", "--rate", "200", "-o", str(output)]
-    recorder = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    time.sleep(1.0)  # py-spy attaches
-    try:
-        yield
-    finally:
-        recorder.send_signal(signal.SIGINT)
-        try:
-            recorder.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            recorder.kill()
-            recorder.wait(timeout=10)
 
 
 # wrk (optional)
