@@ -14,7 +14,7 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -180,3 +180,34 @@ async def eventually(
                 details = await details
             pytest.fail(f"timed out after {within_seconds:g}s waiting for {what}\n{details}", pytrace=False)
         await asyncio.sleep(POLL_SECONDS)
+
+
+# --- fixtures shared by the cluster tests (crash and workers) ------------------------------------------------------
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[httpx.AsyncClient]:
+    """One keep-alive client to the cluster's proxy and the fakes."""
+    async with httpx.AsyncClient(timeout=60.0, trust_env=False) as client:
+        yield client
+
+
+@pytest.fixture
+async def database_url() -> AsyncIterator[str]:
+    """A fresh PostgreSQL database for a cluster of workers (dropped after the test)."""
+    from .cluster import fresh_database_url  # cluster.py imports this module
+
+    async with fresh_database_url() as url:
+        yield url
+
+
+@pytest.fixture(params=["embedded", "postgresql"])
+async def backend(request: pytest.FixtureRequest) -> AsyncIterator[tuple[int, str | None]]:
+    """``(workers, database_url)``: one worker on the embedded store, or three on a fresh PostgreSQL database."""
+    from .cluster import fresh_database_url
+
+    if request.param == "embedded":
+        yield 1, None
+        return
+    async with fresh_database_url() as url:
+        yield 3, url

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +25,6 @@ from .cluster import (
     Cluster,
     Runtime,
     cluster,
-    fresh_database_url,
     hitl_text_body,
     new_bp_message_id,
     new_token,
@@ -37,22 +36,6 @@ from .test_crash_zendesk import BURST, Burst, _kill_and_restart_midway
 
 pytestmark = pytest.mark.e2e
 LEASE_SECONDS = float(INBOX_ENV["HITL_BRIDGE_ADAPTER_OPTIONS__INBOX__DELIVERY_LEASE_SECONDS"])
-
-
-@pytest.fixture(params=["embedded", "postgresql"])
-async def backend(request: pytest.FixtureRequest) -> AsyncIterator[tuple[int, str | None]]:
-    """``(workers, database_url)``: one worker on the embedded store, or three on a fresh PostgreSQL database."""
-    if request.param == "embedded":
-        yield 1, None
-        return
-    async with fresh_database_url() as url:
-        yield 3, url
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(timeout=60.0, trust_env=False) as client:
-        yield client
 
 
 async def test_a_worker_killed_mid_burst_loses_and_repeats_nothing(

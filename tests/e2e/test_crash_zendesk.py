@@ -10,7 +10,7 @@ Botpress).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +22,6 @@ from .cluster import (
     Runtime,
     Worker,
     cluster,
-    fresh_database_url,
     hitl_text_body,
     new_bp_message_id,
     new_token,
@@ -38,22 +37,6 @@ KILL_AFTER = 15
 RESEND_ROUNDS = 20
 HELD_WRITES = [("PUT", r"^/v1/chat/messages/[^/]+$"), ("POST", r"^/v1/chat/messages(/get-or-create)?$")]
 HELD_BEFORE_KILL = 2
-
-
-@pytest.fixture(params=["embedded", "postgresql"])
-async def backend(request: pytest.FixtureRequest) -> AsyncIterator[tuple[int, str | None]]:
-    """``(workers, database_url)``: one worker on the embedded store, or three on a fresh PostgreSQL database."""
-    if request.param == "embedded":
-        yield 1, None
-        return
-    async with fresh_database_url() as url:
-        yield 3, url
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(timeout=60.0, trust_env=False) as client:
-        yield client
 
 
 class Burst:

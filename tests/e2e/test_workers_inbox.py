@@ -9,30 +9,17 @@ Botpress's webhook relay and the round-robin proxy.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from .cluster import Runtime, cluster, fresh_database_url, round_robin
+from .cluster import Runtime, cluster, round_robin
 from .conftest import eventually
 from .inbox_console import ADMIN_EMAIL, INBOX_ENV, Admin, Agent, inbox_runtime, start_handoff
 
 pytestmark = pytest.mark.e2e
 LIVE_BOUND_SECONDS = 1.0
-
-
-@pytest.fixture
-async def database_url() -> AsyncIterator[str]:
-    async with fresh_database_url() as url:
-        yield url
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(timeout=60.0, trust_env=False) as client:
-        yield client
 
 
 async def test_an_agent_on_one_worker_sees_a_handoff_from_another_and_of_two_claims_on_two_workers_one_wins(

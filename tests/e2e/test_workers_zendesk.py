@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +20,6 @@ from .cluster import (
     Cluster,
     Runtime,
     cluster,
-    fresh_database_url,
     gather_statuses,
     hitl_text_body,
     new_bp_message_id,
@@ -31,18 +29,6 @@ from .cluster import (
 from .conftest import ZENDESK_CREDENTIALS, Server, eventually
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-async def database_url() -> AsyncIterator[str]:
-    async with fresh_database_url() as url:
-        yield url
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(timeout=60.0, trust_env=False) as client:
-        yield client
 
 
 class Desk:
