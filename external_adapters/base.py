@@ -10,7 +10,7 @@ installation's configuration, and shares process-wide resources through :class:`
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -71,6 +71,24 @@ class AdapterEnvironment:
     refuses both (:mod:`external_adapters.url_guard` does the address check)."""
 
 
+SessionDataChange = Callable[[dict[str, JsonValue] | None], dict[str, JsonValue] | None]
+"""A change of one session's adapter data: given what is stored (``None``: nothing yet), return what to store
+(``None``: drop it). It must be a pure function of its argument: it may run again."""
+
+
+class SessionDataStore(Protocol):
+    """Per-session adapter data, kept in the coordination store: shared by every worker, durable, one record per
+    helpdesk session, each changed atomically (a read-modify-write under the session's lock across workers)."""
+
+    async def get(self, external_session_id: str) -> dict[str, JsonValue] | None:
+        """The session's data, or ``None`` when there is none."""
+        ...
+
+    async def update(self, external_session_id: str, change: SessionDataChange) -> dict[str, JsonValue] | None:
+        """Apply ``change`` to the session's data atomically across workers, and return what is stored now."""
+        ...
+
+
 @dataclass(frozen=True)
 class AdapterContext:
     """What one adapter instance is given for the request it serves."""
@@ -79,6 +97,13 @@ class AdapterContext:
     state: StateStore
     env: AdapterEnvironment
     backend: object | None = None
+
+    @property
+    def sessions(self) -> SessionDataStore:
+        """This installation's per-session adapter data (:class:`SessionDataStore`), in ``env.coordinator``."""
+        from .session_data import CoordinatorSessionData
+
+        return CoordinatorSessionData(self.env.coordinator, self.installation)
 
 
 class _Request(BaseModel):
@@ -131,11 +156,21 @@ class OpenSessionRequest(_Request, Generic[SessionT]):
     )
 
 
+class AuthorDisplay(_Request):
+    """How the author of an outbound message looks, for a helpdesk that shows it (Slack's ``username``/``icon_url``)."""
+
+    name: str | None = None
+    picture_url: str | None = None
+
+
 class OutboundMessage(_Request):
     """A hitl channel message to deliver into a session."""
 
     external_session_id: str
     author_external_id: str | None = Field(description="Helpdesk id of the author, or None for a system message")
+    author: AuthorDisplay | None = Field(
+        default=None, description="The author's name and picture as Botpress knows them; None when unknown"
+    )
     message: HitlMessage
     bp_message_id: str = Field(description="Idempotency key: a redelivered message carries the same id")
 
@@ -148,6 +183,12 @@ class WebhookRequest(_Request):
     query: str = ""
     headers: Mapping[str, str] = Field(default_factory=dict)
     body: str | None = None
+
+    @property
+    def body_bytes(self) -> bytes:
+        """The body's exact bytes, as the vendor sent and signed them: check signatures on these, never on a
+        re-encoding of parsed JSON. (The runtime relays the body as text; a vendor's UTF-8 comes back unchanged.)"""
+        return (self.body or "").encode("utf-8", errors="surrogatepass")
 
 
 class WebhookReply(_Request):
@@ -167,6 +208,26 @@ class WebhookResult(_Request):
         default=None,
         description="The adapter's own progress marker, opaque to the core: handed back through "
         "HelpdeskAdapter.webhook_applied once every event is applied",
+    )
+
+
+class WebhookAck(_Request):
+    """Answer the vendor now and do the work afterwards, durably (for vendors with a short deadline: Slack's 3 s).
+
+    The integration stores the request in the coordination store's work queue before it answers ``reply``; a
+    worker (this process, or another one after a crash) then runs :meth:`HelpdeskAdapter.parse_webhook`, applies
+    the events and calls :meth:`HelpdeskAdapter.webhook_applied`, retrying a failure with a growing delay.
+    """
+
+    reply: WebhookReply = Field(default_factory=WebhookReply)
+    work_key: str | None = Field(
+        default=None,
+        description="The delivery's stable id (Slack's event_id): a request whose key is already queued or done is "
+        "answered and dropped. None: there is nothing to do after the reply (a url_verification)",
+    )
+    order_key: str | None = Field(
+        default=None,
+        description="Requests with one order key (a thread) are processed one at a time, in the order they came",
     )
 
 
@@ -290,6 +351,12 @@ class HelpdeskAdapter(ABC, Generic[ConfigT, SessionT]):
     @abstractmethod
     async def parse_webhook(self, request: WebhookRequest) -> WebhookResult:
         """Turn a verified webhook into neutral events. Unknown or foreign payloads give no events."""
+
+    async def acknowledge_webhook(self, request: WebhookRequest) -> WebhookAck | None:
+        """Called after :meth:`verify_webhook`: return a :class:`WebhookAck` to answer at once and have the work
+        done after the reply, durably; ``None`` (the default) processes the request before answering. Keep it
+        free of upstream calls: it runs within the vendor's deadline."""
+        return None
 
     async def webhook_applied(self, result: WebhookResult) -> None:
         """Called once every event of ``result`` (from :meth:`parse_webhook`) is applied in Botpress, or known to
