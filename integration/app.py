@@ -13,7 +13,6 @@ from aiohttp import web
 
 from coordination import open_backend, purge_forever
 from external_adapters import AdapterEnvironment
-from external_adapters.registry import get_adapter_class
 
 from .app_keys import (
     ADAPTER_BACKENDS,
@@ -27,10 +26,11 @@ from .app_keys import (
 )
 from .handlers import health, no_content, no_tracebacks, operation
 from .home import home
+from .lifespans import AdapterLifespans
 from .mounts import mount_web
 from .operations import Dispatcher
 from .outgoing_http import outgoing_client
-from .services import Services, adapter_environment
+from .services import Services
 from .settings import Settings
 
 log = logging.getLogger(__name__)
@@ -108,21 +108,24 @@ def _clients(
 
 
 async def _adapters(app: web.Application) -> AsyncIterator[None]:
+    """The default adapter and the web-part ones start now; any other one on its first request (see
+    :mod:`.lifespans`). The stack exits every started lifespan at shutdown, the last started first."""
     settings = app[SETTINGS]
-    backends: dict[str, object | None] = {}
     async with AsyncExitStack() as stack:
-        for name in settings.enabled_adapters:
-            env = adapter_environment(app[ADAPTER_ENV], settings, name)
-            backends[name] = await stack.enter_async_context(get_adapter_class(name).lifespan(env))
         services = Services(
             settings=settings,
             botpress_http=app[BOTPRESS_HTTP],
             adapter_env=app[ADAPTER_ENV],
             coordinator=app[BACKEND].coordinator,
-            backends=backends,
+            lifespans=AdapterLifespans(stack, lambda name: services.env_for(name)),
         )
-        app[ADAPTER_BACKENDS] = backends
-        app[SERVICES] = services
-        app[DISPATCHER] = Dispatcher(services)
-        log.info("serving adapters %s", ", ".join(backends))
-        yield
+        try:
+            for name in settings.enabled_adapters:
+                await services.lifespans.backend(name)
+            app[ADAPTER_BACKENDS] = services.backends
+            app[SERVICES] = services
+            app[DISPATCHER] = Dispatcher(services)
+            log.info("serving adapters %s (others start on first use)", ", ".join(services.backends))
+            yield
+        finally:
+            await services.lifespans.close()

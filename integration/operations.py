@@ -93,7 +93,8 @@ class Dispatcher:
         body = parse_body(raw_body)
         if operation in _NO_ADAPTER:
             return await _NO_ADAPTER[operation](body)
-        return await _HANDLERS[operation](self.services.deps_for(ctx), body)
+        async with self.services.open_deps(ctx) as deps:
+            return await _HANDLERS[operation](deps, body)
 
 
 def parse_body(raw_body: str | None) -> Any:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -16,9 +19,11 @@ from external_adapters.registry import get_adapter_class
 
 from .botpress import BotpressClient
 from .context import OperationContext
+from .lifespans import AdapterLifespans
 from .settings import Settings
 from .state_store import BotpressStateStore
 
+log = logging.getLogger(__name__)
 AdapterClass = type[HelpdeskAdapter[Any, Any]]
 SANDBOX_TOKEN = SecretStr("sandbox")
 """The token sent to the sandbox's emulated Runtime API when no BP_TOKEN is set."""
@@ -47,7 +52,8 @@ class Services:
     adapter_env: AdapterEnvironment
     coordinator: Coordinator
     """The coordination port (embedded or PostgreSQL): what every "not twice" guarantee goes through."""
-    backends: dict[str, object | None] = field(default_factory=dict)
+    lifespans: AdapterLifespans
+    """Every adapter's lifespan: started at start-up or on first use, exited at shutdown."""
     _environments: dict[str, AdapterEnvironment] = field(default_factory=dict, init=False, repr=False)
 
     @cached_property
@@ -83,8 +89,31 @@ class Services:
             env = self._environments[adapter_name] = adapter_environment(self.adapter_env, self.settings, adapter_name)
         return env
 
+    @property
+    def backends(self) -> dict[str, object | None]:
+        """What each started adapter's ``lifespan`` yielded, by adapter name."""
+        return self.lifespans.backends
+
+    @asynccontextmanager
+    async def open_deps(self, ctx: OperationContext) -> AsyncIterator[Deps]:
+        """The per-request bundle for one operation, foreground or background: the adapter's lifespan is started
+        first if this process has not started it yet, and the adapter's ``aclose()`` runs when the block ends,
+        whatever way it ends.
+
+        Raises:
+            AdapterConfigError: the configuration is not valid for the adapter.
+            UnknownAdapterError: the configuration names an adapter nobody provides.
+        """
+        await self.lifespans.backend(self.adapter_class_for(ctx).name)
+        deps = self.deps_for(ctx)
+        try:
+            yield deps
+        finally:
+            await _close(deps.adapter)
+
     def deps_for(self, ctx: OperationContext) -> Deps:
-        """Build the per-request bundle (validates the installation's configuration)."""
+        """Build the per-request bundle (validates the installation's configuration); the caller closes its adapter
+        (:meth:`open_deps` does both, and starts the adapter's lifespan)."""
         botpress = self.botpress_for(ctx)
         return Deps(ctx, botpress, self.adapter_for(ctx, botpress), self)
 
@@ -105,6 +134,14 @@ class Services:
         state = BotpressStateStore(botpress, ctx.installation.integration_id)
         context = AdapterContext(ctx.installation, state, self.env_for(cls.name), self.backends.get(cls.name))
         return cls(config, context)
+
+
+async def _close(adapter: HelpdeskAdapter[Any, Any]) -> None:
+    # The operation's outcome stands (it may have written upstream): a failing aclose is logged, never answered.
+    try:
+        await adapter.aclose()
+    except Exception as exc:
+        log.warning("adapter %s: aclose failed: %s", adapter.name, exc, exc_info=exc)
 
 
 def adapter_environment(base: AdapterEnvironment, settings: Settings, adapter_name: str) -> AdapterEnvironment:
