@@ -9,12 +9,13 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bp_modules.hitl import HITL_MESSAGE_TYPES, HitlMessage, parse_hitl_payload
-from definition.tags import CONVERSATION_ID_TAG, MESSAGE_ID_TAG, USER_ID_TAG
+from definition.tags import CONVERSATION_ID_TAG, MESSAGE_ID_TAG
 from external_adapters import OutboundMessage
 
 from ..errors import BotpressRuntimeError, InvalidPayloadError
 from ..services import Deps
-from .once import author_memo, message_key, once
+from .authors import Sender, message_author
+from .once import message_key, once
 from .validation import describe, validate
 
 log = logging.getLogger(__name__)
@@ -40,7 +41,7 @@ class MessageCreated(BaseModel):
     payload: dict[str, Any]
     conversation: _ConversationRef
     message: _Ref
-    user: _Ref
+    user: Sender
 
 
 async def message_created(deps: Deps, body: Any) -> None:
@@ -89,9 +90,11 @@ class _Delivery:
         """The adapter's request, built on first use."""
         if self._request is None:
             bp_user_id = self.message.user_id or self.event.user.id
+            external_author, display = await message_author(self.deps, bp_user_id, self.event.user)
             self._request = OutboundMessage(
                 external_session_id=self.external_session_id,
-                author_external_id=await author_external_id(self.deps, bp_user_id, self.event.user),
+                author_external_id=external_author,
+                author=display,
                 message=self.message,
                 bp_message_id=self.event.message.id,
             )
@@ -112,25 +115,3 @@ async def _deliver(deps: Deps, delivery: _Delivery) -> str:
     key = message_key(deps.ctx, delivery.event.message.id)
     async with coordinator.lock(key):
         return await once(coordinator, key, settle=delivery.find, write=delivery.send)
-
-
-async def author_external_id(deps: Deps, bp_user_id: str, sender: _Ref | None = None) -> str | None:
-    """The helpdesk id of a Botpress user, ``None`` for a system author.
-
-    A found id is shared with every worker through the coordinator's memo for the configured TTL (``0``: never
-    kept); "not linked" is never kept, so a user linked by createUser a moment later is an author at once.
-    """
-    ttl = deps.services.settings.author_cache_seconds
-    coordinator = deps.services.coordinator
-    key = author_memo(deps.ctx, bp_user_id)
-    cached = await coordinator.memo_get(key) if ttl > 0 else None
-    if cached is not None:
-        return cached
-    if sender is not None and sender.id == bp_user_id and sender.tags.get(USER_ID_TAG):
-        external_id: str | None = sender.tags[USER_ID_TAG]
-    else:
-        user = await deps.botpress.get_user(bp_user_id)
-        external_id = user.tags.get(USER_ID_TAG) if user is not None else None
-    if external_id is not None and ttl > 0:
-        await coordinator.memo_set(key, external_id, ttl)
-    return external_id

@@ -50,7 +50,7 @@ async def linked_user(deps: Deps, bp_user_id: str) -> EndUser:
 
     Raises :class:`BotpressRuntimeError` for a user that does not exist or is not linked to the helpdesk.
     """
-    cached = await _cached(deps, bp_user_id)
+    cached = await cached_end_user(deps, bp_user_id)
     if cached is not None:
         return cached
     user = await deps.botpress.get_user(bp_user_id)
@@ -65,7 +65,8 @@ async def linked_user(deps: Deps, bp_user_id: str) -> EndUser:
     return end_user
 
 
-async def _cached(deps: Deps, bp_user_id: str) -> EndUser | None:
+async def cached_end_user(deps: Deps, bp_user_id: str) -> EndUser | None:
+    """The end user createUser left in the memo, or ``None`` (not kept, expired, unreadable): a local read only."""
     if deps.services.settings.author_cache_seconds <= 0:
         return None
     stored = await deps.services.coordinator.memo_get(end_user_memo(deps.ctx, bp_user_id))
