@@ -188,7 +188,30 @@ class AdapterContract(DeliveryContract):
         with pytest.raises(InvalidSignatureError):
             await harness.adapter.verify_webhook(request)
 
+    async def test_signatures_are_checked_on_the_exact_bytes_and_one_changed_byte_is_refused(
+        self, harness: AdapterHarness
+    ) -> None:
+        session_id = await self._session(harness)
+        request = await harness.agent_reply(session_id, "Grüße, ça marche ✓ 3 €")
+        await harness.adapter.verify_webhook(request)  # what the vendor signed, non-ASCII text included
+        with pytest.raises(InvalidSignatureError):
+            await harness.adapter.verify_webhook(one_byte_changed(request))
+
     async def test_close_session_is_idempotent(self, harness: AdapterHarness) -> None:
         session_id = await self._session(harness)
         await harness.adapter.close_session(session_id)
         await harness.adapter.close_session(session_id)
+
+
+def one_byte_changed(request: WebhookRequest) -> WebhookRequest:
+    """The request with one ASCII letter or digit of its body changed (one byte of ``body_bytes``), nearest the
+    middle, its signature headers kept: what an attacker, or a relay that re-encodes the body, would hand on."""
+    body = request.body or ""
+    middle = len(body) // 2
+    positions = sorted(
+        (i for i, char in enumerate(body) if char.isascii() and char.isalnum()), key=lambda i: abs(i - middle)
+    )
+    assert positions, "the webhook body has no ASCII letter or digit to change"
+    at = positions[0]
+    changed = "1" if body[at] == "0" else "0" if body[at].isdigit() else "x" if body[at] != "x" else "y"
+    return request.model_copy(update={"body": body[:at] + changed + body[at + 1 :]})

@@ -14,6 +14,7 @@ import uuid
 from typing import Any, Protocol
 
 import pytest
+from pydantic import JsonValue
 
 from bp_modules.hitl import HitlText
 
@@ -159,6 +160,15 @@ class DeliveryContract:
             await settle_and_send(delivery.adapter, request)
         assert await self._tokens(delivery, session_id, tokens) == dict.fromkeys(tokens, 1)
 
+    async def test_per_session_data_survives_a_restart(self, delivery: DeliveryHarness) -> None:
+        session_id = await self._session(delivery)
+        sessions = delivery.adapter.context.sessions
+        await sessions.update(session_id, lambda data: {**(data or {}), "contractCheck": "kept"})
+        await delivery.restart()
+        stored = await delivery.adapter.context.sessions.get(session_id)
+        assert stored is not None and stored["contractCheck"] == "kept"  # what the adapter kept is untouched too
+        await delivery.adapter.context.sessions.update(session_id, lambda data: _without(data, "contractCheck"))
+
     async def test_open_session_finds_its_session_after_a_restart(self, delivery: DeliveryHarness) -> None:
         first = await self._session(delivery, "key-restart")
         await delivery.restart()
@@ -169,6 +179,11 @@ class DeliveryContract:
 def contract_transcript() -> Transcript:
     """The transcript every contract session opens with."""
     return Transcript(text="User: I need help", markdown="**User:** I need help", html="<p>User: I need help</p>")
+
+
+def _without(data: dict[str, JsonValue] | None, key: str) -> dict[str, JsonValue] | None:
+    rest = {k: v for k, v in (data or {}).items() if k != key}
+    return rest or None
 
 
 def _token() -> str:

@@ -169,9 +169,9 @@ class InboxAdapter(HelpdeskAdapter[InboxConfig, InboxSession]):
             raise ExternalNotFoundError("inbox", "-", f"sessions/{session_id}", 404, "no such session") from None
 
     async def verify_webhook(self, request: WebhookRequest) -> None:
-        """Check the HMAC signature and timestamp the inbox put on its own event."""
+        """Check the HMAC signature and timestamp the inbox put on its own event, over the body's exact bytes."""
         i = self.context.installation
-        reason = await self.service.intake.verify(i.bot_id, i.integration_id, dict(request.headers), request.body or "")
+        reason = await self.service.intake.verify(i.bot_id, i.integration_id, dict(request.headers), request.body_bytes)
         if reason is not None:
             raise InvalidSignatureError(f"inbox webhook refused: {reason}")
 

@@ -93,7 +93,7 @@ class Intake:
         )
         return to_installation(row) if row else None
 
-    async def verify(self, bot_id: str, integration_id: str, headers: dict[str, str], body: str) -> str | None:
+    async def verify(self, bot_id: str, integration_id: str, headers: dict[str, str], body: bytes) -> str | None:
         """``None`` when the webhook was signed by this installation's secret recently, else why not."""
         installation = await self.installation(bot_id, integration_id)
         if installation is None:

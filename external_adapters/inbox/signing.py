@@ -15,9 +15,10 @@ SIGNATURE_HEADER = "x-inbox-signature"
 EVENT_HEADER = "x-inbox-event-id"
 
 
-def sign(secret: str, timestamp: int, body: str) -> str:
-    """The signature header value of ``body`` sent at ``timestamp``."""
-    digest = hmac.new(secret.encode(), f"{timestamp}.{body}".encode(), hashlib.sha256).hexdigest()
+def sign(secret: str, timestamp: int, body: str | bytes) -> str:
+    """The signature header value of ``body`` (text is signed as its UTF-8) sent at ``timestamp``."""
+    raw = body.encode() if isinstance(body, str) else body
+    digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + raw, hashlib.sha256).hexdigest()
     return f"v1={digest}"
 
 
@@ -31,8 +32,9 @@ def signed_headers(secret: str, timestamp: int, body: str, event_id: str) -> dic
     }
 
 
-def check(secret: str, headers: Mapping[str, str], body: str, now: float, tolerance: float) -> str | None:
-    """``None`` when the headers sign ``body`` within the time window, else why not."""
+def check(secret: str, headers: Mapping[str, str], body: str | bytes, now: float, tolerance: float) -> str | None:
+    """``None`` when the headers sign ``body`` (check the bytes received, not a re-encoding) within the time window,
+    else why not."""
     lowered = {key.lower(): value for key, value in headers.items()}
     raw_timestamp, signature = lowered.get(TIMESTAMP_HEADER), lowered.get(SIGNATURE_HEADER)
     if not raw_timestamp or not signature:

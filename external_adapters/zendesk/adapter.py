@@ -263,9 +263,10 @@ class ZendeskAdapter(HelpdeskAdapter[ZendeskConfig, ZendeskSession]):
 
     async def verify_webhook(self, request: WebhookRequest) -> None:
         """Check the HMAC signature against the secret stored at register, and the 5-minute window (the secret
-        is this process's cached copy, read again once when it fails: :meth:`.subscription.Subscriptions.verify`)."""
+        is this process's cached copy, read again once when it fails: :meth:`.subscription.Subscriptions.verify`),
+        over the body's exact bytes as Zendesk signed them (``body_bytes``)."""
         headers = {key.lower(): value for key, value in request.headers.items()}
-        await self.runtime.subscriptions.verify(self.context, headers, request.body or "", self.runtime.clock())
+        await self.runtime.subscriptions.verify(self.context, headers, request.body_bytes, self.runtime.clock())
 
     async def parse_webhook(self, request: WebhookRequest) -> WebhookResult:
         """Agent comments newer than the ticket's mark, assignment and solve, read back from the API (the

@@ -39,7 +39,7 @@ class Subscriptions:
         self._cached[key] = stored
         return stored, False
 
-    async def verify(self, context: AdapterContext, headers: dict[str, str], body: str, now: float) -> None:
+    async def verify(self, context: AdapterContext, headers: dict[str, str], body: bytes, now: float) -> None:
         """Check a delivery's signature with the cached secret; one that fails it is checked again with the secret
         read afresh, so a forged delivery costs one read and a genuine one none.
 
@@ -67,7 +67,7 @@ class Subscriptions:
         self._cached[_installation_key(context)] = subscription
 
 
-def _check_signature(stored: ZendeskSubscription | None, headers: dict[str, str], body: str, now: float) -> None:
+def _check_signature(stored: ZendeskSubscription | None, headers: dict[str, str], body: bytes, now: float) -> None:
     if stored is None or not stored.signing_secret:
         raise InvalidSignatureError("no Zendesk signing secret: register the integration first")
     verify(stored.signing_secret, headers, body, now)

@@ -34,8 +34,9 @@ def sign(secret: str, timestamp: str, body: str | bytes) -> str:
     return base64.b64encode(digest).decode()
 
 
-def verify(secret: str, headers: dict[str, str], body: str, now: float) -> None:
-    """Check a delivery's signature and that its timestamp is within 5 minutes of ``now``.
+def verify(secret: str, headers: dict[str, str], body: bytes, now: float) -> None:
+    """Check a delivery's signature over the body's exact bytes, and that its timestamp is within 5 minutes of
+    ``now``.
 
     Raises:
         InvalidSignatureError: a header is missing, the timestamp is stale or unreadable, or the

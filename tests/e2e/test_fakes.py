@@ -237,5 +237,5 @@ async def test_deliver_false_answers_the_signed_deliveries_unsent(aiohttp_client
     comment_id = fake.tickets[ticket_id].comments[-1]["id"]
     assert delivery["url"] == endpoint
     assert json.loads(delivery["body"]) == {"ticket": str(ticket_id), "comment": str(comment_id)}
-    verify("whsec-test", delivery["headers"], delivery["body"], now=time.time())  # signed, just now
+    verify("whsec-test", delivery["headers"], delivery["body"].encode(), now=time.time())  # signed, just now
     assert server.deliveries[0].answers == []  # recorded, never sent

@@ -13,6 +13,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
+from external_adapters import WebhookRequest
 from integration.sandbox.runtime import IntegrationCallError, SandboxRuntime
 from integration.sandbox.runtime_api import Botpress
 from tests.sandbox.conftest import IDENTITY
@@ -143,3 +144,31 @@ async def test_webhooks_are_forwarded_and_the_answer_relayed(
     assert first["headers"]["x-desk-sig"] == "abc"
     assert second["method"] == "GET" and second["path"] == "/" and "body" not in second
     assert got.status_code == 303
+
+
+@pytest.mark.parametrize(
+    ("sent", "relayed"),
+    [
+        # UTF-8, CRLF and spacing come through as they were sent: the integration's body_bytes are the vendor's bytes.
+        ('{ "t": "Grüße ✓ €",\r\n  "n": 1 }\n  '.encode(), '{ "t": "Grüße ✓ €",\r\n  "n": 1 }\n  '),
+        # Invalid UTF-8 becomes U+FFFD, one per maximal ill-formed subpart, as Node's Buffer#toString('utf8') makes
+        # it: such a body can no longer match a signature over the original bytes (the vendor's request is refused).
+        (b'\xff{"a":"\xc3"}\xe2\x9c!', '\ufffd{"a":"\ufffd"}\ufffd!'),
+    ],
+)
+async def test_webhook_bodies_are_relayed_as_the_runtime_decodes_them(
+    runtime: SandboxRuntime, stub: tuple[StubIntegration, str], sent: bytes, relayed: str
+) -> None:
+    app = web.Application()
+    app.router.add_route("*", "/webhook/{webhook_id}{tail:.*}", runtime.forward_webhook)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    try:
+        async with httpx.AsyncClient(trust_env=False) as http:
+            await http.post(str(server.make_url(f"/webhook/{IDENTITY.webhook_id}/events")), content=sent)
+    finally:
+        await server.close()
+    ((_, body),) = stub[0].received
+    assert body["req"]["body"] == relayed
+    request = WebhookRequest.model_validate(body["req"])
+    assert (request.body_bytes == sent) is (relayed.encode() == sent)

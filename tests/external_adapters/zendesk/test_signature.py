@@ -39,7 +39,7 @@ def test_old_doc_vector_is_body_then_timestamp_which_we_do_not_accept() -> None:
     assert sign(secret, timestamp, body) != old_signature
     now = datetime(2021, 7, 25, 10, 0, tzinfo=UTC).timestamp()
     with pytest.raises(InvalidSignatureError):
-        verify(secret, {SIGNATURE_HEADER: old_signature, TIMESTAMP_HEADER: timestamp}, body, now)
+        verify(secret, {SIGNATURE_HEADER: old_signature, TIMESTAMP_HEADER: timestamp}, body.encode(), now)
 
 
 def _headers(secret: str, timestamp: str, body: str) -> dict[str, str]:
@@ -47,13 +47,13 @@ def _headers(secret: str, timestamp: str, body: str) -> dict[str, str]:
 
 
 def test_verify_accepts_a_fresh_signature() -> None:
-    verify("s3cret", _headers("s3cret", "2022-09-05T09:52:10Z", "{}"), "{}", NOW + 299)
+    verify("s3cret", _headers("s3cret", "2022-09-05T09:52:10Z", "{}"), b"{}", NOW + 299)
 
 
 @pytest.mark.parametrize("skew", [301, -301])
 def test_verify_rejects_timestamps_more_than_five_minutes_away(skew: int) -> None:
     with pytest.raises(InvalidSignatureError, match="5 minutes"):
-        verify("s3cret", _headers("s3cret", "2022-09-05T09:52:10Z", "{}"), "{}", NOW + skew)
+        verify("s3cret", _headers("s3cret", "2022-09-05T09:52:10Z", "{}"), b"{}", NOW + skew)
 
 
 @pytest.mark.parametrize(
@@ -67,15 +67,15 @@ def test_verify_rejects_timestamps_more_than_five_minutes_away(skew: int) -> Non
 )
 def test_verify_rejects_missing_or_bad_headers(headers: dict[str, str]) -> None:
     with pytest.raises(InvalidSignatureError):
-        verify("s3cret", headers, "{}", NOW)
+        verify("s3cret", headers, b"{}", NOW)
 
 
 def test_verify_rejects_another_body_or_secret() -> None:
     headers = _headers("s3cret", "2022-09-05T09:52:10Z", '{"a":1}')
     with pytest.raises(InvalidSignatureError):
-        verify("s3cret", headers, '{"a":2}', NOW)
+        verify("s3cret", headers, b'{"a":2}', NOW)
     with pytest.raises(InvalidSignatureError):
-        verify("other", headers, '{"a":1}', NOW)
+        verify("other", headers, b'{"a":1}', NOW)
 
 
 async def test_adapter_rejects_webhooks_before_register(build: Any, fake_zendesk: Any) -> None:
@@ -95,3 +95,16 @@ async def test_adapter_checks_with_the_stored_secret_and_any_header_case(build: 
     forged = _headers("guessed", stamp, "{}")
     with pytest.raises(InvalidSignatureError):
         await built.adapter.verify_webhook(WebhookRequest(method="POST", path="/", headers=forged, body="{}"))
+
+
+async def test_adapter_checks_the_bytes_zendesk_signed_not_a_re_encoding(build: Any, fake_zendesk: Any) -> None:
+    built = build()
+    await built.adapter.subscribe(WEBHOOK_URL)
+    secret = next(iter(fake_zendesk.webhooks.values()))["secret"]
+    stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    raw = '{ "ticket": "7",\r\n  "note": "Grüße ✓" }\n'.encode()  # spacing and UTF-8 a JSON re-encoding would change
+    headers = {SIGNATURE_HEADER: sign(secret, stamp, raw), TIMESTAMP_HEADER: stamp}
+    await built.adapter.verify_webhook(WebhookRequest(method="POST", path="/", headers=headers, body=raw.decode()))
+    changed = raw.decode().replace("7", "8")
+    with pytest.raises(InvalidSignatureError):
+        await built.adapter.verify_webhook(WebhookRequest(method="POST", path="/", headers=headers, body=changed))
