@@ -97,23 +97,26 @@ class Services:
     @asynccontextmanager
     async def open_deps(self, ctx: OperationContext) -> AsyncIterator[Deps]:
         """The per-request bundle for one operation, foreground or background: the adapter's lifespan is started
-        first if this process has not started it yet, and the adapter's ``aclose()`` runs when the block ends,
-        whatever way it ends.
+        first if this process has not started it yet (never for a configuration it refuses), and the adapter's
+        ``aclose()`` runs when the block ends, whatever way it ends.
 
         Raises:
             AdapterConfigError: the configuration is not valid for the adapter.
             UnknownAdapterError: the configuration names an adapter nobody provides.
         """
-        await self.lifespans.backend(self.adapter_class_for(ctx).name)
-        deps = self.deps_for(ctx)
+        cls = self.adapter_class_for(ctx)
+        config = _config(cls, ctx)
+        backend = await self.lifespans.backend(cls.name)
+        botpress = self.botpress_for(ctx)
+        deps = Deps(ctx, botpress, self._build(cls, config, ctx, botpress, backend), self)
         try:
             yield deps
         finally:
             await _close(deps.adapter)
 
     def deps_for(self, ctx: OperationContext) -> Deps:
-        """Build the per-request bundle (validates the installation's configuration); the caller closes its adapter
-        (:meth:`open_deps` does both, and starts the adapter's lifespan)."""
+        """Build the per-request bundle of a started adapter (validates the installation's configuration); the
+        caller closes its adapter. :meth:`open_deps` does both, and starts the adapter's lifespan."""
         botpress = self.botpress_for(ctx)
         return Deps(ctx, botpress, self.adapter_for(ctx, botpress), self)
 
@@ -123,17 +126,25 @@ class Services:
         return get_adapter_class(str(name))
 
     def adapter_for(self, ctx: OperationContext, botpress: BotpressClient) -> HelpdeskAdapter[Any, Any]:
-        """An adapter instance for this request, its configuration validated.
+        """An adapter instance for this request, its configuration validated, on the backend its lifespan yielded
+        (``None`` while it is not started: see :meth:`open_deps`).
 
         Raises:
             AdapterConfigError: the configuration is not valid for the adapter.
             UnknownAdapterError: the configuration names an adapter nobody provides.
         """
         cls = self.adapter_class_for(ctx)
-        config = cls.parse_config({k: v for k, v in ctx.configuration.items() if k != "adapter"})
+        return self._build(cls, _config(cls, ctx), ctx, botpress, self.backends.get(cls.name))
+
+    def _build(
+        self, cls: AdapterClass, config: Any, ctx: OperationContext, botpress: BotpressClient, backend: object | None
+    ) -> HelpdeskAdapter[Any, Any]:
         state = BotpressStateStore(botpress, ctx.installation.integration_id)
-        context = AdapterContext(ctx.installation, state, self.env_for(cls.name), self.backends.get(cls.name))
-        return cls(config, context)
+        return cls(config, AdapterContext(ctx.installation, state, self.env_for(cls.name), backend))
+
+
+def _config(cls: AdapterClass, ctx: OperationContext) -> Any:
+    return cls.parse_config({k: v for k, v in ctx.configuration.items() if k != "adapter"})
 
 
 async def _close(adapter: HelpdeskAdapter[Any, Any]) -> None:

@@ -64,6 +64,8 @@ async def test_an_installation_naming_another_adapter_gets_its_backend(
     await client.start_server()
     try:
         assert "second" not in client.app[ADAPTER_BACKENDS]  # not the default: nothing started yet
+        assert await _register(client, {**SECOND, "secret": "x"}) == 400
+        assert "second" not in client.app[ADAPTER_BACKENDS]  # nor for a configuration it refuses
         assert await _register(client, SECOND) == 200
         desk = client.app[ADAPTER_BACKENDS]["second"]
         assert isinstance(desk, FakeDesk) and desk.calls == ["subscribe"]
