@@ -16,6 +16,8 @@ __all__ = ["CoordinatorSessionData"]
 
 _RECORD = TypeAdapter(dict[str, JsonValue])
 _KEEP_SECONDS = 366 * 24 * 3600.0
+_DROPPED = -1.0
+"""A dropped record is written expired: every ``memo_get`` answers ``None`` at once, and the purge deletes the row."""
 
 
 class CoordinatorSessionData:
@@ -38,7 +40,7 @@ class CoordinatorSessionData:
             raw = await self._coordinator.memo_get(key)
             updated = change(_RECORD.validate_json(raw) if raw else None)
             if updated is None:
-                await self._coordinator.memo_set(key, "", 0.001)
+                await self._coordinator.memo_set(key, "", _DROPPED)
                 return None
             await self._coordinator.memo_set(key, _RECORD.dump_json(updated).decode(), _KEEP_SECONDS)
             return updated
