@@ -22,7 +22,7 @@ import pytest
 
 from bp_modules.hitl import HitlMessage, parse_hitl_payload
 
-from .base import HelpdeskAdapter, OutboundMessage, WebhookRequest
+from .base import AuthorDisplay, HelpdeskAdapter, OutboundMessage, WebhookRequest
 from .contract_delivery import DeliveryContract, DeliveryHarness
 from .errors import AdapterConfigError, InvalidSignatureError, SessionOptionsError
 from .events import AgentAssigned, AgentMessage, InboundEvent, SessionClosed
@@ -146,6 +146,7 @@ class AdapterContract(DeliveryContract):
             request = OutboundMessage(
                 external_session_id=session_id,
                 author_external_id=author,
+                author=AuthorDisplay(name="Jane Doe", picture_url=f"{harness.media_base_url}/cat.png"),
                 message=message,
                 bp_message_id=f"msg_contract_{index}".ljust(28, "0"),
             )
