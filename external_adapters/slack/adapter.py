@@ -33,6 +33,7 @@ from ..guarded_http import guarded_client
 from . import inbound
 from .client import SLACK_FILE_HOSTS, SlackClient
 from .config import SlackConfig, SlackSession
+from .files_in import FileOptions, open_files
 from .runtime import DEFAULT_RUNTIME, SlackRuntime
 
 END_USER_PREFIX = "bp:"
@@ -72,9 +73,10 @@ class SlackAdapter(HelpdeskAdapter[SlackConfig, SlackSession]):
     @classmethod
     @asynccontextmanager
     async def lifespan(cls, env: AdapterEnvironment) -> AsyncIterator[object | None]:
-        """One :class:`SlackRuntime` (with the guarded media client) for the whole process."""
-        async with guarded_client() as media_http:
-            yield SlackRuntime(media_http=media_http)
+        """One :class:`SlackRuntime` (the guarded media client, the store of agents' files) for the whole process."""
+        options = FileOptions.parse(env.options)
+        async with guarded_client() as media_http, open_files(env.database, env.data_dir, options) as files:
+            yield SlackRuntime(media_http=media_http, files=files, max_file_bytes=options.max_file_bytes)
 
     async def subscribe(self, webhook_url: str) -> None:
         """Check the token and that the bot can post in ``channelId`` (joining it when public)."""

@@ -22,11 +22,10 @@ from ..errors import ExternalServiceError
 from ..events import AgentAssigned, AgentMessage, AgentProfile, InboundEvent, SessionClosed
 from . import markup
 from .agents import Agents
+from .parent_state import CLAIM_ACTION, CLOSE_ACTION
 from .webhooks import BlockActions, EventCallback, MessageEvent, split_session_id, thread_key
 
 log = logging.getLogger(__name__)
-CLAIM_ACTION = "hitl_claim"
-CLOSE_ACTION = "hitl_close"
 CLOSED_NOTICE = "This conversation is closed."
 TAKEN_NOTICE = "{name} has this conversation."
 # A reply, a reply also sent to the channel, a reply with files: what agents write. Edits, deletions, joins: not.
@@ -122,39 +121,59 @@ async def button_events(side: InboundSide, delivery: BlockActions, work_key: str
     record = await side.sessions.get(session_id)
     if record is None:
         return Parsed([])
+    parent = _parent_of(delivery)
     if action.action_id == CLOSE_ACTION:
-        return await _close(side, session_id, work_key)
-    return await _claim_click(side, delivery, session_id, work_key)
+        return await _close(side, session_id, work_key, parent)
+    return await _claim_click(side, delivery, session_id, work_key, parent)
 
 
-async def _claim_click(side: InboundSide, delivery: BlockActions, session_id: str, work_key: str) -> Parsed:
+def _parent_of(delivery: BlockActions) -> Record:
+    """The clicked parent's text and blocks, kept so that its state can be rendered again (:mod:`.parent_state`)."""
+    message = delivery.message
+    if message is None or not message.blocks:
+        return {}
+    blocks: list[JsonValue] = list(message.blocks)
+    return {"parent_text": message.text or "", "parent_blocks": blocks}
+
+
+async def _claim_click(
+    side: InboundSide, delivery: BlockActions, session_id: str, work_key: str, parent: Record
+) -> Parsed:
+    """The first click claims (``AgentAssigned``); a later one by someone else is told who has it. Either way the
+    parent is shown again in its current state, which also mends a parent a reply claimed before any click."""
     channel_id = session_id.partition(":")[0]
     agent = await side.agents.profile(delivery.user.id)
-    stored = await side.sessions.update(session_id, _claiming(agent, work_key))
-    if stored is not None and stored.get("claimed_via") == work_key:
+    stored = await side.sessions.update(session_id, _claiming(agent, work_key, parent))
+    if stored is None:
+        return Parsed([])
+    if stored.get("claimed_via") == work_key:
         assigned = AgentAssigned(
             external_session_id=session_id, agent=agent, dedupe_key=f"claim:{agent.external_user_id}"
         )
         return Parsed([assigned], session_id)
-    if stored is not None and stored.get("closed"):
+    if stored.get("closed"):
         await side.notify(channel_id, delivery.user.id, None, CLOSED_NOTICE)
-    elif stored is not None and stored.get("claimed_by") != delivery.user.id:
+    elif stored.get("claimed_by") != delivery.user.id:
         name = str(stored.get("claimed_by_name") or "Someone")
         await side.notify(channel_id, delivery.user.id, None, TAKEN_NOTICE.format(name=name))
-    return Parsed([])
+    return Parsed([], session_id)
 
 
 async def _claim(sessions: SessionDataStore, session_id: str, agent: AgentProfile, work_key: str) -> bool:
     """Set the claim if nobody has it (atomic); whether this delivery is the one that made it (also on a rerun)."""
-    stored = await sessions.update(session_id, _claiming(agent, work_key))
+    stored = await sessions.update(session_id, _claiming(agent, work_key, {}))
     return stored is not None and stored.get("claimed_via") == work_key
 
 
-def _claiming(agent: AgentProfile, work_key: str) -> Callable[[Record | None], Record | None]:
-    """The change "claim it for ``agent`` if nobody has it and it is open" (pure: it may run again)."""
+def _claiming(agent: AgentProfile, work_key: str, parent: Record) -> Callable[[Record | None], Record | None]:
+    """The change "claim it for ``agent`` if nobody has it and it is open" (pure: it may run again), keeping the
+    parent's blocks when a click gave them."""
 
     def change(record: Record | None) -> Record | None:
-        if record is None or record.get("claimed_by") or record.get("closed"):
+        if record is None:
+            return None
+        record = {**record, **parent}
+        if record.get("claimed_by") or record.get("closed"):
             return record
         return {
             **record,
@@ -166,13 +185,14 @@ def _claiming(agent: AgentProfile, work_key: str) -> Callable[[Record | None], R
     return change
 
 
-async def _close(side: InboundSide, session_id: str, work_key: str) -> Parsed:
+async def _close(side: InboundSide, session_id: str, work_key: str, parent: Record) -> Parsed:
     """Mark the session closed (atomic); the delivery that did it emits ``SessionClosed``, a later one nothing."""
 
     def change(record: Record | None) -> Record | None:
-        if record is None or record.get("closed"):
-            return record
-        return {**record, "closed": True, "closed_via": work_key}
+        if record is None:
+            return None
+        record = {**record, **parent}
+        return record if record.get("closed") else {**record, "closed": True, "closed_via": work_key}
 
     stored = await side.sessions.update(session_id, change)
     if stored is None or stored.get("closed_via") != work_key:

@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from typing import Literal
 from urllib.parse import parse_qs
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError
 from slack_sdk.signature import Clock, SignatureVerifier
 
 from .. import safe_json
@@ -54,7 +54,7 @@ class _Wire(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
 
-class SlackFile(_Wire):
+class SharedFile(_Wire):
     """A file shared in a message (``files[]`` of a ``file_share`` message)."""
 
     id: str
@@ -77,7 +77,7 @@ class MessageEvent(_Wire):
     text: str = ""
     ts: str = ""
     thread_ts: str | None = None
-    files: list[SlackFile] = Field(default_factory=list)
+    files: list[SharedFile] = Field(default_factory=list)
 
 
 class Authorization(_Wire):
@@ -140,6 +140,13 @@ class BlockAction(_Wire):
     action_ts: str | None = None
 
 
+class ClickedMessage(_Wire):
+    """The message whose button was clicked, as Slack has it now."""
+
+    text: str | None = None
+    blocks: list[dict[str, JsonValue]] = Field(default_factory=list)
+
+
 class BlockActions(_Wire):
     """An interactivity delivery: a button of one of the bridge's messages was clicked."""
 
@@ -147,9 +154,17 @@ class BlockActions(_Wire):
     user: ActionUser
     container: ActionContainer = Field(default_factory=ActionContainer)
     actions: list[BlockAction] = Field(default_factory=list)
+    message: ClickedMessage | None = None
 
 
 Delivery = EventCallback | UrlVerification | BlockActions
+
+
+_KINDS: dict[str, type[EventCallback] | type[UrlVerification] | type[BlockActions]] = {
+    "event_callback": EventCallback,
+    "url_verification": UrlVerification,
+    "block_actions": BlockActions,
+}
 
 
 def parse_delivery(body: str | None) -> Delivery | None:
@@ -161,11 +176,7 @@ def parse_delivery(body: str | None) -> Delivery | None:
     data = _decode(body or "")
     if not isinstance(data, dict):
         return None
-    model: type[Delivery] | None = {
-        "event_callback": EventCallback,
-        "url_verification": UrlVerification,
-        "block_actions": BlockActions,
-    }.get(str(data.get("type")))
+    model = _KINDS.get(str(data.get("type")))
     if model is None:
         return None
     try:
@@ -176,7 +187,7 @@ def parse_delivery(body: str | None) -> Delivery | None:
 
 def _decode(body: str) -> object:
     text = body.strip()
-    if not text.startswith("{"):
+    if not text.startswith(("{", "[")):
         payload = parse_qs(text).get("payload")
         if not payload:
             raise InvalidWebhookError("Slack delivery is neither JSON nor a form with a payload")
