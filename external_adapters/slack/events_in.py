@@ -22,7 +22,7 @@ from ..errors import ExternalServiceError
 from ..events import AgentAssigned, AgentMessage, AgentProfile, InboundEvent, SessionClosed
 from . import markup
 from .agents import Agents
-from .parent_state import CLAIM_ACTION, CLOSE_ACTION
+from .parent import CLAIM_ACTION, CLOSE_ACTION
 from .webhooks import BlockActions, EventCallback, MessageEvent, split_session_id, thread_key
 
 log = logging.getLogger(__name__)
@@ -64,11 +64,13 @@ def is_agent_reply(message: MessageEvent, bot_user_ids: set[str]) -> bool:
     return bool(message.thread_ts) and message.thread_ts != message.ts
 
 
-async def message_events(side: InboundSide, delivery: EventCallback) -> Parsed:
+async def message_events(
+    side: InboundSide, delivery: EventCallback, bot_user_ids: frozenset[str] = frozenset()
+) -> Parsed:
     """An agent's reply in a handoff thread: (the claim, if it is the first word in an unclaimed thread,) then
     its text and files. Anything else, and replies in a closed thread (the agent is told), gives nothing."""
     message = delivery.message()
-    if message is None or not is_agent_reply(message, delivery.bot_user_ids):
+    if message is None or not is_agent_reply(message, delivery.bot_user_ids | bot_user_ids):
         return Parsed([])
     assert message.channel and message.thread_ts and message.user  # is_agent_reply checked them
     session_id = thread_key(message.channel, message.thread_ts)
@@ -121,29 +123,17 @@ async def button_events(side: InboundSide, delivery: BlockActions, work_key: str
     record = await side.sessions.get(session_id)
     if record is None:
         return Parsed([])
-    parent = _parent_of(delivery)
     if action.action_id == CLOSE_ACTION:
-        return await _close(side, session_id, work_key, parent)
-    return await _claim_click(side, delivery, session_id, work_key, parent)
+        return await _close(side, session_id, work_key)
+    return await _claim_click(side, delivery, session_id, work_key)
 
 
-def _parent_of(delivery: BlockActions) -> Record:
-    """The clicked parent's text and blocks, kept so that its state can be rendered again (:mod:`.parent_state`)."""
-    message = delivery.message
-    if message is None or not message.blocks:
-        return {}
-    blocks: list[JsonValue] = list(message.blocks)
-    return {"parent_text": message.text or "", "parent_blocks": blocks}
-
-
-async def _claim_click(
-    side: InboundSide, delivery: BlockActions, session_id: str, work_key: str, parent: Record
-) -> Parsed:
+async def _claim_click(side: InboundSide, delivery: BlockActions, session_id: str, work_key: str) -> Parsed:
     """The first click claims (``AgentAssigned``); a later one by someone else is told who has it. Either way the
-    parent is shown again in its current state, which also mends a parent a reply claimed before any click."""
+    parent is drawn again in its current state (a parent an old client still shows with buttons is mended)."""
     channel_id = session_id.partition(":")[0]
     agent = await side.agents.profile(delivery.user.id)
-    stored = await side.sessions.update(session_id, _claiming(agent, work_key, parent))
+    stored = await side.sessions.update(session_id, _claiming(agent, work_key))
     if stored is None:
         return Parsed([])
     if stored.get("claimed_via") == work_key:
@@ -161,19 +151,15 @@ async def _claim_click(
 
 async def _claim(sessions: SessionDataStore, session_id: str, agent: AgentProfile, work_key: str) -> bool:
     """Set the claim if nobody has it (atomic); whether this delivery is the one that made it (also on a rerun)."""
-    stored = await sessions.update(session_id, _claiming(agent, work_key, {}))
+    stored = await sessions.update(session_id, _claiming(agent, work_key))
     return stored is not None and stored.get("claimed_via") == work_key
 
 
-def _claiming(agent: AgentProfile, work_key: str, parent: Record) -> Callable[[Record | None], Record | None]:
-    """The change "claim it for ``agent`` if nobody has it and it is open" (pure: it may run again), keeping the
-    parent's blocks when a click gave them."""
+def _claiming(agent: AgentProfile, work_key: str) -> Callable[[Record | None], Record | None]:
+    """The change "claim it for ``agent`` if nobody has it and it is open" (pure: it may run again)."""
 
     def change(record: Record | None) -> Record | None:
-        if record is None:
-            return None
-        record = {**record, **parent}
-        if record.get("claimed_by") or record.get("closed"):
+        if record is None or record.get("claimed_by") or record.get("closed"):
             return record
         return {
             **record,
@@ -185,14 +171,13 @@ def _claiming(agent: AgentProfile, work_key: str, parent: Record) -> Callable[[R
     return change
 
 
-async def _close(side: InboundSide, session_id: str, work_key: str, parent: Record) -> Parsed:
+async def _close(side: InboundSide, session_id: str, work_key: str) -> Parsed:
     """Mark the session closed (atomic); the delivery that did it emits ``SessionClosed``, a later one nothing."""
 
     def change(record: Record | None) -> Record | None:
-        if record is None:
-            return None
-        record = {**record, **parent}
-        return record if record.get("closed") else {**record, "closed": True, "closed_via": work_key}
+        if record is None or record.get("closed"):
+            return record
+        return {**record, "closed": True, "closed_via": work_key}
 
     stored = await side.sessions.update(session_id, change)
     if stored is None or stored.get("closed_via") != work_key:

@@ -20,7 +20,8 @@ from ..errors import ExternalRequestError
 from .agents import Agents
 from .events_in import InboundSide, Parsed, best_effort, button_events, message_events
 from .files_in import StoredFile, file_key
-from .parent_state import show_state
+from .subscription import bot_identity
+from .threads import show_parent
 from .webhooks import (
     BlockActions,
     Delivery,
@@ -98,7 +99,10 @@ async def parse_webhook(adapter: SlackAdapter, request: WebhookRequest) -> Webho
     side = inbound_side(adapter)
     parsed = Parsed([])
     if isinstance(delivery, EventCallback):
-        parsed = await message_events(side, delivery)
+        identity = await bot_identity(adapter.context)  # register's auth.test, beside the delivery's own list
+        parsed = await message_events(
+            side, delivery, frozenset({identity.user_id} if identity and identity.user_id else ())
+        )
     elif isinstance(delivery, BlockActions):
         parsed = await button_events(side, delivery, action_key(delivery))
     return WebhookResult(events=parsed.events, checkpoint=parsed.changed_session_id)
@@ -111,7 +115,9 @@ async def webhook_applied(adapter: SlackAdapter, result: WebhookResult) -> None:
     later change) makes the same edit or the newer one; ``chat.update`` of the same content changes nothing.
     """
     if result.checkpoint:
-        await show_state(adapter, result.checkpoint)
+        record = await adapter.context.sessions.get(result.checkpoint)
+        if record is not None:
+            await show_parent(adapter.sender(), result.checkpoint, record)
 
 
 def inbound_side(adapter: SlackAdapter) -> InboundSide:

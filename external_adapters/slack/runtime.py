@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import httpx
 
 from ..http_retry import RetryPolicy
+from ..url_guard import Resolver, resolve_host
 from .files_in import MAX_FILE_BYTES, FileStore
 
 MAX_MEDIA_BYTES = 20 * 1024 * 1024
@@ -26,7 +27,7 @@ POST_POLICY = RetryPolicy(attempts=6, max_wait=60.0)
 class SlackRuntime:
     """Shared by every request of the process (the adapter's ``lifespan`` backend).
 
-    Tests swap ``sleep`` for a no-op and ``clock`` for a fixed time.
+    Tests swap ``sleep`` for a no-op, ``clock`` for a fixed time and ``resolve`` for a fixed DNS.
     """
 
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
@@ -35,6 +36,7 @@ class SlackRuntime:
     post_policy: RetryPolicy = POST_POLICY
     max_media_bytes: int = MAX_MEDIA_BYTES
     media_time_limit: float = MEDIA_TIMEOUT_SECONDS
+    resolve: Resolver = resolve_host
     media_http: httpx.AsyncClient | None = None
     """The process-wide guarded client for end-user media downloads (made and closed by the ``lifespan``)."""
     files: FileStore | None = None
