@@ -139,3 +139,13 @@ async def test_a_parse_repeated_keeps_one_copy_under_the_same_key(
     assert first[0].dedupe_key == again[0].dedupe_key
     stored = await store.get(file_key("intver_01JSLACK", "F8"))
     assert stored is not None and stored.content == b"first"
+
+
+async def test_a_share_without_its_content_is_a_notice(kit: Kit, slack: respx.MockRouter) -> None:
+    hidden = {"id": "F10", "name": "big.zip", "file_access": "check_file_info"}
+    (event,) = await _said(kit, reply("", subtype="file_share", files=[hidden]))
+    assert (
+        isinstance(event.message, HitlText)
+        and "big.zip" in event.message.text
+        and "did not deliver" in event.message.text
+    )
