@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -15,6 +15,7 @@ from bp_modules.hitl import HitlAudio, HitlFile, HitlImage, HitlText, HitlVideo
 from coordination import Coordinator
 from external_adapters.events import AgentMessage
 from external_adapters.slack.files_in import FileStore, file_key
+from tests.contracts.slack import SlackMockRouter
 
 from .inbound_kit import ALICE, BOT_TOKEN, NOW, PUBLIC_URL, Kit, delivery, event_body, mock_users, reply
 
@@ -37,10 +38,10 @@ def shared(file_id: str, name: str, mimetype: str, size: int = 10, **extra: Any)
 
 
 @pytest.fixture
-def slack() -> Iterator[respx.MockRouter]:
-    with respx.mock(assert_all_called=False) as router:
-        mock_users(router, {ALICE: "Alice Martin"})
-        yield router
+def slack(slack_api: SlackMockRouter) -> SlackMockRouter:
+    """Slack's Web API, every request and mocked answer checked against its contract (tests/contracts/slack)."""
+    mock_users(slack_api, {ALICE: "Alice Martin"})
+    return slack_api
 
 
 @pytest.fixture
