@@ -303,7 +303,6 @@ async def _console_ids(harness: Harness) -> dict[str, str]:
         "agent_id": admin.id,
         "view_id": (await view.json())["id"],
         "filename": "app.js",
-        "file_key": "0" * 40,  # the Slack adapter's signed file route: any key without its signature is a 403
         "tail": "",
         "file_key": "0" * 64,  # the Slack adapter's re-served agent files (a key of no file: 404)
     }
