@@ -304,3 +304,24 @@ async def test_what_the_bot_posts_comes_back_as_an_event_with_its_bot_id(
         await asyncio.gather(*fake.background)
     events = [json.loads(body)["event"] for _, body in receiver[0].received]
     assert [(e["ts"], bool(e.get("bot_id"))) for e in events] == [(parent_ts, True)]
+
+
+# --- the agent's page -----------------------------------------------------------------------------------------
+
+
+async def test_the_page_shows_threads_and_its_forms_act_as_the_hooks_do(
+    slack: Fake, receiver: tuple[Receiver, str]
+) -> None:
+    parent_ts = await parent(slack)
+    shown = await (await slack.get("/")).text()
+    assert "New handoff" in shown and ">Claim</button>" in shown and "Bob Agent" in shown
+    clicked = await slack.post("/page/click", data={"ts": parent_ts, "user": BOB, "action_id": "hitl_claim"},
+                               allow_redirects=False)  # fmt: skip
+    replied = await slack.post(
+        "/page/reply", data={"ts": parent_ts, "user": BOB, "text": "On it"}, allow_redirects=False
+    )
+    assert (clicked.status, replied.status) == (303, 303)
+    kinds = [headers["Content-Type"] for headers, _ in receiver[0].received]
+    assert kinds == ["application/x-www-form-urlencoded", "application/json"]
+    assert json.loads(receiver[0].received[1][1])["event"]["text"] == "On it"
+    assert "On it" in await (await slack.get("/")).text()

@@ -18,6 +18,7 @@ from aiohttp.typedefs import Middleware
 from .checks import Checker
 from .delivery import DeliverySettings
 from .hooks import TestHooks
+from .page import AgentPage
 from .server import FakeSlack
 from .workspace import DEFAULT_AGENTS, DEFAULT_CHANNEL_ID, Workspace
 
@@ -41,7 +42,9 @@ def fake_slack_app(
         echo_bot_messages=echo_bot_messages,
     )
     app = web.Application(middlewares=middlewares)
+    hooks = TestHooks(fake)
     app.add_routes(fake.routes())
-    app.add_routes(TestHooks(fake).routes())
+    app.add_routes(hooks.routes())
+    app.add_routes(AgentPage(hooks, channel_id).routes())
     app.cleanup_ctx.append(fake.lifespan)
     return app, fake
