@@ -15,6 +15,7 @@ ENTRY_POINT_GROUP = "hitl_bridge.adapters"
 BUILTIN_ADAPTERS: Mapping[str, str] = MappingProxyType(
     {
         "inbox": "external_adapters.inbox:InboxAdapter",
+        "slack": "external_adapters.slack:SlackAdapter",
         "zendesk": "external_adapters.zendesk:ZendeskAdapter",
     }
 )

@@ -32,8 +32,8 @@ def test_unknown_name_lists_what_is_available(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setattr(registry, "entry_points", _entry_points())
     with pytest.raises(UnknownAdapterError) as caught:
         registry.get_adapter_class("freshdesk")
-    assert caught.value.available == ["inbox", "zendesk"]
-    assert "freshdesk" in str(caught.value) and "inbox, zendesk" in str(caught.value)
+    assert caught.value.available == ["inbox", "slack", "zendesk"]
+    assert "freshdesk" in str(caught.value) and "inbox, slack, zendesk" in str(caught.value)
 
 
 def test_third_party_adapter_found_by_entry_point(monkeypatch: pytest.MonkeyPatch) -> None:
