@@ -12,7 +12,7 @@ from ._housekeeping import purge_forever
 from ._local import BackendError, BackendInUseError, BackendUnavailableError
 from ._pg_coordinator import PostgresCoordinator
 from ._placeholders import PlaceholderError
-from ._port import Coordinator, JournalEntry, JournalState
+from ._port import Coordinator, JournalEntry, JournalState, QueueState, WorkItem, WorkQueue, work_queue_of
 from ._postgres import PostgresDatabase
 from ._sqlite import SqliteDatabase
 
@@ -33,9 +33,13 @@ __all__ = [
     "PlaceholderError",
     "PostgresCoordinator",
     "PostgresDatabase",
+    "QueueState",
     "Row",
     "SqliteDatabase",
+    "WorkItem",
+    "WorkQueue",
     "check_backend",
     "open_backend",
     "purge_forever",
+    "work_queue_of",
 ]

@@ -11,7 +11,8 @@ from collections.abc import Callable
 
 from ._database import Database, Migration
 from ._memo_cache import ABSENT, Known
-from ._port import Coordinator, JournalEntry, JournalState
+from ._port import Coordinator, JournalEntry, JournalState, QueueState, WorkItem, WorkQueue
+from ._queue import POSTGRESQL_SCHEMA, PURGE, SQLITE_SCHEMA, QueueStore
 
 _SCHEMA = """
 CREATE TABLE coordination_journal (
@@ -30,7 +31,8 @@ MIGRATIONS = [
         "journal, claims and memo",
         sqlite=_SCHEMA.format(real="REAL"),
         postgresql=_SCHEMA.format(real="DOUBLE PRECISION"),
-    )
+    ),
+    Migration(2, "work queue", sqlite=SQLITE_SCHEMA, postgresql=POSTGRESQL_SCHEMA),
 ]
 """The ``coordination`` component's schema steps (append, never edit)."""
 
@@ -71,6 +73,7 @@ class SqlStore:
     def __init__(self, database: Database, clock: Callable[[], float] = time.time) -> None:
         self.database = database
         self.clock = clock
+        self.queue = QueueStore(database, clock)
 
     async def migrate(self) -> None:
         """Create or update the tables (safe with several processes starting at once)."""
@@ -125,11 +128,12 @@ class SqlStore:
         return await self.purge_before(self.clock() - older_than_seconds)
 
     async def purge_before(self, cutoff: float) -> int:
-        """:meth:`purge` with the cutoff given as a time."""
+        """:meth:`purge` with the cutoff given as a time (the work queue's tombstones and parked items too)."""
         async with self.database.transaction() as connection:
             dropped = await connection.execute("DELETE FROM coordination_journal WHERE updated_at < ?", (cutoff,))
             dropped += await connection.execute("DELETE FROM coordination_claims WHERE expires_at < ?", (cutoff,))
             dropped += await connection.execute("DELETE FROM coordination_memo WHERE expires_at < ?", (cutoff,))
+            dropped += await connection.execute(PURGE, (cutoff,))
         return dropped
 
 
@@ -139,8 +143,9 @@ def _entry(key: str, state: str, external_id: str | None, attempts: int) -> Jour
     return JournalEntry(key, JournalState.NEW if attempts == 1 else JournalState.PENDING, None, attempts)
 
 
-class StoreBacked(Coordinator):
-    """What both backends keep as rows (claims, the journal, the memo), delegated to their :class:`SqlStore`."""
+class StoreBacked(Coordinator, WorkQueue):
+    """What both backends keep as rows (claims, the journal, the memo, the work queue), delegated to their
+    :class:`SqlStore`."""
 
     store: SqlStore
 
@@ -167,3 +172,24 @@ class StoreBacked(Coordinator):
 
     async def purge(self, older_than_seconds: float) -> int:
         return await self.store.purge(older_than_seconds)
+
+    async def queue_put(self, key: str, order_key: str, payload: str) -> bool:
+        return await self.store.queue.put(key, order_key, payload)
+
+    async def queue_take(self, owner: str, lease_seconds: float, limit: int, max_attempts: int) -> list[WorkItem]:
+        return await self.store.queue.take(owner, lease_seconds, limit, max_attempts)
+
+    async def queue_renew(self, key: str, owner: str, lease_seconds: float) -> bool:
+        return await self.store.queue.renew(key, owner, lease_seconds)
+
+    async def queue_done(self, key: str) -> None:
+        await self.store.queue.done(key)
+
+    async def queue_retry(self, key: str, owner: str, delay_seconds: float, error: str) -> None:
+        await self.store.queue.retry(key, owner, delay_seconds, error)
+
+    async def queue_fail(self, key: str, owner: str, error: str) -> None:
+        await self.store.queue.fail(key, owner, error)
+
+    async def queue_state(self, key: str) -> QueueState | None:
+        return await self.store.queue.state(key)
