@@ -26,6 +26,7 @@ from aiohttp import web
 from integration.sandbox.fake_slack import DEFAULT_CHANNEL_ID, DeliverySettings, fake_slack_app
 
 SCHEMAS = Path(__file__).resolve().parents[1] / "contracts" / "slack"
+MEDIA_TYPES = {".png": "image/png", ".pdf": "application/pdf"}
 LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -55,12 +56,30 @@ async def loopback_only(request: web.Request, handler: Handler) -> web.StreamRes
     return await handler(request)
 
 
-def app(bot_token: str, deliveries: DeliverySettings, channel_id: str = DEFAULT_CHANNEL_ID) -> web.Application:
-    """The fake's application behind the loopback filter, with the JSON Schema checks."""
+def app(
+    bot_token: str, deliveries: DeliverySettings, media_dir: Path | None = None, channel_id: str = DEFAULT_CHANNEL_ID
+) -> web.Application:
+    """The fake's application behind the loopback filter, with the JSON Schema checks, and ``/media/<name>``: the
+    files of ``media_dir`` (what the end user "sends" by URL)."""
     served, _ = fake_slack_app(
         bot_token, deliveries, channel_id=channel_id, checkers=(schema_check,), middlewares=(loopback_only,)
     )
+    if media_dir is not None:
+        served.router.add_get("/media/{name}", _media(media_dir.resolve()))
     return served
+
+
+def _media(folder: Path) -> Handler:
+    async def media(request: web.Request) -> web.StreamResponse:
+        name = request.match_info["name"]
+        path = folder / name
+        if "/" in name or name.startswith(".") or not path.is_file():
+            raise web.HTTPNotFound()
+        return web.Response(
+            body=path.read_bytes(), content_type=MEDIA_TYPES.get(path.suffix, "application/octet-stream")
+        )
+
+    return media
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -70,6 +89,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--bot-token", required=True)
     parser.add_argument("--signing-secret", required=True)
     parser.add_argument("--channel-id", default=DEFAULT_CHANNEL_ID)
+    parser.add_argument("--media-dir", type=Path, default=None, help="files served under /media/")
     parser.add_argument("--request-url", default=None, help="where deliveries go (or POST /_test/config later)")
     parser.add_argument("--retry-delays", default="0.2,0.5,1.0", help="seconds before each of the 3 retries")
     args = parser.parse_args(argv)
@@ -77,7 +97,8 @@ def main(argv: list[str] | None = None) -> None:
     delays = tuple(float(delay) for delay in args.retry_delays.split(",") if delay)
     deliveries = DeliverySettings(args.request_url, args.signing_secret, delays)
     print(f"fake Slack on http://127.0.0.1:{args.port}", flush=True)
-    web.run_app(app(args.bot_token, deliveries, args.channel_id), host="127.0.0.1", port=args.port, print=None)
+    served = app(args.bot_token, deliveries, args.media_dir, args.channel_id)
+    web.run_app(served, host="127.0.0.1", port=args.port, print=None)
 
 
 if __name__ == "__main__":
