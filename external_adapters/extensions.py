@@ -26,8 +26,11 @@ CLI_GROUP = "hitl_bridge.cli"
 SANDBOX_GROUP = "hitl_bridge.sandbox"
 BUILTIN_EXTENSIONS: Mapping[str, Mapping[str, str]] = MappingProxyType(
     {
-        WEB_GROUP: {"inbox": "external_adapters.inbox.console:mount"},
-        CLI_GROUP: {"inbox": "external_adapters.inbox.cli:add_commands"},
+        WEB_GROUP: {"inbox": "external_adapters.inbox.console:mount", "slack": "external_adapters.slack.web:mount"},
+        CLI_GROUP: {
+            "inbox": "external_adapters.inbox.cli:add_commands",
+            "slack": "external_adapters.slack.cli:add_commands",
+        },
         SANDBOX_GROUP: {"inbox": "external_adapters.inbox.demo:prepare_demo"},
     }
 )

@@ -34,6 +34,7 @@ from ..guarded_http import guarded_client
 from . import inbound, outbound, sessions, subscription, threads
 from .client import SLACK_FILE_HOSTS, SlackClient
 from .config import SlackConfig, SlackSession
+from .files_in import FileOptions, open_files
 from .files_out import FetchRules
 from .outbound import Sender
 from .runtime import DEFAULT_RUNTIME, SlackRuntime
@@ -77,9 +78,10 @@ class SlackAdapter(HelpdeskAdapter[SlackConfig, SlackSession]):
     @classmethod
     @asynccontextmanager
     async def lifespan(cls, env: AdapterEnvironment) -> AsyncIterator[object | None]:
-        """One :class:`SlackRuntime` (with the guarded media client) for the whole process."""
-        async with guarded_client() as media_http:
-            yield SlackRuntime(media_http=media_http)
+        """One :class:`SlackRuntime` (the guarded media client, the store of agents' files) for the whole process."""
+        options = FileOptions.parse(env.options)
+        async with guarded_client() as media_http, open_files(env.database, env.data_dir, options) as files:
+            yield SlackRuntime(media_http=media_http, files=files, max_file_bytes=options.max_file_bytes)
 
     def sender(self) -> Sender:
         """What posting into this installation's threads needs (the post client, the journal, media rules)."""

@@ -11,6 +11,7 @@ import httpx
 
 from ..http_retry import RetryPolicy
 from ..url_guard import Resolver, resolve_host
+from .files_in import MAX_FILE_BYTES, FileStore
 
 MAX_MEDIA_BYTES = 20 * 1024 * 1024
 """The largest end-user file the bridge uploads to Slack; a larger one is posted as a link."""
@@ -38,6 +39,10 @@ class SlackRuntime:
     resolve: Resolver = resolve_host
     media_http: httpx.AsyncClient | None = None
     """The process-wide guarded client for end-user media downloads (made and closed by the ``lifespan``)."""
+    files: FileStore | None = None
+    """Agents' files re-served at signed URLs (:mod:`.files_in`); ``None`` without a lifespan: files become notices."""
+    max_file_bytes: int = MAX_FILE_BYTES
+    """The largest agent file re-served (option ``max_file_bytes``)."""
 
 
 DEFAULT_RUNTIME = SlackRuntime()
