@@ -26,6 +26,7 @@ from .app_keys import (
     VENDOR_HTTP,
 )
 from .handlers import health, no_content, no_tracebacks, operation
+from .hitl.deferred_worker import WorkerPolicy, running_worker
 from .home import home
 from .mounts import mount_web
 from .operations import Dispatcher
@@ -49,6 +50,7 @@ def create_app(
     app.cleanup_ctx.append(_backend)
     app.cleanup_ctx.append(_clients(botpress_transport, vendor_transport))
     app.cleanup_ctx.append(_adapters)
+    app.cleanup_ctx.append(_work_queue)  # after the adapters: it stops before their lifespans end
     app.router.add_get("/health", health)
     app.router.add_get("/favicon.ico", no_content)
     app.router.add_get("/", home)
@@ -125,4 +127,12 @@ async def _adapters(app: web.Application) -> AsyncIterator[None]:
         app[SERVICES] = services
         app[DISPATCHER] = Dispatcher(services)
         log.info("serving adapters %s", ", ".join(backends))
+        yield
+
+
+async def _work_queue(app: web.Application) -> AsyncIterator[None]:
+    """The worker of the webhooks adapters answered first (integration/hitl/deferred_worker.py)."""
+    settings = app[SETTINGS]
+    policy = WorkerPolicy(lease_seconds=settings.work_lease_seconds, concurrency=settings.work_concurrency)
+    async with running_worker(app[SERVICES], policy):
         yield

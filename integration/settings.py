@@ -71,6 +71,15 @@ class Settings(BaseSettings):
         ge=3600,
         description="How long delivery-journal entries are kept: a redelivery older than that is treated as new",
     )
+    work_lease_seconds: float = Field(
+        default=60.0,
+        ge=5,
+        le=3600,
+        description="How long a worker holds a queued webhook (renewed while it runs) before another may take it",
+    )
+    work_concurrency: int = Field(
+        default=4, ge=0, le=64, description="Queued webhooks one process applies at once; 0 takes none"
+    )
     secret_path: SecretStr | None = Field(
         default=None, description="If set, Botpress operations are served only under /<secret_path>/"
     )

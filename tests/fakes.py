@@ -31,6 +31,8 @@ from external_adapters import (
     OutboundMessage,
     SessionClosed,
     UnavailableError,
+    WebhookAck,
+    WebhookReply,
     WebhookRequest,
     WebhookResult,
 )
@@ -45,6 +47,9 @@ class FakeConfig(BaseModel):
 
     secret: SecretStr = Field(min_length=4)
     desk_name: str = Field(default="Fake Desk", alias="deskName")
+    ack_first: bool = Field(default=False, alias="ackFirst")
+    """Answer each webhook at once and have it applied afterwards (``acknowledge_webhook``), keyed by the body's
+    ``delivery`` and ordered by its ``thread``, as Slack's adapter does with its event ids and threads."""
 
 
 class FakeSession(BaseModel):
@@ -74,6 +79,8 @@ class FakeDesk:
     """How many of the next sends store their message, then fail as a lost answer would."""
     send_delay: float = 0.0
     """Seconds each send takes (a slow helpdesk, so that concurrent deliveries overlap)."""
+    parsed: list[str | None] = field(default_factory=list)
+    """The ``delivery`` of each webhook parsed, in the order they were (the ack mode's work keys)."""
 
     def new_id(self, prefix: str) -> str:
         """A fresh helpdesk id."""
@@ -160,13 +167,32 @@ class FakeAdapter(HelpdeskAdapter[FakeConfig, FakeSession]):
         if not hmac.compare_digest(expected, request.headers.get(SIGNATURE_HEADER, "")):
             raise InvalidSignatureError("fake desk: bad signature")
 
+    async def acknowledge_webhook(self, request: WebhookRequest) -> WebhookAck | None:
+        if not self.config.ack_first:
+            return None
+        raw = _body(request)
+        return WebhookAck(
+            reply=WebhookReply(body='{"ok":true}'), work_key=raw.get("delivery"), order_key=raw.get("thread")
+        )
+
     async def parse_webhook(self, request: WebhookRequest) -> WebhookResult:
+        raw = _body(request)
         try:
-            raw = json.loads(request.body or "")
             events = [_event(item) for item in raw["events"]]
-        except (ValueError, KeyError, TypeError) as exc:
+        except (KeyError, TypeError) as exc:
             raise InvalidWebhookError(f"fake desk: unreadable webhook ({type(exc).__name__})") from None
+        self.desk.parsed.append(raw.get("delivery"))
         return WebhookResult(events=events)
+
+
+def _body(request: WebhookRequest) -> dict[str, Any]:
+    try:
+        raw = json.loads(request.body or "")
+    except ValueError:
+        raw = None
+    if not isinstance(raw, dict):
+        raise InvalidWebhookError("fake desk: unreadable webhook (not a JSON object)")
+    return raw
 
 
 def _event(item: dict[str, Any]) -> InboundEvent:
@@ -185,9 +211,12 @@ def sign(secret: str, body: str) -> str:
     return hmac.new(secret.encode(), body.encode(), hashlib.sha256).hexdigest()
 
 
-def fake_webhook(secret: str, *events: dict[str, Any], path: str = "/events") -> WebhookRequest:
-    """A signed webhook request carrying ``events``."""
-    body = json.dumps({"events": list(events)})
+def fake_webhook(
+    secret: str, *events: dict[str, Any], path: str = "/events", delivery: str | None = None, thread: str | None = None
+) -> WebhookRequest:
+    """A signed webhook request carrying ``events`` (and, for the ack mode, its ``delivery`` id and ``thread``)."""
+    extra = {name: value for name, value in [("delivery", delivery), ("thread", thread)] if value is not None}
+    body = json.dumps({"events": list(events), **extra})
     return WebhookRequest(method="POST", path=path, headers={SIGNATURE_HEADER: sign(secret, body)}, body=body)
 
 

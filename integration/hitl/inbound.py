@@ -20,6 +20,7 @@ from external_adapters import (
 
 from ..botpress import Conversation
 from ..services import Deps
+from .deferred import enqueue
 from .lookups import agent_user_id, conversation_of, remember_conversation
 from .once import conversation_lock, event_key, once
 from .sessions import load_session, remember, save_session
@@ -38,13 +39,28 @@ class WebhookReceived(BaseModel):
 
 
 async def webhook_received(deps: Deps, body: Any) -> WebhookReply:
-    """Verify, parse and apply a helpdesk webhook; answer what the adapter wants the helpdesk to get.
+    """Verify a helpdesk webhook, then apply it now, or queue it and answer at once (the adapter decides).
+
+    An adapter whose ``acknowledge_webhook`` returns a :class:`WebhookAck` gets its reply as soon as the delivery
+    is stored in the work queue (:func:`.deferred.enqueue`); a worker applies it later
+    (:mod:`.deferred_worker`). Otherwise the webhook is applied before the reply (:func:`process_webhook`).
+    """
+    request = validate(WebhookReceived, body, "body").req
+    await deps.adapter.verify_webhook(request)
+    ack = await deps.adapter.acknowledge_webhook(request)
+    if ack is None:
+        return await process_webhook(deps, request)
+    if ack.work_key is not None:
+        await enqueue(deps, request, ack)
+    return ack.reply
+
+
+async def process_webhook(deps: Deps, request: WebhookRequest) -> WebhookReply:
+    """Parse and apply a verified webhook; return what the adapter wants the helpdesk to get.
 
     Once every event is applied (a failure raises before), the adapter is told (``webhook_applied``), so it can
     record how far it got; for a session that is not ours it is not.
     """
-    request = validate(WebhookReceived, body, "body").req
-    await deps.adapter.verify_webhook(request)
     result = await deps.adapter.parse_webhook(request)
     ours = [await apply_event(deps, event) for event in result.events]
     if all(ours):
