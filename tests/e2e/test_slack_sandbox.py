@@ -325,3 +325,44 @@ def _agent_text(chat: Conversation, word: str) -> str | None:
 
 def _agent_media(chat: Conversation) -> dict[str, Any] | None:
     return next((m for m in chat.messages if m["from"] == "agent" and m["type"] in ("file", "image")), None)
+
+
+@pytest.fixture
+def fake_slack_sandbox(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Server]:
+    """``hitl-bridge sandbox --adapter slack`` with no configuration: the sandbox runs its own fake Slack."""
+    port = free_port()
+    argv = [str(hitl_bridge_script()), "sandbox", "--adapter", "slack", "--host", HOST, "--port", str(port),
+            "--data-dir", str(tmp_path / "bridge-data")]  # fmt: skip
+    process = _started(request, Process("hitl-bridge sandbox", argv, tmp_path / "bridge.log", child_env()))
+    url = f"http://{HOST}:{port}"
+    wait_ready(process, f"{url}/health")
+    yield Server(url, process)
+
+
+@pytest.mark.e2e
+async def test_the_sandbox_without_slack_credentials_runs_a_fake_slack_to_play_the_agent_in(
+    http: httpx.AsyncClient, fake_slack_sandbox: Server
+) -> None:
+    sandbox = fake_slack_sandbox
+    page = f"{sandbox.url}/sandbox/slack/"
+    agents = SlackAgents(http, f"{sandbox.url}/sandbox/slack")
+    user = ChatUser(http, sandbox.url)
+    await eventually(lambda: page in sandbox.process.log_path.read_text(), "the fake Slack's page in the banner")
+    session = await user.start("Jane Doe")
+    chat = Conversation(http, sandbox.url, session["conversationId"], "chat")
+    try:
+        await chat.wait_open()
+        await user.send(text="I need a human please")
+        (parent,) = await eventually(agents.parents, "the handoff in the fake Slack's channel")
+        assert "Claim" in (await http.get(page)).text
+        claim = {"ts": parent["ts"], "user": BOB, "action_id": "hitl_claim"}
+        assert (await http.post(f"{page}page/click", data=claim)).status_code == 303
+        await eventually(lambda: JOINED_TEXT in chat.texts("bot"), "the 'agent joined' message after the page's Claim")
+        words = {"ts": parent["ts"], "user": BOB, "text": "Hello from the fake Slack"}
+        png = {"file": ("cat.png", CAT_PNG, "image/png")}
+        assert (await http.post(f"{page}page/reply", files=png, data=words)).status_code == 303
+        await eventually(lambda: _agent_media(chat), "the page's file in the chat")
+        assert "Hello from the fake Slack" in json.dumps(chat.messages)
+    finally:
+        await chat.close()
+    assert (await agents.get("violations"))["violations"] == []
