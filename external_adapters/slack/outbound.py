@@ -278,6 +278,7 @@ def _where(thread: Thread) -> tuple[str, str]:
 
 
 def _file_comment(request: OutboundMessage, part: FilePart) -> str:
+    """``Jane Doe sent an image: A cat`` (files are shared by the bot: the comment says whose they are)."""
     name = request.author.name if request.author and request.author_external_id else None
-    what = f"{part.kind}: {part.title}" if part.title else f"a{'n' if part.kind[0] in 'aeiou' else ''} {part.kind}"
+    what = f"a{'n' if part.kind[0] in 'aeiou' else ''} {part.kind}" + (f": {part.title}" if part.title else "")
     return escape(f"{name} sent {what}" if name else what[0].upper() + what[1:])
