@@ -144,7 +144,9 @@ async def _forward(adapter: SlackAdapter, shared: SharedFile) -> HitlMessage:
     runtime, env = adapter.runtime, adapter.context.env
     name = shared.name or shared.title or "file"
     url = shared.url_private_download or shared.url_private
-    if runtime.files is None or not env.public_url or url is None:
+    if url is None:  # a share Slack announces without its content (file_access: check_file_info)
+        return HitlText(text=FILE_NOTICE.format(name=name, why="Slack did not deliver it"))
+    if runtime.files is None or not env.public_url:
         return HitlText(text=FILE_NOTICE.format(name=name, why="the bridge has no file store or public URL"))
     if shared.size is not None and shared.size > runtime.max_file_bytes:
         return HitlText(text=FILE_NOTICE.format(name=name, why=f"it is larger than {runtime.max_file_bytes} bytes"))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -15,6 +15,7 @@ from coordination import Coordinator
 from external_adapters import WebhookResult
 from external_adapters.events import AgentAssigned, AgentMessage, SessionClosed
 from external_adapters.slack.subscription import identity_key
+from tests.contracts.slack import SlackMockRouter
 
 from .inbound_kit import (
     ALICE,
@@ -38,9 +39,9 @@ NAMES = {ALICE: "Alice Martin", BOB: "Bob Builder"}
 
 
 @pytest.fixture
-def slack() -> Iterator[respx.MockRouter]:
-    with respx.mock(assert_all_called=False) as router:
-        yield router
+def slack(slack_api: SlackMockRouter) -> SlackMockRouter:
+    """Slack's Web API, every request and mocked answer checked against its contract (tests/contracts/slack)."""
+    return slack_api
 
 
 @pytest.fixture

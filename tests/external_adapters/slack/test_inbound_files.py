@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -15,6 +15,7 @@ from bp_modules.hitl import HitlAudio, HitlFile, HitlImage, HitlText, HitlVideo
 from coordination import Coordinator
 from external_adapters.events import AgentMessage
 from external_adapters.slack.files_in import FileStore, file_key
+from tests.contracts.slack import SlackMockRouter
 
 from .inbound_kit import ALICE, BOT_TOKEN, NOW, PUBLIC_URL, Kit, delivery, event_body, mock_users, reply
 
@@ -37,10 +38,10 @@ def shared(file_id: str, name: str, mimetype: str, size: int = 10, **extra: Any)
 
 
 @pytest.fixture
-def slack() -> Iterator[respx.MockRouter]:
-    with respx.mock(assert_all_called=False) as router:
-        mock_users(router, {ALICE: "Alice Martin"})
-        yield router
+def slack(slack_api: SlackMockRouter) -> SlackMockRouter:
+    """Slack's Web API, every request and mocked answer checked against its contract (tests/contracts/slack)."""
+    mock_users(slack_api, {ALICE: "Alice Martin"})
+    return slack_api
 
 
 @pytest.fixture
@@ -139,3 +140,13 @@ async def test_a_parse_repeated_keeps_one_copy_under_the_same_key(
     assert first[0].dedupe_key == again[0].dedupe_key
     stored = await store.get(file_key("intver_01JSLACK", "F8"))
     assert stored is not None and stored.content == b"first"
+
+
+async def test_a_share_without_its_content_is_a_notice(kit: Kit, slack: respx.MockRouter) -> None:
+    hidden = {"id": "F10", "name": "big.zip", "file_access": "check_file_info"}
+    (event,) = await _said(kit, reply("", subtype="file_share", files=[hidden]))
+    assert (
+        isinstance(event.message, HitlText)
+        and "big.zip" in event.message.text
+        and "did not deliver" in event.message.text
+    )
