@@ -3,9 +3,9 @@
 Run it with ``python -m tests.e2e.slack_server --port N --bot-token xoxb-... --signing-secret S`` (from the
 repository root). It serves :func:`integration.sandbox.fake_slack.fake_slack_app` (the Web API under ``/api/``,
 uploads, private files, the ``/_test/`` hooks of :mod:`integration.sandbox.fake_slack.hooks`) with one check added
-to the fake's own essentials: every Web API call whose method has a JSON Schema in ``tests/contracts/slack/``
-(``<method>.json``, e.g. ``chat.postMessage.json``) must validate against it. A violation is recorded
-(``GET /_test/violations``; the tests fail on any) and answered ``invalid_arguments``.
+to the fake's own essentials: every Web API call and upload is validated against the Slack contracts
+(:mod:`tests.contracts.slack`: the JSON Schemas of ``tests/contracts/slack/<method>.json``), and so is every
+successful answer of the fake. A violation is recorded (``GET /_test/violations``; the tests fail on any).
 
 Only loopback addresses are served and delivered to.
 """
@@ -13,38 +13,69 @@ Only loopback addresses are served and delivered to.
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 from collections.abc import Awaitable, Callable
-from functools import cache
 from pathlib import Path
-from typing import Any
 
-import jsonschema
+import httpx
 from aiohttp import web
 
-from integration.sandbox.fake_slack import DEFAULT_CHANNEL_ID, DeliverySettings, fake_slack_app
+from integration.sandbox.fake_slack import DEFAULT_CHANNEL_ID, DeliverySettings, FakeSlack, fake_slack_app
+from tests.contracts.slack import SLACK_TEST_URL, UPLOAD_HOST, validate_slack_request, validate_slack_response
 
-SCHEMAS = Path(__file__).resolve().parents[1] / "contracts" / "slack"
+_DROPPED_HEADERS = frozenset({"host", "content-length", "transfer-encoding", "connection"})
 MEDIA_TYPES = {".png": "image/png", ".pdf": "application/pdf"}
 LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-@cache
-def schema_for(method: str) -> dict[str, Any] | None:
-    """The JSON Schema of one method's arguments, if the contracts have one."""
-    path = SCHEMAS / f"{method}.json"
-    return json.loads(path.read_text()) if path.is_file() else None
+class ContractChecks:
+    """Every request to the fake checked by :func:`~tests.contracts.slack.validate_slack_request` (on the URL it
+    would have at Slack: ``https://slack.com/api/<method>``, ``https://files.slack.com/upload/<id>``), every
+    successful Web API answer by :func:`~tests.contracts.slack.validate_slack_response`; a violation is recorded
+    as the fake's own."""
+
+    def __init__(self) -> None:
+        self.fake: FakeSlack | None = None
+
+    @web.middleware
+    async def middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        """Check the request and, for the Web API, the fake's answer."""
+        slack_url = _slack_url(request.path)
+        if slack_url is None:
+            return await handler(request)
+        outgoing = await _as_httpx(request, slack_url)
+        self._check(lambda: validate_slack_request(outgoing))
+        response = await handler(request)
+        if isinstance(response, web.Response) and response.body is not None and "/api/" in slack_url:
+            body = response.body if isinstance(response.body, bytes) else b""
+            # The fake's own URLs (upload URL, url_private) are on loopback; Slack's are https on its file host.
+            body = body.replace(f"http://{request.host}".encode(), UPLOAD_HOST.encode())
+            answer = httpx.Response(response.status, content=body, headers={"content-type": "application/json"})
+            self._check(lambda: validate_slack_response(outgoing, answer))
+        return response
+
+    def _check(self, check: Callable[[], None]) -> None:
+        try:
+            check()
+        except AssertionError as exc:
+            assert self.fake is not None
+            self.fake.violation(str(exc))
 
 
-def schema_check(call: dict[str, Any]) -> list[str]:
-    """The call's arguments against its method's JSON Schema (none: nothing to say)."""
-    schema = schema_for(str(call["method"]))
-    if schema is None:
-        return []
-    errors = jsonschema.Draft202012Validator(schema).iter_errors(call["args"])
-    return [f"{call['method']}: {'/'.join(map(str, error.path)) or '(args)'}: {error.message}" for error in errors]
+def _slack_url(path: str) -> str | None:
+    if path.startswith("/api/"):
+        return f"{SLACK_TEST_URL}/{path.removeprefix('/api/')}"
+    if path.startswith("/upload/"):
+        return f"{UPLOAD_HOST}{path}"
+    return None
+
+
+async def _as_httpx(request: web.Request, url: str) -> httpx.Request:
+    body = await request.read()
+    headers = [(k, v) for k, v in request.headers.items() if k.lower() not in _DROPPED_HEADERS]
+    query = f"?{request.query_string}" if request.query_string else ""
+    return httpx.Request(request.method, url + query, headers=headers, content=body or None)
 
 
 @web.middleware
@@ -61,8 +92,9 @@ def app(
 ) -> web.Application:
     """The fake's application behind the loopback filter, with the JSON Schema checks, and ``/media/<name>``: the
     files of ``media_dir`` (what the end user "sends" by URL)."""
-    served, _ = fake_slack_app(
-        bot_token, deliveries, channel_id=channel_id, checkers=(schema_check,), middlewares=(loopback_only,)
+    checks = ContractChecks()
+    served, checks.fake = fake_slack_app(
+        bot_token, deliveries, channel_id=channel_id, middlewares=(loopback_only, checks.middleware)
     )
     if media_dir is not None:
         served.router.add_get("/media/{name}", _media(media_dir.resolve()))

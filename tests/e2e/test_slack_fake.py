@@ -325,3 +325,22 @@ async def test_the_page_shows_threads_and_its_forms_act_as_the_hooks_do(
     assert kinds == ["application/x-www-form-urlencoded", "application/json"]
     assert json.loads(receiver[0].received[1][1])["event"]["text"] == "On it"
     assert "On it" in await (await slack.get("/")).text()
+
+
+# --- the process's contract checks (tests/e2e/slack_server.py) ----------------------------------------------------
+
+
+async def test_the_process_checks_requests_and_answers_against_the_slack_contracts(
+    aiohttp_client: AiohttpClient, receiver: tuple[Receiver, str]
+) -> None:
+    from .slack_server import app
+
+    checked = await aiohttp_client(app(TOKEN, DeliverySettings(receiver[1], SECRET, retry_delays=())))
+    await call(checked, "conversations.join", channel=CHANNEL)
+    assert (await call(checked, "chat.postMessage", channel=CHANNEL, text="fine"))["ok"] is True
+    ticket = await (await checked.post("/api/files.getUploadURLExternal", data={"filename": "a.png", "length": "3"},
+                                       headers=AUTH)).json()  # fmt: skip
+    assert ticket["ok"] is True and await violations(checked) == []  # its own loopback upload URL is no violation
+    await call(checked, "chat.postMessage", channel=CHANNEL, text="x", unfurl_everything=True)
+    (found,) = await violations(checked)
+    assert "chat.postMessage" in found and "unfurl_everything" in found

@@ -162,7 +162,7 @@ def _base_url(request: web.Request) -> str:
 async def _call(request: web.Request, method: str) -> Call:
     args: dict[str, Any] = dict(request.query)
     content_type = request.headers.get("Content-Type")
-    if request.method == "POST" and request.can_read_body:
+    if request.method == "POST" and request.body_exists:  # read already by a middleware: still there
         if str(content_type).startswith("application/json"):
             try:
                 body = await request.json()
