@@ -12,6 +12,7 @@ duplicated.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import itertools
 import json
@@ -263,6 +264,15 @@ async def _scenario(
     calls = (await agents.get("calls"))["calls"]["chat.postMessage"]
     assert calls - calls_before >= 2, "the 429 was answered to one call and the post repeated"
 
+    # 6b. Slack posts the next message but its answer is lost (the connection closes): the adapter finds the post
+    #     by its metadata instead of posting again (the token count below says once).
+    await agents.hook("drop", method="chat.postMessage", count=1)
+    user_tokens.append(token("u"))
+    await user.send(text=f"Hello again {user_tokens[-1]}")
+    await until(lambda: _in_channel(agents, user_tokens[-1]), "the user's message whose answer was lost")
+    assert (await agents.hook("drop", method="chat.postMessage", count=0))["drops"]["chat.postMessage"] == 0  # used
+    await until(lambda: _thread_settled(agents, parent_ts), "the thread to settle after the lost answer")
+
     # 7. Bob closes: the user is told, the bot is back, the parent has no buttons left.
     await agents.click(BOB, parent_ts, "hitl_close")
     await until(lambda: WELCOME_BACK in chat.texts("bot"), "the bot taking the conversation back")
@@ -295,6 +305,13 @@ def _from_end_user(message: dict[str, Any]) -> bool:
     """A reply the bridge posted for an end-user message: its Botpress message id in metadata, or a file."""
     kind = (message.get("metadata") or {}).get("event_type")
     return "bot_id" in message and (kind == "hitl_bridge_message" or bool(message.get("files")))
+
+
+async def _thread_settled(agents: SlackAgents, ts: str) -> bool:
+    """Whether the thread stopped changing over a short while (a repeat after a lost answer would show by then)."""
+    before = len(await agents.thread(ts))
+    await asyncio.sleep(0.5)
+    return len(await agents.thread(ts)) == before
 
 
 async def _parent_mentions(agents: SlackAgents, ts: str, name: str) -> bool:
