@@ -81,14 +81,15 @@ async def message_events(
         await side.notify(message.channel, message.user, message.thread_ts, CLOSED_NOTICE)
         return Parsed([])
     agent = await side.agents.profile(message.user)
-    events: list[InboundEvent] = []
     claimed = await _claim(side.sessions, session_id, agent, delivery.event_id)
-    if claimed:
-        events.append(
-            AgentAssigned(external_session_id=session_id, agent=agent, dedupe_key=f"claim:{agent.external_user_id}")
-        )
-    events.extend(await _reply(side, message, session_id, agent, delivery.event_id))
-    return Parsed(events, session_id if claimed else None)
+    claim: list[InboundEvent] = [_assigned(session_id, agent)] if claimed else []
+    said = await _reply(side, message, session_id, agent, delivery.event_id)
+    return Parsed(claim + said, session_id if claimed else None)
+
+
+def _assigned(session_id: str, agent: AgentProfile) -> AgentAssigned:
+    """``AgentAssigned`` keyed by the agent: a repeat of one claim is one event in Botpress."""
+    return AgentAssigned(external_session_id=session_id, agent=agent, dedupe_key=f"claim:{agent.external_user_id}")
 
 
 async def _reply(
@@ -137,10 +138,7 @@ async def _claim_click(side: InboundSide, delivery: BlockActions, session_id: st
     if stored is None:
         return Parsed([])
     if stored.get("claimed_via") == work_key:
-        assigned = AgentAssigned(
-            external_session_id=session_id, agent=agent, dedupe_key=f"claim:{agent.external_user_id}"
-        )
-        return Parsed([assigned], session_id)
+        return Parsed([_assigned(session_id, agent)], session_id)
     if stored.get("closed"):
         await side.notify(channel_id, delivery.user.id, None, CLOSED_NOTICE)
     elif stored.get("claimed_by") != delivery.user.id:

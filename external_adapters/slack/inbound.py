@@ -141,15 +141,12 @@ async def _forward(adapter: SlackAdapter, shared: SharedFile) -> HitlMessage:
     Retry-safe: the file is kept under a key made of the installation and Slack's file id, written once.
     Raises what a transient failure raises (the delivery is then processed again later).
     """
-    runtime, env = adapter.runtime, adapter.context.env
+    runtime, public_url = adapter.runtime, adapter.context.env.public_url
     name = shared.name or shared.title or "file"
     url = shared.url_private_download or shared.url_private
-    if url is None:  # a share Slack announces without its content (file_access: check_file_info)
-        return HitlText(text=FILE_NOTICE.format(name=name, why="Slack did not deliver it"))
-    if runtime.files is None or not env.public_url:
-        return HitlText(text=FILE_NOTICE.format(name=name, why="the bridge has no file store or public URL"))
-    if shared.size is not None and shared.size > runtime.max_file_bytes:
-        return HitlText(text=FILE_NOTICE.format(name=name, why=f"it is larger than {runtime.max_file_bytes} bytes"))
+    why = _unforwardable(adapter, shared, url)
+    if why is not None or url is None or runtime.files is None or not public_url:
+        return HitlText(text=FILE_NOTICE.format(name=name, why=why))
     try:
         content, header_type = await adapter.client.download(url, runtime.max_file_bytes)
     except ExternalRequestError as exc:
@@ -158,7 +155,19 @@ async def _forward(adapter: SlackAdapter, shared: SharedFile) -> HitlMessage:
     content_type = shared.mimetype or header_type.split(";")[0].strip() or "application/octet-stream"
     key, now = file_key(adapter.context.installation.integration_id, shared.id), runtime.clock()
     await runtime.files.put(key, StoredFile(name=name, content_type=content_type, content=content), now)
-    return file_message(content_type, runtime.files.signed_url(env.public_url, key, now), shared.title or name)
+    return file_message(content_type, runtime.files.signed_url(public_url, key, now), shared.title or name)
+
+
+def _unforwardable(adapter: SlackAdapter, shared: SharedFile, url: str | None) -> str | None:
+    """Why a file cannot be re-served (before any download), or ``None``."""
+    runtime = adapter.runtime
+    if url is None:  # a share Slack announces without its content (file_access: check_file_info)
+        return "Slack did not deliver it"
+    if runtime.files is None or not adapter.context.env.public_url:
+        return "the bridge has no file store or public URL"
+    if shared.size is not None and shared.size > runtime.max_file_bytes:
+        return f"it is larger than {runtime.max_file_bytes} bytes"
+    return None
 
 
 def file_message(content_type: str, url: str, title: str) -> HitlMessage:

@@ -123,7 +123,8 @@ def inline(tokens: list[Token]) -> str:
         elif kind.endswith("_close") and kind[:-6] in _INLINE_MARKS:
             parts.append(_INLINE_MARKS[kind[:-6]])
         elif kind == "link_open":
-            links.append(_safe_href(str(token.attrGet("href") or "")))
+            href = _safe_href(str(token.attrGet("href") or ""))
+            links.append(href if token.markup != "autolink" else f"\x01{href}" if href else None)
             parts.append("\x00")  # where the label starts
         elif kind == "link_close":
             _close_link(parts, links.pop() if links else None)
@@ -146,12 +147,16 @@ def _safe_href(href: str) -> str | None:
 
 
 def _link(href: str | None, label: str) -> str:
-    """``<url|label>``; a label that is the URL itself gives ``<url>``; an unsafe URL leaves the label only."""
+    """``<url|label>``; an autolink (marked ``\x01``) or a label that is the URL itself gives ``<url>``; an unsafe
+    URL leaves the label only."""
     if href is None:
         return label
+    autolink = href.startswith("\x01")
+    href = href.removeprefix("\x01")
     url = href.replace("|", "%7C").replace(">", "%3E").replace("<", "%3C").replace(" ", "%20")
-    plain = label.replace("|", "¦").replace("\n", " ")
-    return f"<{url}>" if not plain or plain == escape(href) else f"<{url}|{plain}>"
+    if autolink or not label or label == escape(href):
+        return f"<{url}>"
+    return f"<{url}|{label.replace('|', '¦').replace(chr(10), ' ')}>"
 
 
 def split_text(text: str, limit: int) -> list[str]:

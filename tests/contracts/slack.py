@@ -50,10 +50,8 @@ def known_methods() -> list[str]:
 
 def validate_slack_request(request: httpx.Request) -> None:
     """Raise :class:`AssertionError` naming every way ``request`` breaks the Slack API contract."""
-    if str(request.url).startswith(UPLOAD_HOST + "/"):
-        problems = _upload_problems(request)
-    else:
-        problems = _api_problems(request)
+    is_upload = str(request.url).startswith(UPLOAD_HOST + "/")
+    problems = _upload_problems(request) if is_upload else _api_problems(request)
     if problems:
         listing = "\n  - ".join(problems)
         raise AssertionError(f"Slack contract violated by {request.method} {request.url}:\n  - {listing}")
@@ -98,10 +96,7 @@ def _arguments(request: httpx.Request, encoding: str) -> tuple[Any, list[str]]:
 
 def schema_problems(schema: dict[str, Any], value: Any) -> list[str]:
     """Every way ``value`` breaks ``schema``, and its ``x-json`` fields their own schemas."""
-    problems = [
-        _short(f"at {'/'.join(map(str, e.absolute_path)) or '(root)'}: {e.message}")
-        for e in jsonschema.Draft202012Validator(schema).iter_errors(value)
-    ]
+    problems = [_describe(e) for e in jsonschema.Draft202012Validator(schema).iter_errors(value)]
     for name, field in (schema.get("properties") or {}).items():
         if "x-json" in field and isinstance(value, dict) and isinstance(value.get(name), str):
             try:
@@ -111,6 +106,26 @@ def schema_problems(schema: dict[str, Any], value: Any) -> list[str]:
                 continue
             problems += [f"{name}: {problem}" for problem in schema_problems(field["x-json"], inner)]
     return problems
+
+
+def _describe(error: jsonschema.ValidationError) -> str:
+    """Where and which rule; for a block that fits no block type, the closest type's complaint."""
+    if error.context:
+        error = _closest(error.context)
+    where = "/".join(map(str, error.absolute_path)) or "(root)"
+    message = error.message if len(error.message) <= 200 else f"breaks {error.validator} {error.validator_value!r}"
+    return _short(f"at {where}: {message}")
+
+
+def _closest(errors: list[jsonschema.ValidationError]) -> jsonschema.ValidationError:
+    """Among a ``oneOf``'s branch errors, one of the branch whose ``type`` matched (the block's own type)."""
+    branches: dict[object, list[jsonschema.ValidationError]] = {}
+    for error in errors:
+        branches.setdefault(error.relative_schema_path[0], []).append(error)
+    for branch in branches.values():
+        if not any(e.validator == "const" for e in branch):
+            return branch[0]
+    return errors[0]
 
 
 def _upload_problems(request: httpx.Request) -> list[str]:

@@ -198,10 +198,14 @@ class FakeSlack:
             stored.update(completed=True, title=item.get("title") or stored["name"])
             shared.append(stored)
         described = [_described(f, channel.id) for f in shared]
-        message: Message = {"type": "message", "ts": self._next_ts(), "user": BOT_USER_ID, "bot_id": BOT_ID,
-                            "subtype": "file_share", "text": args.get("initial_comment", ""), "files": described}  # fmt: skip
+        message: Message = {"type": "message", "ts": self._next_ts(), "user": BOT_USER_ID, "bot_id": BOT_ID}
+        message.update(subtype="file_share", text=args.get("initial_comment", ""), files=described)
         self._place(channel, message, args.get("thread_ts"))
-        shares = {} if self.share_later else {"public": {channel.id: [{"ts": message["ts"], "thread_ts": args.get("thread_ts")}]}}
+        shares = (
+            {}
+            if self.share_later
+            else {"public": {channel.id: [{"ts": message["ts"], "thread_ts": args.get("thread_ts")}]}}
+        )
         return {"files": [{**f, "shares": shares} for f in described]}
 
     def _conversations_history(self, args: dict[str, Any]) -> dict[str, Any]:

@@ -242,3 +242,34 @@ def _callback(event: dict[str, Any]) -> dict[str, Any]:
         "is_ext_shared_channel": False,
         "event_context": f"4-{uuid.uuid4().hex}",
     }
+
+
+class Killed(Exception):
+    """The process dies here: nothing after it runs (a kill -9 after Slack stored the write)."""
+
+
+def after_nth(router: SlackMockRouter, method: str, n: int, error: Callable[[httpx.Request], Exception]) -> None:
+    """The ``n``-th call (from 1) of ``method`` is stored by the fake, then ``error`` instead of its answer."""
+    seen = {"calls": 0}
+    for route in router.routes:
+        original = route.side_effect
+        if not callable(original):
+            continue
+
+        def effect(request: httpx.Request, _original: Any = original, **params: Any) -> Any:
+            response = _original(request, **params)
+            if request.url.path.endswith("/" + method):
+                seen["calls"] += 1
+                if seen["calls"] == n:
+                    raise error(request)
+            return response
+
+        route.side_effect = effect
+
+
+def killed(request: httpx.Request) -> Exception:
+    return Killed("kill -9 after Slack stored the write")
+
+
+def read_timeout(request: httpx.Request) -> Exception:
+    return httpx.ReadTimeout("the answer was lost", request=request)
