@@ -43,6 +43,7 @@ class _Writer:
         self.counters: list[int | None] = []
         self.marker = ""
         self.in_list_item = False
+        self.heading = False
 
     def result(self) -> str:
         return "\n\n".join(part for part in self.out if part).strip("\n")
@@ -63,14 +64,16 @@ class _Writer:
         kind = token.type
         if kind == "inline":
             marker, self.marker = self.marker, ""
-            self.emit(marker + inline(token.children or []), join=bool(marker) and self.in_list_item)
+            # mrkdwn has no headings: a bold line (bold inside it would close the bold early)
+            text = inline(token.children or [], bold=not self.heading)
+            text = f"*{text}*" if self.heading and text else text
+            self.emit(marker + text, join=bool(marker) and self.in_list_item)
         elif kind == "list_item_open":
             self.marker = self.list_marker()
         elif kind in ("fence", "code_block"):
             self.emit("```\n" + escape(token.content.rstrip("\n")) + "\n```")
-        elif kind == "heading_open":
-            self.prefixes.append("")
-            self.out.append("")
+        elif kind in ("heading_open", "heading_close"):
+            self.heading = kind == "heading_open"
         elif kind == "hr":
             self.emit("———")
         elif kind == "blockquote_open":
@@ -83,18 +86,10 @@ class _Writer:
             self.in_list_item = False
         elif kind == "list_item_close":
             self.in_list_item = True  # the next item of this list continues its lines
-        elif kind in ("blockquote_close", "heading_close"):
-            self.close(kind)
+        elif kind == "blockquote_close":
+            self.prefixes.pop()
         elif kind == "html_block":
             self.emit(escape(token.content.rstrip("\n")))
-
-    def close(self, kind: str) -> None:
-        self.prefixes.pop()
-        if kind == "heading_close":
-            self.out[-1] = f"*{self.out[-1]}*" if self.out[-1] else ""
-            # the heading's text went in its own entry: merge the placeholder with it
-            if len(self.out) >= 2 and self.out[-2] == "":
-                self.out.pop(-2)
 
     def list_marker(self) -> str:
         if not self.counters:
@@ -106,8 +101,9 @@ class _Writer:
         return f"{number}. "
 
 
-def inline(tokens: list[Token]) -> str:
-    """One paragraph's inline tokens as mrkdwn."""
+def inline(tokens: list[Token], *, bold: bool = True) -> str:
+    """One paragraph's inline tokens as mrkdwn (``bold=False`` drops the bold marks: within a bold line)."""
+    marks = _INLINE_MARKS if bold else {k: v for k, v in _INLINE_MARKS.items() if k != "strong"}
     parts: list[str] = []
     links: list[str | None] = []
     for token in tokens:
@@ -118,10 +114,10 @@ def inline(tokens: list[Token]) -> str:
             parts.append(f"`{escape(token.content)}`")
         elif kind in ("softbreak", "hardbreak"):
             parts.append("\n")
-        elif kind.endswith("_open") and kind[:-5] in _INLINE_MARKS:
-            parts.append(_INLINE_MARKS[kind[:-5]])
-        elif kind.endswith("_close") and kind[:-6] in _INLINE_MARKS:
-            parts.append(_INLINE_MARKS[kind[:-6]])
+        elif kind.endswith("_open") and kind[:-5] in marks:
+            parts.append(marks[kind[:-5]])
+        elif kind.endswith("_close") and kind[:-6] in marks:
+            parts.append(marks[kind[:-6]])
         elif kind == "link_open":
             href = _safe_href(str(token.attrGet("href") or ""))
             links.append(href if token.markup != "autolink" else f"\x01{href}" if href else None)

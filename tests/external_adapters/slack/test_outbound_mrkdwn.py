@@ -20,6 +20,7 @@ from external_adapters.slack.parent import ParentState, render_parent
         ("[https://d.example.com](https://d.example.com)", "<https://d.example.com>"),
         ("![cat](https://c.example.com/cat.png)", "<https://c.example.com/cat.png|cat>"),
         ("# Title\n\nbody", "*Title*\n\nbody"),
+        ("## A **bold** title", "*A bold title*"),
         ("- a\n- b\n\n1. one\n2. two", "• a\n• b\n\n1. one\n2. two"),
         ("> said\n> more", "> said\n> more"),
         ("```\nx < y\n```", "```\nx &lt; y\n```"),
