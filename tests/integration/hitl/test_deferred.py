@@ -22,7 +22,7 @@ from coordination import QueueState, work_queue_of
 from external_adapters import register_adapter
 from integration.app import create_app
 from integration.app_keys import ADAPTER_BACKENDS, BACKEND, SERVICES
-from integration.hitl.deferred import decode
+from integration.hitl.deferred import WAKE_CHANNEL, decode
 from integration.hitl.inbound import apply_event
 from tests import conftest as shared
 from tests.conftest import FAKE_CONFIG
@@ -118,6 +118,14 @@ async def test_a_repeated_work_key_is_answered_and_creates_nothing(
     await settled(client, "d-2")
     assert desk.parsed == ["d-1", "d-2"]
     assert texts(fake_botpress, conversation_id) == ["once", "twice"]
+
+
+async def test_a_put_wakes_the_workers_of_every_process(client: Client, fake_botpress: FakeBotpress) -> None:
+    _, session_id = await start_session(client, fake_botpress)
+    async with client.app[BACKEND].coordinator.subscribe(WAKE_CHANNEL) as announced:
+        assert await deliver(client, reply(session_id, "soon"), delivery="d-1") == ACKED
+        async with asyncio.timeout(10):
+            assert await anext(announced) == "put"
 
 
 async def test_a_forged_delivery_is_refused_before_it_is_queued(client: Client, fake_botpress: FakeBotpress) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -11,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from coordination import EmbeddedCoordinator, QueueState, WorkItem, WorkQueue, work_queue_of
-from integration.hitl.deferred import decode, encode
+from integration.hitl.deferred import WAKE_CHANNEL, decode, encode
 from integration.hitl.deferred_worker import QueueWorker, UnworkableError, WorkerPolicy, webhook_handler
 from integration.services import Services
 from tests.factories import runtime_headers
@@ -139,3 +140,57 @@ async def test_a_damaged_payload_is_unworkable() -> None:
     handle = webhook_handler(Services.__new__(Services))  # never reached: the payload is read first
     with pytest.raises(UnworkableError, match="cannot rebuild"):
         await handle(WorkItem("k", "t", '{"v": 1, "context": {}}', 1))
+
+
+async def test_a_put_announced_on_the_wake_channel_is_taken_without_waiting_for_a_poll(
+    coordinator: EmbeddedCoordinator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    queue = work_queue_of(coordinator)
+    handled, idle = asyncio.Event(), asyncio.Event()
+    take = coordinator.queue_take
+
+    async def spy(owner: str, lease_seconds: float, limit: int, max_attempts: int) -> list[WorkItem]:
+        items = await take(owner, lease_seconds, limit, max_attempts)
+        idle.set()
+        return items
+
+    async def handle(item: WorkItem) -> None:
+        handled.set()
+
+    monkeypatch.setattr(coordinator, "queue_take", spy)
+    worker = QueueWorker(coordinator, handle, WorkerPolicy(poll_seconds=3600))
+    running = asyncio.create_task(worker.run())
+    try:
+        async with asyncio.timeout(10):
+            await idle.wait()  # it found the queue empty: only a notification can wake it within the hour
+            await queue.queue_put("k", "t", "x")
+            while not handled.is_set():  # repeated, as the worker may not be listening yet
+                await coordinator.publish(WAKE_CHANNEL, "put")
+                await asyncio.sleep(0.01)
+    finally:
+        running.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await running
+
+
+async def test_a_running_item_has_its_lease_renewed(
+    coordinator: EmbeddedCoordinator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    queue = work_queue_of(coordinator)
+    renewed = asyncio.Event()
+    renew = coordinator.queue_renew
+
+    async def spy(key: str, owner: str, lease_seconds: float) -> bool:
+        renewed.set()
+        return await renew(key, owner, lease_seconds)
+
+    monkeypatch.setattr(coordinator, "queue_renew", spy)
+
+    async def long_item(item: WorkItem) -> None:
+        async with asyncio.timeout(10):
+            await renewed.wait()  # an item that runs until its lease was renewed once
+
+    worker = QueueWorker(coordinator, long_item, WorkerPolicy(lease_seconds=0.03))
+    await queue.queue_put("k", "t", "x")
+    await _take_and_run(worker, queue)
+    assert await queue.queue_state("k") is QueueState.DONE
