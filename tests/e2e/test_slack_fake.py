@@ -344,3 +344,13 @@ async def test_the_process_checks_requests_and_answers_against_the_slack_contrac
     await call(checked, "chat.postMessage", channel=CHANNEL, text="x", unfurl_everything=True)
     (found,) = await violations(checked)
     assert "chat.postMessage" in found and "unfurl_everything" in found
+
+
+async def test_a_request_url_nobody_answers_is_retried_three_times_as_connection_failed(slack: Fake) -> None:
+    from tests.live import free_port
+
+    parent_ts = await parent(slack)
+    await hook(slack, "config", request_url=f"http://127.0.0.1:{free_port()}/webhook")
+    answer = await hook(slack, "reply", channel=CHANNEL, thread_ts=parent_ts, user=BOB, text="anyone?")
+    answers = answer["deliveries"][0]["answers"]
+    assert [(a["status"], a["reason"]) for a in answers] == [(None, "connection_failed")] * 4

@@ -127,10 +127,17 @@ class Deliverer:
             async with asyncio.timeout(self.settings.deadline_seconds):
                 response = await self._http.post(url, headers=headers, content=delivery.body)
         except (TimeoutError, httpx.HTTPError) as exc:
-            reason = "http_timeout" if isinstance(exc, TimeoutError | httpx.TimeoutException) else "http_error"
+            reason = _failure_reason(exc)
             delivery.answers.append({"status": None, "body": type(exc).__name__, "reason": reason})
             return
         took = round(time.monotonic() - started, 3)
         ok = 200 <= response.status_code < 300
         answer = {"status": response.status_code, "body": response.text[:2000], "seconds": took}
         delivery.answers.append({**answer, "acknowledged": ok, "reason": "http_error", "retry": retry_number})
+
+
+def _failure_reason(exc: Exception) -> str:
+    """Slack's ``X-Slack-Retry-Reason`` for a delivery that got no answer."""
+    if isinstance(exc, TimeoutError | httpx.TimeoutException):
+        return "http_timeout"
+    return "connection_failed" if isinstance(exc, httpx.ConnectError) else "unknown_error"
