@@ -354,3 +354,16 @@ async def test_a_request_url_nobody_answers_is_retried_three_times_as_connection
     answer = await hook(slack, "reply", channel=CHANNEL, thread_ts=parent_ts, user=BOB, text="anyone?")
     answers = answer["deliveries"][0]["answers"]
     assert [(a["status"], a["reason"]) for a in answers] == [(None, "connection_failed")] * 4
+
+
+async def test_late_answers_count_as_timeouts_so_work_done_is_delivered_again(
+    slack: Fake, receiver: tuple[Receiver, str]
+) -> None:
+    parent_ts = await parent(slack)
+    await hook(slack, "config", late_answers=2)
+    answer = await hook(slack, "reply", channel=CHANNEL, thread_ts=parent_ts, user=BOB, text="twice late")
+    assert [(a["status"], a["acknowledged"]) for a in answer["deliveries"][0]["answers"]] == [(200, False)] * 2 + [
+        (200, True)
+    ]
+    assert [h.get("X-Slack-Retry-Num") for h, _ in receiver[0].received] == [None, "1", "2"]
+    assert {h.get("X-Slack-Retry-Reason") for h, _ in receiver[0].received[1:]} == {"http_timeout"}

@@ -255,6 +255,15 @@ async def _scenario(
                                    text=f"forged {token('x')}", forged=True))["deliveries"]  # fmt: skip
     assert [a["status"] for a in forged["answers"]] == [401]
 
+    # 5b. Slack sees the bridge's answers to Bob's next reply too late twice and retries it (X-Slack-Retry-Num 1, 2):
+    #     the work was done at the first delivery; the retries create nothing (the token count below says once).
+    await agents.hook("config", late_answers=2)
+    agent_tokens.append(token("a"))
+    (late,) = (await agents.hook("reply", channel=CHANNEL, thread_ts=parent_ts, user=BOB,
+                                 text=f"Sorry for the wait {agent_tokens[-1]}"))["deliveries"]  # fmt: skip
+    assert [a["acknowledged"] for a in late["answers"]] == [False, False, True]
+    await until(lambda: _agent_text(chat, agent_tokens[-1]), "Bob's reply that Slack delivered three times")
+
     # 6. Slack rate-limits the next post: the adapter waits Retry-After and posts once.
     calls_before = (await agents.get("calls"))["calls"].get("chat.postMessage", 0)
     await agents.hook("rate_limit", method="chat.postMessage", count=1, retry_after=1)

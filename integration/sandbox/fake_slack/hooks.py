@@ -11,7 +11,8 @@ Acting (each answers the deliveries it caused, with every attempt's answer):
 
 ``"forged": true`` signs with a wrong secret (and never retries). Settings and faults:
 
-* ``POST /_test/config`` ``{request_url?, signing_secret?, retry_delays?, deadline_seconds?}``;
+* ``POST /_test/config`` ``{request_url?, signing_secret?, retry_delays?, deadline_seconds?, late_answers?}``
+  (``late_answers``: the next answers count as past the 3-second deadline, so Slack retries work already done);
 * ``POST /_test/rate_limit`` ``{method, count?, retry_after?}``: the next ``count`` calls of ``method`` get 429;
 * ``POST /_test/drop`` ``{method, count?}``: the next calls of ``method`` are done, their answers lost;
 * ``POST /_test/user`` ``{id, real_name}``: add a person.
@@ -100,6 +101,7 @@ class TestHooks:
         settings.signing_secret = body.get("signing_secret", settings.signing_secret)
         settings.retry_delays = tuple(body.get("retry_delays", settings.retry_delays))
         settings.deadline_seconds = float(body.get("deadline_seconds", settings.deadline_seconds))
+        settings.late_answers = int(body.get("late_answers", settings.late_answers))
         return web.json_response({"request_url": settings.request_url, "retry_delays": settings.retry_delays})
 
     async def rate_limit(self, request: web.Request) -> web.Response:
