@@ -76,6 +76,8 @@ class QueueWorker:
                 await self._idle()
         finally:
             listening.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await listening  # its unsubscribe is done before the backend closes
             await self._stop_running()
 
     async def _fill(self) -> None:
