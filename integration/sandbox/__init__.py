@@ -22,6 +22,7 @@ from integration.settings import Settings
 
 from .assembly import SANDBOX, Sandbox, SandboxOptions, start_sandbox
 from .chat import chat_routes
+from .fake_slack_setup import fake_slack_lines, mount_fake_slack, point_fake_slack, wants_fake_slack
 from .plugin_config import PluginConfig
 from .runtime_api import Botpress, create_runtime_api
 from .runtime_api.errors import error_response
@@ -40,6 +41,9 @@ def setup_sandbox(app: web.Application) -> None:
     sandbox_slot: Slot[Sandbox] = Slot()
     botpress_slot: Slot[Botpress] = Slot()
     app[SANDBOX] = sandbox_slot
+    settings = app[SETTINGS]
+    if wants_fake_slack(handoff_adapter(settings), settings):
+        app[SETTINGS] = mount_fake_slack(app, settings, _local_base(settings))
     app.add_subapp(API_PREFIX, create_runtime_api(botpress_slot))
     app.router.add_routes(chat_routes())
     app.router.add_route("*", "/webhook/{webhook_id}{tail:.*}", _forward_webhook)
@@ -100,7 +104,10 @@ async def _lifespan(
     sandbox_slot.fill(sandbox)
     botpress_slot.fill(sandbox.botpress)
     health_url = f"{_local_base(settings)}/health"
+    point_fake_slack(app, f"{_local_base(settings)}/webhook/{sandbox.runtime.identity.webhook_id}")
     await _announce_demo_agent(app, settings)
+    if fake_lines := fake_slack_lines(app, _self_url(settings)):
+        print("\n".join(fake_lines), file=sys.stdout, flush=True)
     register = asyncio.create_task(sandbox.runtime.register_when_listening(health_url))
     try:
         yield
