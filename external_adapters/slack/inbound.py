@@ -18,7 +18,7 @@ from bp_modules.hitl import HitlAudio, HitlFile, HitlImage, HitlMessage, HitlTex
 from ..base import WebhookAck, WebhookReply, WebhookRequest, WebhookResult
 from ..errors import ExternalRequestError
 from .agents import Agents
-from .events_in import InboundSide, Parsed, best_effort, button_events, message_events
+from .events_in import InboundSide, Parsed, best_effort, button_events, is_agent_reply, message_events
 from .files_in import StoredFile, file_key
 from .subscription import bot_identity
 from .threads import show_parent
@@ -57,14 +57,18 @@ async def acknowledge_webhook(adapter: SlackAdapter, request: WebhookRequest) ->
 
 
 def acknowledgement(delivery: Delivery | None) -> WebhookAck:
-    """The challenge for a url_verification; else an empty 200 with the delivery's work and order keys."""
+    """The challenge for a url_verification; else an empty 200 with the delivery's work and order keys.
+
+    What can be told from the body alone to need no work (the bot's own posts coming back, top-level messages,
+    edits, events of other kinds) is answered without being queued: half of a thread's deliveries are echoes."""
     if isinstance(delivery, UrlVerification):
         return WebhookAck(reply=challenge_reply(delivery), work_key=None)
     if isinstance(delivery, EventCallback):
         message = delivery.message()
-        thread = message.thread_ts or message.ts if message is not None else None
-        order_key = thread_key(message.channel, thread) if message is not None and message.channel and thread else None
-        return WebhookAck(work_key=delivery.event_id, order_key=order_key)
+        if message is None or not is_agent_reply(message, delivery.bot_user_ids):
+            return WebhookAck(work_key=None)  # the bot's own echoes, top-level messages, other events: no work
+        assert message.channel and message.thread_ts  # is_agent_reply checked them
+        return WebhookAck(work_key=delivery.event_id, order_key=thread_key(message.channel, message.thread_ts))
     if isinstance(delivery, BlockActions):
         return WebhookAck(work_key=action_key(delivery), order_key=_button_session(delivery))
     return WebhookAck(work_key=None)  # a kind the bridge does not read: nothing to do

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import aclosing
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -27,31 +29,33 @@ async def test_a_file_is_kept_once_and_served_by_every_worker(tmp_path: Path, da
         open_backend(tmp_path / "b", database_url) as second,
     ):
         shared = tmp_path / "a" if database_url is None else tmp_path / "unused"
-        one = await FileStore.open(first.database, shared)
-        two = await FileStore.open(second.database, shared) if database_url is not None else one
-        key = file_key("intver_1", "F0001")
-        await one.put(key, PNG, NOW)
-        await one.put(key, StoredFile(name="other.png", content_type="image/png", content=b"x"), NOW)  # a rerun
-        url = one.signed_url(PUBLIC_URL, key, NOW)
-        query = _query(url)
-        assert two.check(key, query["expires"], query["sig"], NOW)  # the other worker has the same key
-        assert await two.get(key) == PNG
-        await one.aclose()
-        await two.aclose()
+        async with aclosing(await FileStore.open(first.database, shared)) as one:
+            two = await FileStore.open(second.database, shared) if database_url is not None else one
+            async with aclosing(two):
+                key = file_key("intver_1", "F0001")
+                await one.put(key, PNG, NOW)
+                await one.put(key, StoredFile(name="other.png", content_type="image/png", content=b"x"), NOW)  # a rerun
+                query = _query(one.signed_url(PUBLIC_URL, key, NOW))
+                assert two.check(key, query["expires"], query["sig"], NOW)  # the other worker has the same key
+                assert await two.get(key) == PNG
 
 
 async def test_the_signing_key_survives_a_restart(tmp_path: Path) -> None:
-    store = await FileStore.open(None, tmp_path)
-    url = store.signed_url(PUBLIC_URL, "k1", NOW)
-    await store.aclose()
-    reopened = await FileStore.open(None, tmp_path)
-    query = _query(url)
-    assert reopened.check("k1", query["expires"], query["sig"], NOW + 10)
-    await reopened.aclose()
+    async with aclosing(await FileStore.open(None, tmp_path)) as store:
+        url = store.signed_url(PUBLIC_URL, "k1", NOW)
+    async with aclosing(await FileStore.open(None, tmp_path)) as reopened:
+        query = _query(url)
+        assert reopened.check("k1", query["expires"], query["sig"], NOW + 10)
 
 
-async def test_a_url_is_refused_when_expired_tampered_or_for_another_file(tmp_path: Path) -> None:
-    store = await FileStore.open(None, tmp_path, lifetime=60)
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[FileStore]:
+    opened = await FileStore.open(None, tmp_path, lifetime=60)
+    yield opened
+    await opened.aclose()
+
+
+async def test_a_url_is_refused_when_expired_tampered_or_for_another_file(store: FileStore) -> None:
     url = store.signed_url(PUBLIC_URL, "k1", NOW)
     assert url.startswith(f"{PUBLIC_URL}/slack/files/k1?")
     query = _query(url)
@@ -60,15 +64,14 @@ async def test_a_url_is_refused_when_expired_tampered_or_for_another_file(tmp_pa
     assert not store.check("k1", query["expires"], query["sig"], NOW + 61)
     assert not store.check("k2", query["expires"], query["sig"], NOW)
     assert not store.check("k1", str(int(query["expires"]) + 3600), query["sig"], NOW)
-    assert not store.check("k1", query["expires"], query["sig"][:-1] + "0", NOW)
+    flipped = query["sig"][:-1] + ("1" if query["sig"].endswith("0") else "0")
+    assert not store.check("k1", query["expires"], flipped, NOW)
     assert not store.check("k1", "-1", query["sig"], NOW)
-    await store.aclose()
 
 
 async def test_expired_files_are_dropped_when_the_adapter_starts(tmp_path: Path) -> None:
-    store = await FileStore.open(None, tmp_path, lifetime=3600)
-    await store.put("old", PNG, 1000.0)
-    await store.aclose()
+    async with aclosing(await FileStore.open(None, tmp_path, lifetime=3600)) as store:
+        await store.put("old", PNG, 1000.0)
     async with open_files(None, tmp_path, FileOptions(file_lifetime_days=1 / 24)) as files:
         assert await files.get("old") is None
 

@@ -115,10 +115,20 @@ async def test_an_event_is_acked_at_once_keyed_by_event_id_and_ordered_by_thread
     assert first.reply.status == 200 and not first.reply.body
 
 
-async def test_a_top_level_message_is_ordered_by_its_own_ts(kit: Kit) -> None:
-    event = {"type": "message", "user": "U1", "text": "hi", "ts": "1733100999.000001", "channel": CHANNEL}
+@pytest.mark.parametrize(
+    "event",
+    [
+        {"type": "message", "user": "U1", "text": "hi", "ts": "1733100999.000001", "channel": CHANNEL},
+        reply("echo", bot_id="B0BOT", user="U0BOT0001"),
+        reply("echo", subtype="bot_message"),
+        reply("edited", subtype="message_changed"),
+        {"type": "reaction_added", "user": "U1", "reaction": "+1"},
+    ],
+    ids=["top-level", "bot_id", "bot_message", "changed", "reaction"],
+)
+async def test_an_event_with_no_work_is_answered_without_being_queued(kit: Kit, event: dict[str, object]) -> None:
     ack = await kit.adapter().acknowledge_webhook(delivery(event_body(event)))
-    assert ack is not None and ack.order_key == f"{CHANNEL}:1733100999.000001"
+    assert ack is not None and ack.work_key is None and ack.reply.status == 200
 
 
 async def test_a_click_is_keyed_by_its_action_and_ordered_by_its_thread(kit: Kit) -> None:
