@@ -4,7 +4,11 @@ The HTTP edge finds these hooks by entry point, the way :mod:`.registry` finds a
 adapter (see docs/adapters.md, "Web routes, commands and the sandbox"):
 
 * ``hitl_bridge.web``: ``mount(app, edge) -> WebParts``, called while the aiohttp application is built; ``app`` is
-  an ``aiohttp.web.Application`` (typed ``Any`` here: only an adapter's web subpackage may import aiohttp);
+  an ``aiohttp.web.Application`` (typed ``Any`` here: only an adapter's web subpackage may import aiohttp); pages
+  for people (the inbox console), mounted only with ``HITL_BRIDGE_CONSOLE`` on, their adapter started with the server;
+* ``hitl_bridge.routes``: the same hook, for routes an adapter needs to work whatever ``HITL_BRIDGE_CONSOLE`` says
+  (Slack's re-served files): always mounted, the adapter started by the first request that needs it
+  (``edge.started``);
 * ``hitl_bridge.cli``: ``add_commands(parser)``, called with the ``hitl-bridge <adapter>`` sub-parser; each
   command sets ``run=<callable(args, CommandEnvironment) -> exit code>`` with ``parser.set_defaults``;
 * ``hitl_bridge.sandbox``: ``async prepare_demo(backend, request) -> list[str]``, called when the sandbox starts
@@ -22,11 +26,13 @@ from types import MappingProxyType
 from typing import Any, TextIO
 
 WEB_GROUP = "hitl_bridge.web"
+ROUTES_GROUP = "hitl_bridge.routes"
 CLI_GROUP = "hitl_bridge.cli"
 SANDBOX_GROUP = "hitl_bridge.sandbox"
 BUILTIN_EXTENSIONS: Mapping[str, Mapping[str, str]] = MappingProxyType(
     {
-        WEB_GROUP: {"inbox": "external_adapters.inbox.console:mount", "slack": "external_adapters.slack.web:mount"},
+        WEB_GROUP: {"inbox": "external_adapters.inbox.console:mount"},
+        ROUTES_GROUP: {"slack": "external_adapters.slack.web:mount"},
         CLI_GROUP: {
             "inbox": "external_adapters.inbox.cli:add_commands",
             "slack": "external_adapters.slack.cli:add_commands",
@@ -43,6 +49,9 @@ class WebEdge:
 
     backend: Callable[[], object | None]
     """The value the adapter's ``lifespan`` yielded, or ``None`` before start-up or when it is not running."""
+    started: Callable[[], Awaitable[object | None]] | None = None
+    """The same value, the adapter's lifespan started in this process first if nothing started it yet (a route
+    hit before any operation named the adapter, in a new worker say); ``None`` outside a server."""
     public_url: str | None = None
     trust_forwarded_for: bool = False
 

@@ -1,8 +1,10 @@
 """The Slack adapter's HTTP edge (aiohttp): agents' files, re-served at signed URLs (``/slack/files/<key>``).
 
-Mounted through the ``hitl_bridge.web`` entry point (:func:`mount`). A URL is honoured only with a valid, unexpired
-signature (:meth:`~external_adapters.slack.files_in.FileStore.check`); the answer carries the stored content type,
-the file's name, ``nosniff`` and a sandboxing CSP, so a file an agent shares is never run as a page of the bridge.
+Mounted through the ``hitl_bridge.routes`` entry point (:func:`mount`), whatever ``HITL_BRIDGE_CONSOLE`` says: the
+links are given to end users, and must work on a server that shows no pages. A URL is honoured only with a valid,
+unexpired signature (:meth:`~external_adapters.slack.files_in.FileStore.check`); the answer carries the stored content
+type, the file's name, ``nosniff`` and a sandboxing CSP, so a file an agent shares is never run as a page of the
+bridge.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ INLINE_PREFIXES = ("image/", "audio/", "video/")
 
 
 def mount(app: web.Application, edge: WebEdge) -> WebParts:
-    """The ``hitl_bridge.web`` hook: add ``GET /slack/files/{file_key}``."""
+    """The ``hitl_bridge.routes`` hook: add ``GET /slack/files/{file_key}``."""
     app[EDGE] = edge
     app.router.add_get("/slack/files/{file_key}", serve_file)
     return WebParts(error_prefixes=("/slack/",))
@@ -29,7 +31,10 @@ def mount(app: web.Application, edge: WebEdge) -> WebParts:
 
 async def serve_file(request: web.Request) -> web.StreamResponse:
     """One stored file: 403 for a bad or expired signature, 404 for an unknown key, 503 before start-up."""
-    store = getattr(request.app[EDGE].backend(), "files", None)
+    edge = request.app[EDGE]
+    # A worker that has served no Slack operation yet starts the adapter (its file store) for the first link.
+    backend = await edge.started() if edge.started is not None else edge.backend()
+    store = getattr(backend, "files", None)
     if not isinstance(store, FileStore):
         return _error(503, "the Slack adapter is not running")
     file_key = request.match_info["file_key"]

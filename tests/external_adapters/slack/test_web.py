@@ -93,7 +93,25 @@ async def test_the_server_mounts_the_route_and_runs_the_slack_store(
 ) -> None:
     settings = settings.model_copy(update={"console": True})
     server: TestClient[Any, Any] = await aiohttp_client(create_app(settings))
-    assert isinstance(server.app[ADAPTER_BACKENDS]["slack"], SlackRuntime)
     response = await server.get("/slack/files/k1?expires=1&sig=x")
-    assert response.status == 403  # mounted, and the adapter's lifespan opened its store
+    assert response.status == 403  # mounted, and the first link started the adapter's lifespan (its store)
+    assert isinstance(server.app[ADAPTER_BACKENDS]["slack"], SlackRuntime)
     assert (settings.data_dir / "slack" / "slack.sqlite3").exists()
+
+
+async def test_with_the_console_off_a_link_works_on_a_server_that_never_served_slack(
+    aiohttp_client: AiohttpClient, settings: Settings, fake_botpress: object
+) -> None:
+    """The route is not a page: HITL_BRIDGE_CONSOLE=false keeps it, and the first link starts the adapter's store
+    (a worker whose default adapter is another one, before any Slack operation reached it)."""
+    settings = settings.model_copy(update={"console": False, "adapter": "zendesk"})
+    store = await FileStore.open(None, settings.data_dir / "slack")
+    now = time.time()
+    await store.put("k9", StoredFile(name="a.txt", content_type="text/plain", content=b"from the agent"), now)
+    url = store.signed_url(PUBLIC_URL, "k9", now)
+    await store.aclose()
+    server: TestClient[Any, Any] = await aiohttp_client(create_app(settings))
+    assert "slack" not in server.app[ADAPTER_BACKENDS]
+    response = await server.get(_path(url))
+    assert response.status == 200 and await response.read() == b"from the agent"
+    assert isinstance(server.app[ADAPTER_BACKENDS]["slack"], SlackRuntime)
