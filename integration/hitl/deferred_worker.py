@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -61,7 +62,8 @@ class QueueWorker:
         self.queue = work_queue_of(coordinator)
         self.handle = handle
         self.policy = policy
-        self.owner = f"worker-{uuid.uuid4().hex[:12]}"
+        # The process id tells an operator (and the crash tests) which process holds a lease in the queue's table.
+        self.owner = f"worker-{os.getpid()}-{uuid.uuid4().hex[:12]}"
         self._wake = asyncio.Event()
         self._running: set[asyncio.Task[None]] = set()
 

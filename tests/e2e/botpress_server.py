@@ -15,7 +15,9 @@ Run it with ``python -m tests.e2e.botpress_server --port N [--delay-ms D]`` (fro
   ``message_created``; ``POST /_test/hold`` parks relayed webhooks until ``POST /_test/release`` sends them all at
   once (a race made certain); ``POST /_test/hold_api {method, path}`` parks Runtime API requests matching them
   (a path regex) the same way, then applies them once released even if the caller is gone (a write committed
-  whose answer was lost); ``GET /_test/held`` counts what is parked; ``GET /_test/state`` and ``GET /_test/violations``;
+  whose answer was lost), or, released with ``{"drop": true}``, answers them 503 unapplied (a write that never
+  reached Botpress: its sender was killed first); ``GET /_test/held`` counts what is parked; ``GET /_test/state``
+  and ``GET /_test/violations``;
   ``GET /_test/calls`` counts the Runtime API requests served, by call name (``"GET /v1/chat/users/{id}"``,
   :func:`~tests.integration.call_log.call_name`).
 
@@ -63,7 +65,7 @@ class BotpressServer:
         self.integration_url: str | None = None
         self.runtime_headers: dict[str, str] = {}
         self.holding = False
-        self.held: list[asyncio.Future[None]] = []
+        self.held: list[asyncio.Future[bool]] = []
         self.held_api: list[tuple[str, re.Pattern[str]]] = []
         self._http: httpx.AsyncClient | None = None
 
@@ -100,8 +102,10 @@ class BotpressServer:
         self.calls[call_name(outgoing)] += 1
         if self.delay_seconds:
             await asyncio.sleep(self.delay_seconds)
-        if any(method == request.method and path.search(request.path) for method, path in self.held_api):
-            await self._park()  # applied once released, whether or not the caller is still there to hear it
+        held = any(method == request.method and path.search(request.path) for method, path in self.held_api)
+        # Applied once released, whether or not the caller is still there to hear it (unless dropped).
+        if held and not await self._park():
+            return _bp_error(503, "Unavailable", "dropped by the test: as if it never reached Botpress")
         try:
             if self.checked:
                 validate_botpress_request(outgoing)
@@ -125,8 +129,8 @@ class BotpressServer:
         assert self._http is not None
         if self.integration_url is None:
             return web.json_response({"error": "no integration URL set"}, status=503)
-        if self.holding:
-            await self._park()
+        if self.holding and not await self._park():
+            return web.json_response({"error": "dropped by the test"}, status=502)
         body = await request.text()
         req: dict[str, Any] = {"method": request.method, "path": request.path, "query": request.query_string}
         req |= {"headers": {k.lower(): v for k, v in request.headers.items()}, "body": body}
@@ -138,10 +142,11 @@ class BotpressServer:
             return web.json_response({"error": "the integration gave no answer"}, status=502)
         return _relayed(answer)
 
-    async def _park(self) -> None:
-        parked: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    async def _park(self) -> bool:
+        """Wait for the release; whether to go on (``False``: the request is dropped, unapplied)."""
+        parked: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         self.held.append(parked)
-        await asyncio.shield(parked)  # a caller that disconnects does not cancel what it asked for
+        return await asyncio.shield(parked)  # a caller that disconnects does not cancel what it asked for
 
     async def set_integration(self, request: web.Request) -> web.Response:
         body = await request.json()
@@ -163,9 +168,11 @@ class BotpressServer:
         return web.json_response({})
 
     async def release(self, request: web.Request) -> web.Response:
+        """Let the parked requests go on; with ``{"drop": true}``, answer them unapplied instead."""
+        drop = bool((await request.json()).get("drop")) if request.can_read_body else False
         self.holding, self.held_api, parked, self.held = False, [], self.held, []
         for future in parked:
-            future.set_result(None)
+            future.set_result(not drop)
         return web.json_response({"released": len(parked)})
 
     async def count_held(self, request: web.Request) -> web.Response:

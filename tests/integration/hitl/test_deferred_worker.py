@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -58,6 +59,12 @@ class Script:
 async def _take_and_run(worker: QueueWorker, queue: WorkQueue) -> None:
     [item] = await queue.queue_take(worker.owner, POLICY.lease_seconds, 1, POLICY.max_attempts)
     await worker.run_item(item)
+
+
+async def test_a_worker_names_its_process_in_the_leases_it_holds(coordinator: EmbeddedCoordinator) -> None:
+    # An operator reading the queue's table (and the crash tests) tell by the owner which process holds an item.
+    first, second = (QueueWorker(coordinator, Script(), POLICY) for _ in range(2))
+    assert first.owner.startswith(f"worker-{os.getpid()}-") and first.owner != second.owner
 
 
 async def test_a_failure_is_retried_after_a_growing_delay_then_done(
