@@ -4,7 +4,10 @@ A message becomes parts, in order (:func:`compose`): a text (markdown → mrkdwn
 blocks (more than one only past Slack's per-message limits); an image, audio, video or file is a real Slack file
 shared in the thread; a bloc is one message with its text items in order, then its media items as files. Each part
 is posted under its own journal key (``slack:msg:<integration id>:<bp message id>:<part>``, :func:`.posts.once`),
-so a retried ``send_message`` after a partial delivery posts only what is missing.
+so a retried ``send_message`` after a partial delivery posts only what is missing. An end user's file is fetched
+within bounds (:mod:`external_adapters.media_download`; refused, too large or too slow: posted as a link), then
+uploaded in three calls: ``files.getUploadURLExternal``, a POST of the bytes to its ``upload_url``, and
+``files.completeUploadExternal`` (``channel_id``, ``thread_ts``), the only one that posts.
 
 Finding a part again (after a lost answer, a crash, or for ``find_message``): a text part by its metadata
 ``hitl_bridge_message`` ``{"bp_message_id", "part"}`` among the thread's replies; a file part by the Slack file id
@@ -43,9 +46,9 @@ from coordination import Coordinator
 
 from ..base import OutboundMessage
 from ..errors import ExternalRequestError
+from ..media_download import DownloadRules, MediaUnavailable, download
 from .blocks import MAX_BLOCKS, MAX_MESSAGE_CHARS, Block, context, fallback, pack, section, sections_of
 from .client import SlackClient
-from .files_out import FetchRules, MediaUnavailable, fetch
 from .models import MESSAGE_EVENT, Message
 from .mrkdwn import escape, to_mrkdwn
 from .posts import file_ts, marked_ts, once, shared_ts
@@ -131,7 +134,7 @@ class Sender:
     coordinator: Coordinator
     integration_id: str
     http: httpx.AsyncClient
-    rules: FetchRules
+    rules: DownloadRules
     post_as_end_user: bool
 
     def key(self, bp_message_id: str, part: int) -> str:
@@ -231,7 +234,7 @@ async def _post_text(sender: Sender, thread: Thread, request: OutboundMessage, n
 
 async def _post_file(sender: Sender, thread: Thread, request: OutboundMessage, n: int, part: FilePart) -> str:
     try:
-        media = await fetch(sender.http, part.url, kind=part.kind, title=part.title, rules=sender.rules)
+        media = await download(sender.http, part.url, kind=part.kind, title=part.title, rules=sender.rules)
         return await _upload(sender, thread, request, n, part, media.filename, media.content, media.content_type)
     except MediaUnavailable as exc:
         log.warning("slack: sending a %s as a link: %s", part.kind, exc)

@@ -10,12 +10,9 @@ from dataclasses import dataclass
 import httpx
 
 from ..http_retry import RetryPolicy
+from ..media_download import MAX_MEDIA_BYTES, MEDIA_TIMEOUT_SECONDS
 from ..url_guard import Resolver, resolve_host
 from .files_in import MAX_FILE_BYTES, FileStore
-
-MAX_MEDIA_BYTES = 20 * 1024 * 1024
-"""The largest end-user file the bridge uploads to Slack; a larger one is posted as a link."""
-MEDIA_TIMEOUT_SECONDS = 30.0
 
 # Slack answers 429 with Retry-After (chat.postMessage: about one message per second per channel); 429 and 502
 # mean Slack did not act, so any call may repeat them. Posts wait longer for their turn than reads.
@@ -35,6 +32,7 @@ class SlackRuntime:
     policy: RetryPolicy = DEFAULT_POLICY
     post_policy: RetryPolicy = POST_POLICY
     max_media_bytes: int = MAX_MEDIA_BYTES
+    """The largest end-user file the bridge uploads to Slack; a larger one is posted as a link."""
     media_time_limit: float = MEDIA_TIMEOUT_SECONDS
     resolve: Resolver = resolve_host
     media_http: httpx.AsyncClient | None = None

@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 import httpx
 
 from ..http_retry import RetryPolicy
+from ..media_download import MAX_CONCURRENT_DOWNLOADS, MAX_MEDIA_BYTES, MEDIA_TIMEOUT_SECONDS, DownloadRules
 from ..url_guard import Resolver, resolve_host
-from .media import MAX_CONCURRENT_DOWNLOADS, MAX_MEDIA_BYTES, MEDIA_TIMEOUT_SECONDS, DownloadRules
 from .outbound import Outbox
 from .stored import Subscriptions
 
@@ -37,7 +37,7 @@ class ZendeskRuntime:
     media_time_limit: float = MEDIA_TIMEOUT_SECONDS
     resolve: Resolver = resolve_host
     download_slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(MAX_CONCURRENT_DOWNLOADS))
-    """Shared by every media download of the process (see :mod:`.media`)."""
+    """Shared by every media download of the process (see :mod:`external_adapters.media_download`)."""
     media_http: httpx.AsyncClient | None = None
     """The process-wide guarded client for media downloads (made and closed by the adapter's ``lifespan``)."""
     outbox: Outbox = field(default_factory=Outbox)
