@@ -26,26 +26,12 @@ from typing import Any
 
 import httpx
 
-from bp_modules.hitl import (
-    AudioItem,
-    FileItem,
-    HitlAudio,
-    HitlBloc,
-    HitlFile,
-    HitlImage,
-    HitlMessage,
-    HitlText,
-    HitlVideo,
-    ImageItem,
-    LocationItem,
-    MarkdownItem,
-    TextItem,
-    VideoItem,
-)
+from bp_modules.hitl import HitlMessage
 from coordination import Coordinator
 
 from ..base import OutboundMessage
 from ..errors import ExternalRequestError
+from ..hitl_parts import MediaPiece, TextPiece, pieces_of
 from ..media_download import DownloadRules, MediaUnavailable, download
 from .blocks import MAX_BLOCKS, MAX_MESSAGE_CHARS, Block, context, fallback, pack, section, sections_of
 from .client import SlackClient
@@ -68,62 +54,27 @@ class TextPart:
     sections: tuple[str, ...]
 
 
-@dataclass(frozen=True)
-class FilePart:
-    """One file to upload into the thread."""
-
-    kind: str
-    url: str
-    title: str | None
+FilePart = MediaPiece
+"""One file to upload into the thread."""
 
 
 Part = TextPart | FilePart
 
 
 def compose(message: HitlMessage) -> list[Part]:
-    """The parts of ``message``, in the order they are posted (see the module docstring)."""
-    if isinstance(message, HitlText):
-        return _texts([to_mrkdwn(message.text)])
-    if isinstance(message, HitlBloc):
-        items = [_item(item) for item in message.items]
-        texts = [item for item in items if isinstance(item, str)]
-        return _texts(texts) + [item for item in items if isinstance(item, FilePart)]
-    return [_media(message)]
+    """The parts of ``message``, in order: its texts (packed into messages), then its files (module docstring)."""
+    pieces = pieces_of(message)
+    texts = [_mrkdwn(piece) for piece in pieces if isinstance(piece, TextPiece)]
+    return _texts(texts) + [piece for piece in pieces if isinstance(piece, FilePart)]
+
+
+def _mrkdwn(piece: TextPiece) -> str:
+    return to_mrkdwn(piece.text) if piece.markdown else escape(piece.text)
 
 
 def _texts(mrkdwns: Sequence[str]) -> list[Part]:
     pieces = [piece for text in mrkdwns for piece in sections_of(text)]
     return [TextPart(tuple(group)) for group in pack(pieces, max_blocks=TEXT_BLOCKS, max_chars=TEXT_CHARS)]
-
-
-def _media(message: HitlMessage) -> FilePart:
-    if isinstance(message, HitlImage):
-        return FilePart("image", message.image_url, message.title)
-    if isinstance(message, HitlAudio):
-        return FilePart("audio", message.audio_url, message.title)
-    if isinstance(message, HitlVideo):
-        return FilePart("video", message.video_url, message.title)
-    assert isinstance(message, HitlFile)
-    return FilePart("file", message.file_url, message.title)
-
-
-def _item(item: object) -> str | FilePart:
-    if isinstance(item, TextItem):
-        return escape(item.payload.text)
-    if isinstance(item, MarkdownItem):
-        return to_mrkdwn(item.payload.markdown)
-    if isinstance(item, ImageItem):
-        return FilePart("image", item.payload.image_url, item.payload.title)
-    if isinstance(item, AudioItem):
-        return FilePart("audio", item.payload.audio_url, item.payload.title)
-    if isinstance(item, VideoItem):
-        return FilePart("video", item.payload.video_url, item.payload.title)
-    if isinstance(item, FileItem):
-        return FilePart("file", item.payload.file_url, item.payload.title)
-    assert isinstance(item, LocationItem)
-    where = ", ".join(part for part in (item.payload.title, item.payload.address) if part)
-    coordinates = f"{item.payload.latitude}, {item.payload.longitude}"
-    return escape(f"Location: {where} ({coordinates})" if where else f"Location: {coordinates}")
 
 
 @dataclass(frozen=True)
