@@ -10,10 +10,11 @@ import pytest
 import respx
 
 from coordination import Coordinator
+from tests.adapter_kit import MEDIA, MEDIA_URL
 from tests.contracts.slack import SLACK_TEST_URL, SlackMockRouter
 
 from .fake_slack import FakeSlack
-from .harness import MEDIA, MEDIA_URL, Build, SlackHarness, make_builder
+from .harness import Build, SlackHarness, make_builder
 
 
 @pytest.fixture

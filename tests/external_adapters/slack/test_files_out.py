@@ -6,9 +6,8 @@ import httpx
 import pytest
 
 from external_adapters.media_download import DownloadRules, MediaUnavailable, download, filename_for
+from tests.adapter_kit import MEDIA_URL, fixed_dns
 from tests.contracts.slack import SlackMockRouter
-
-from .harness import MEDIA_URL, fixed_dns
 
 RULES = DownloadRules(max_bytes=100, time_limit=10, resolve=fixed_dns)
 

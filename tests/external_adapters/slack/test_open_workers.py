@@ -14,11 +14,12 @@ import pytest
 
 from bp_modules.hitl import HitlText, parse_hitl_payload
 from coordination import Coordinator, open_backend
+from tests.adapter_kit import MEDIA_URL
 from tests.contracts.slack import SlackMockRouter
 from tests.pg import fresh_database
 
 from .fake_slack import CHANNEL_ID, FakeSlack
-from .harness import MEDIA_URL, Build, Built
+from .harness import Build, Built
 from .test_open import huge_transcript, open_request
 from .test_outbound import outbound
 

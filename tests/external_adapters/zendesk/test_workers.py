@@ -25,11 +25,12 @@ from external_adapters import EndUser, ExternalUserRequest, OpenSessionRequest, 
 from external_adapters.errors import ExternalRequestError
 from external_adapters.zendesk import ZendeskAdapter, ZendeskRuntime, guards
 from external_adapters.zendesk.subscription import idempotency_tag
+from tests.adapter_kit import MemoryState, fixed_dns
 from tests.contracts.lost_answers import LostAnswers, lose_answers
 from tests.contracts.zendesk import ZendeskMockRouter
 from tests.pg import fresh_database
 
-from .conftest import WEBHOOK_URL, Built, MemoryState, fixed_dns
+from .conftest import WEBHOOK_URL, Built
 from .fake_zendesk import FakeZendesk
 
 TICKET = r"^/api/v2/tickets/\d+(\.json)?$"
