@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from external_adapters.extensions import CLI_GROUP, WEB_GROUP, extension_names
+from external_adapters.extensions import CLI_GROUP, ROUTES_GROUP, extension_names
 from external_adapters.slack.manifest import manifest
 from integration.cli import main
 
@@ -47,4 +47,4 @@ def test_a_request_url_that_is_not_https_is_refused(url: str, capsys: pytest.Cap
 
 def test_the_hooks_are_known_without_package_metadata() -> None:
     assert "slack" in extension_names(CLI_GROUP)
-    assert "slack" in extension_names(WEB_GROUP)
+    assert "slack" in extension_names(ROUTES_GROUP)
