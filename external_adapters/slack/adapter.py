@@ -35,7 +35,6 @@ from . import inbound, outbound, sessions, subscription, threads
 from .client import SLACK_FILE_HOSTS, SlackClient
 from .config import SlackConfig, SlackSession
 from .files_in import FileOptions, open_files
-from .files_out import FetchRules
 from .outbound import Sender
 from .runtime import DEFAULT_RUNTIME, SlackRuntime
 from .threads import Opening
@@ -86,13 +85,7 @@ class SlackAdapter(HelpdeskAdapter[SlackConfig, SlackSession]):
     def sender(self) -> Sender:
         """What posting into this installation's threads needs (the post client, the journal, media rules)."""
         env, runtime = self.context.env, self.runtime
-        rules = FetchRules(
-            max_bytes=runtime.max_media_bytes,
-            time_limit=runtime.media_time_limit,
-            allow_private=env.allow_vendor_base_urls,
-            guarded_http=runtime.media_http,
-            resolve=runtime.resolve,
-        )
+        rules = runtime.download_rules(allow_private=env.allow_vendor_base_urls)
         return Sender(
             self.post_client,
             env.coordinator,

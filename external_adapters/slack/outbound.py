@@ -4,7 +4,10 @@ A message becomes parts, in order (:func:`compose`): a text (markdown → mrkdwn
 blocks (more than one only past Slack's per-message limits); an image, audio, video or file is a real Slack file
 shared in the thread; a bloc is one message with its text items in order, then its media items as files. Each part
 is posted under its own journal key (``slack:msg:<integration id>:<bp message id>:<part>``, :func:`.posts.once`),
-so a retried ``send_message`` after a partial delivery posts only what is missing.
+so a retried ``send_message`` after a partial delivery posts only what is missing. An end user's file is fetched
+within bounds (:mod:`external_adapters.media_download`; refused, too large or too slow: posted as a link), then
+uploaded in three calls: ``files.getUploadURLExternal``, a POST of the bytes to its ``upload_url``, and
+``files.completeUploadExternal`` (``channel_id``, ``thread_ts``), the only one that posts.
 
 Finding a part again (after a lost answer, a crash, or for ``find_message``): a text part by its metadata
 ``hitl_bridge_message`` ``{"bp_message_id", "part"}`` among the thread's replies; a file part by the Slack file id
@@ -23,29 +26,15 @@ from typing import Any
 
 import httpx
 
-from bp_modules.hitl import (
-    AudioItem,
-    FileItem,
-    HitlAudio,
-    HitlBloc,
-    HitlFile,
-    HitlImage,
-    HitlMessage,
-    HitlText,
-    HitlVideo,
-    ImageItem,
-    LocationItem,
-    MarkdownItem,
-    TextItem,
-    VideoItem,
-)
+from bp_modules.hitl import HitlMessage
 from coordination import Coordinator
 
 from ..base import OutboundMessage
 from ..errors import ExternalRequestError
+from ..hitl_parts import MediaPiece, TextPiece, pieces_of
+from ..media_download import DownloadRules, MediaUnavailable, download
 from .blocks import MAX_BLOCKS, MAX_MESSAGE_CHARS, Block, context, fallback, pack, section, sections_of
 from .client import SlackClient
-from .files_out import FetchRules, MediaUnavailable, fetch
 from .models import MESSAGE_EVENT, Message
 from .mrkdwn import escape, to_mrkdwn
 from .posts import file_ts, marked_ts, once, shared_ts
@@ -65,62 +54,27 @@ class TextPart:
     sections: tuple[str, ...]
 
 
-@dataclass(frozen=True)
-class FilePart:
-    """One file to upload into the thread."""
-
-    kind: str
-    url: str
-    title: str | None
+FilePart = MediaPiece
+"""One file to upload into the thread."""
 
 
 Part = TextPart | FilePart
 
 
 def compose(message: HitlMessage) -> list[Part]:
-    """The parts of ``message``, in the order they are posted (see the module docstring)."""
-    if isinstance(message, HitlText):
-        return _texts([to_mrkdwn(message.text)])
-    if isinstance(message, HitlBloc):
-        items = [_item(item) for item in message.items]
-        texts = [item for item in items if isinstance(item, str)]
-        return _texts(texts) + [item for item in items if isinstance(item, FilePart)]
-    return [_media(message)]
+    """The parts of ``message``, in order: its texts (packed into messages), then its files (module docstring)."""
+    pieces = pieces_of(message)
+    texts = [_mrkdwn(piece) for piece in pieces if isinstance(piece, TextPiece)]
+    return _texts(texts) + [piece for piece in pieces if isinstance(piece, FilePart)]
+
+
+def _mrkdwn(piece: TextPiece) -> str:
+    return to_mrkdwn(piece.text) if piece.markdown else escape(piece.text)
 
 
 def _texts(mrkdwns: Sequence[str]) -> list[Part]:
     pieces = [piece for text in mrkdwns for piece in sections_of(text)]
     return [TextPart(tuple(group)) for group in pack(pieces, max_blocks=TEXT_BLOCKS, max_chars=TEXT_CHARS)]
-
-
-def _media(message: HitlMessage) -> FilePart:
-    if isinstance(message, HitlImage):
-        return FilePart("image", message.image_url, message.title)
-    if isinstance(message, HitlAudio):
-        return FilePart("audio", message.audio_url, message.title)
-    if isinstance(message, HitlVideo):
-        return FilePart("video", message.video_url, message.title)
-    assert isinstance(message, HitlFile)
-    return FilePart("file", message.file_url, message.title)
-
-
-def _item(item: object) -> str | FilePart:
-    if isinstance(item, TextItem):
-        return escape(item.payload.text)
-    if isinstance(item, MarkdownItem):
-        return to_mrkdwn(item.payload.markdown)
-    if isinstance(item, ImageItem):
-        return FilePart("image", item.payload.image_url, item.payload.title)
-    if isinstance(item, AudioItem):
-        return FilePart("audio", item.payload.audio_url, item.payload.title)
-    if isinstance(item, VideoItem):
-        return FilePart("video", item.payload.video_url, item.payload.title)
-    if isinstance(item, FileItem):
-        return FilePart("file", item.payload.file_url, item.payload.title)
-    assert isinstance(item, LocationItem)
-    where = ", ".join(part for part in (item.payload.title, item.payload.address) if part)
-    coordinates = f"{item.payload.latitude}, {item.payload.longitude}"
-    return escape(f"Location: {where} ({coordinates})" if where else f"Location: {coordinates}")
 
 
 @dataclass(frozen=True)
@@ -131,7 +85,7 @@ class Sender:
     coordinator: Coordinator
     integration_id: str
     http: httpx.AsyncClient
-    rules: FetchRules
+    rules: DownloadRules
     post_as_end_user: bool
 
     def key(self, bp_message_id: str, part: int) -> str:
@@ -231,7 +185,7 @@ async def _post_text(sender: Sender, thread: Thread, request: OutboundMessage, n
 
 async def _post_file(sender: Sender, thread: Thread, request: OutboundMessage, n: int, part: FilePart) -> str:
     try:
-        media = await fetch(sender.http, part.url, kind=part.kind, title=part.title, rules=sender.rules)
+        media = await download(sender.http, part.url, kind=part.kind, title=part.title, rules=sender.rules)
         return await _upload(sender, thread, request, n, part, media.filename, media.content, media.content_type)
     except MediaUnavailable as exc:
         log.warning("slack: sending a %s as a link: %s", part.kind, exc)

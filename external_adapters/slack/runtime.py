@@ -1,21 +1,13 @@
-"""Process-wide state of the Slack adapter: the retry policy, clocks, the guarded media client."""
+"""Process-wide state of the Slack adapter: the retry policies, the store of agents' files (and what every
+adapter's runtime holds: :class:`~external_adapters.vendor_runtime.VendorRuntime`)."""
 
 from __future__ import annotations
 
-import asyncio
-import time
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-import httpx
-
 from ..http_retry import RetryPolicy
-from ..url_guard import Resolver, resolve_host
+from ..vendor_runtime import VendorRuntime
 from .files_in import MAX_FILE_BYTES, FileStore
-
-MAX_MEDIA_BYTES = 20 * 1024 * 1024
-"""The largest end-user file the bridge uploads to Slack; a larger one is posted as a link."""
-MEDIA_TIMEOUT_SECONDS = 30.0
 
 # Slack answers 429 with Retry-After (chat.postMessage: about one message per second per channel); 429 and 502
 # mean Slack did not act, so any call may repeat them. Posts wait longer for their turn than reads.
@@ -24,21 +16,14 @@ POST_POLICY = RetryPolicy(attempts=6, max_wait=60.0)
 
 
 @dataclass
-class SlackRuntime:
-    """Shared by every request of the process (the adapter's ``lifespan`` backend).
+class SlackRuntime(VendorRuntime):
+    """Shared by every request of the process (the adapter's ``lifespan`` backend); see :class:`VendorRuntime`.
 
-    Tests swap ``sleep`` for a no-op, ``clock`` for a fixed time and ``resolve`` for a fixed DNS.
+    Media downloads are not limited in number here (no ``download_slots``).
     """
 
-    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
-    clock: Callable[[], float] = time.time
     policy: RetryPolicy = DEFAULT_POLICY
     post_policy: RetryPolicy = POST_POLICY
-    max_media_bytes: int = MAX_MEDIA_BYTES
-    media_time_limit: float = MEDIA_TIMEOUT_SECONDS
-    resolve: Resolver = resolve_host
-    media_http: httpx.AsyncClient | None = None
-    """The process-wide guarded client for end-user media downloads (made and closed by the ``lifespan``)."""
     files: FileStore | None = None
     """Agents' files re-served at signed URLs (:mod:`.files_in`); ``None`` without a lifespan: files become notices."""
     max_file_bytes: int = MAX_FILE_BYTES

@@ -37,11 +37,11 @@ from ..errors import (
     OutcomeUnknownError,
 )
 from ..guarded_http import guarded_client
+from ..media_download import MediaUnavailable, download
 from . import guards, marks, subscription as subs
 from .client import ZendeskClient
 from .config import ZendeskConfig, ZendeskSession
 from .inbound import webhook_events
-from .media import MediaUnavailable, download
 from .models import (
     MESSAGES_KEY,
     CommentInput,

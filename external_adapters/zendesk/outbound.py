@@ -16,22 +16,9 @@ from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 
-from bp_modules.hitl import (
-    AudioItem,
-    FileItem,
-    HitlAudio,
-    HitlBloc,
-    HitlFile,
-    HitlImage,
-    HitlMessage,
-    HitlText,
-    HitlVideo,
-    ImageItem,
-    LocationItem,
-    MarkdownItem,
-    TextItem,
-    VideoItem,
-)
+from bp_modules.hitl import HitlMessage
+
+from ..hitl_parts import MediaPiece, pieces_of
 
 MAX_COALESCED_CHARS = 30_000
 MAX_COALESCED_MESSAGES = 50
@@ -79,38 +66,11 @@ async def compose(message: HitlMessage, author_id: int, upload: Uploader, bp_mes
 
 
 def _parts(message: HitlMessage) -> list[tuple[str, str, str | None]]:
-    """``(kind, text or url, title)`` triples; kind is text, image, audio, video or file."""
-    if isinstance(message, HitlText):
-        return [("text", message.text, None)]
-    if isinstance(message, HitlImage):
-        return [("image", message.image_url, message.title)]
-    if isinstance(message, HitlAudio):
-        return [("audio", message.audio_url, message.title)]
-    if isinstance(message, HitlVideo):
-        return [("video", message.video_url, message.title)]
-    if isinstance(message, HitlFile):
-        return [("file", message.file_url, message.title)]
-    assert isinstance(message, HitlBloc)
-    return [_bloc_part(item) for item in message.items]
-
-
-def _bloc_part(item: object) -> tuple[str, str, str | None]:
-    if isinstance(item, TextItem):
-        return ("text", item.payload.text, None)
-    if isinstance(item, MarkdownItem):
-        return ("text", item.payload.markdown, None)
-    if isinstance(item, ImageItem):
-        return ("image", item.payload.image_url, item.payload.title)
-    if isinstance(item, AudioItem):
-        return ("audio", item.payload.audio_url, item.payload.title)
-    if isinstance(item, VideoItem):
-        return ("video", item.payload.video_url, item.payload.title)
-    if isinstance(item, FileItem):
-        return ("file", item.payload.file_url, item.payload.title)
-    assert isinstance(item, LocationItem)
-    where = ", ".join(part for part in (item.payload.title, item.payload.address) if part)
-    coordinates = f"{item.payload.latitude}, {item.payload.longitude}"
-    return ("text", f"Location: {where} ({coordinates})" if where else f"Location: {coordinates}", None)
+    """``(kind, text or url, title)`` triples; kind is text, image, audio, video or file (markdown stays as is)."""
+    return [
+        (piece.kind, piece.url, piece.title) if isinstance(piece, MediaPiece) else ("text", piece.text, None)
+        for piece in pieces_of(message)
+    ]
 
 
 Deliver = Callable[[int, OutgoingComment], Awaitable[str]]

@@ -1,17 +1,14 @@
-"""Process-wide state of the Zendesk adapter: the per-ticket outbox, clocks, the media client."""
+"""Process-wide state of the Zendesk adapter: the retry policies, the per-ticket outbox, the download slots (and
+what every adapter's runtime holds: :class:`~external_adapters.vendor_runtime.VendorRuntime`)."""
 
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-import httpx
-
 from ..http_retry import RetryPolicy
-from ..url_guard import Resolver, resolve_host
-from .media import MAX_CONCURRENT_DOWNLOADS, MAX_MEDIA_BYTES, MEDIA_TIMEOUT_SECONDS, DownloadRules
+from ..media_download import MAX_CONCURRENT_DOWNLOADS
+from ..vendor_runtime import VendorRuntime
 from .outbound import Outbox
 from .stored import Subscriptions
 
@@ -23,38 +20,19 @@ COMMENT_POLICY = RetryPolicy(attempts=6, max_wait=60.0, retry_statuses_any_metho
 
 
 @dataclass
-class ZendeskRuntime:
-    """Shared by every request of the process (the adapter's ``lifespan`` backend).
+class ZendeskRuntime(VendorRuntime):
+    """Shared by every request of the process (the adapter's ``lifespan`` backend); see :class:`VendorRuntime`."""
 
-    Tests swap ``sleep`` for a no-op, ``clock`` for a fixed time and ``resolve`` for a fixed DNS.
-    """
-
-    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
-    clock: Callable[[], float] = time.time
     policy: RetryPolicy = DEFAULT_POLICY
     comment_policy: RetryPolicy = COMMENT_POLICY
-    max_media_bytes: int = MAX_MEDIA_BYTES
-    media_time_limit: float = MEDIA_TIMEOUT_SECONDS
-    resolve: Resolver = resolve_host
-    download_slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(MAX_CONCURRENT_DOWNLOADS))
-    """Shared by every media download of the process (see :mod:`.media`)."""
-    media_http: httpx.AsyncClient | None = None
-    """The process-wide guarded client for media downloads (made and closed by the adapter's ``lifespan``)."""
+    download_slots: asyncio.Semaphore | None = field(
+        default_factory=lambda: asyncio.Semaphore(MAX_CONCURRENT_DOWNLOADS)
+    )
+    """Shared by every media download of the process (see :mod:`external_adapters.media_download`)."""
     outbox: Outbox = field(default_factory=Outbox)
     """Coalesces each ticket's bursts in this process; the coordinator's ticket lock orders them across workers."""
     subscriptions: Subscriptions = field(default_factory=Subscriptions)
     """Each installation's ``zendeskSubscription``, read once per process (see :class:`.stored.Subscriptions`)."""
-
-    def download_rules(self, *, allow_private: bool) -> DownloadRules:
-        """The bounds of a media download; ``allow_private`` comes from the adapter's environment."""
-        return DownloadRules(
-            max_bytes=self.max_media_bytes,
-            time_limit=self.media_time_limit,
-            allow_private=allow_private,
-            resolve=self.resolve,
-            slots=self.download_slots,
-            guarded_http=self.media_http,
-        )
 
 
 DEFAULT_RUNTIME = ZendeskRuntime()

@@ -31,7 +31,6 @@ from urllib.parse import urlsplit
 import httpx
 import jsonschema
 import pytest
-import respx
 from openapi_core import OpenAPI
 from openapi_core.exceptions import OpenAPIError
 from openapi_core.testing import MockResponse
@@ -39,6 +38,7 @@ from pydantic import SecretStr
 
 from external_adapters.http_retry import RetryPolicy
 from integration.botpress import BotpressClient
+from tests.contracts.checked_router import ContractRouter
 from tests.contracts.openapi_httpx import OpenApiRequest, as_openapi_request
 
 BP_TEST_API_URL = "https://api.botpress.cloud"
@@ -289,55 +289,23 @@ def _is_documented_alternative(body: Any) -> bool:
 # --- the respx router and fixture -------------------------------------------------------------------------------
 
 
-class BotpressMockRouter(respx.MockRouter):
+class BotpressMockRouter(ContractRouter):
     """A respx router that refuses (and remembers) any request or mocked response breaking the contract.
 
     Set ``check_responses = False`` in a test that deliberately mocks a malformed Botpress answer.
     """
 
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.violations: list[str] = []
-        self.check_responses = True
-
-    def _is_botpress(self, request: httpx.Request) -> bool:
+    def covers(self, request: httpx.Request) -> bool:
+        """The Botpress Runtime API."""
         return str(request.url).startswith(BP_TEST_API_URL + "/")
 
-    def _check(self, request: httpx.Request, response: httpx.Response | None) -> None:
-        try:
-            validate_botpress_request(request)
-            if response is not None and self.check_responses:
-                validate_botpress_response(request, response)
-        except AssertionError as exc:
-            self.violations.append(str(exc))
-            raise
+    def validate_request(self, request: httpx.Request) -> None:
+        """See :func:`validate_botpress_request`."""
+        validate_botpress_request(request)
 
-    def resolve(self, request: httpx.Request) -> Any:
-        if self._is_botpress(request):
-            self._check(request, None)
-        resolved = super().resolve(request)
-        if self._is_botpress(request) and isinstance(resolved.response, httpx.Response):
-            self._check(request, resolved.response)
-        return resolved
-
-    async def aresolve(self, request: httpx.Request) -> Any:
-        if self._is_botpress(request):
-            self._check(request, None)
-        resolved = await super().aresolve(request)
-        if self._is_botpress(request) and isinstance(resolved.response, httpx.Response):
-            self._check(request, resolved.response)
-        return resolved
-
-    def recheck_calls(self) -> list[str]:
-        """Validate every recorded call again; return the violations seen so far (empty when all is well)."""
-        for call in self.calls:
-            if self._is_botpress(call.request):
-                try:
-                    validate_botpress_request(call.request)
-                except AssertionError as exc:
-                    if str(exc) not in self.violations:
-                        self.violations.append(str(exc))
-        return self.violations
+    def validate_response(self, request: httpx.Request, response: httpx.Response) -> None:
+        """See :func:`validate_botpress_response`."""
+        validate_botpress_response(request, response)
 
 
 @pytest.fixture

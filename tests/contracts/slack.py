@@ -14,7 +14,6 @@ against the method's ``response`` schema when they say ``"ok": true``.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import json
 import re
@@ -24,7 +23,8 @@ from urllib.parse import parse_qsl
 
 import httpx
 import jsonschema
-import respx
+
+from tests.contracts.checked_router import ContractRouter
 
 SLACK_TEST_URL = "https://slack.com/api"
 UPLOAD_HOST = "https://files.slack.com"
@@ -159,43 +159,17 @@ def _short(text: str) -> str:
     return text if len(text) <= _MAX_DETAIL else text[: _MAX_DETAIL - 3] + "..."
 
 
-class SlackMockRouter(respx.MockRouter):
+class SlackMockRouter(ContractRouter):
     """A respx router that refuses (and remembers) any Slack request or mocked answer breaking the contract."""
 
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.violations: list[str] = []
+    def covers(self, request: httpx.Request) -> bool:
+        """Slack's Web API and its upload host."""
+        return str(request.url).startswith((SLACK_TEST_URL + "/", UPLOAD_HOST + "/upload/"))
 
-    def _check(self, request: httpx.Request, response: httpx.Response | None) -> None:
-        url = str(request.url)
-        if not url.startswith((SLACK_TEST_URL + "/", UPLOAD_HOST + "/upload/")):
-            return
-        try:
-            validate_slack_request(request)
-            if response is not None:
-                validate_slack_response(request, response)
-        except AssertionError as exc:
-            if str(exc) not in self.violations:
-                self.violations.append(str(exc))
-            raise
+    def validate_request(self, request: httpx.Request) -> None:
+        """See :func:`validate_slack_request`."""
+        validate_slack_request(request)
 
-    def resolve(self, request: httpx.Request) -> Any:
-        self._check(request, None)
-        resolved = super().resolve(request)
-        if isinstance(resolved.response, httpx.Response):
-            self._check(request, resolved.response)
-        return resolved
-
-    async def aresolve(self, request: httpx.Request) -> Any:
-        self._check(request, None)
-        resolved = await super().aresolve(request)
-        if isinstance(resolved.response, httpx.Response):
-            self._check(request, resolved.response)
-        return resolved
-
-    def recheck_calls(self) -> list[str]:
-        """Validate every recorded call again; return all violations seen."""
-        for call in self.calls:
-            with contextlib.suppress(AssertionError):
-                self._check(call.request, None)
-        return self.violations
+    def validate_response(self, request: httpx.Request, response: httpx.Response) -> None:
+        """See :func:`validate_slack_response`."""
+        validate_slack_response(request, response)

@@ -16,7 +16,6 @@ the Webhooks API reference. 2xx mocked responses of Support API operations are v
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import json
 import re
@@ -27,12 +26,12 @@ from typing import Any
 import httpx
 import jsonschema
 import pytest
-import respx
 import yaml
 from openapi_core import Config, OpenAPI
 from openapi_core.exceptions import OpenAPIError
 from openapi_core.testing import MockResponse
 
+from tests.contracts.checked_router import ContractRouter
 from tests.contracts.openapi_httpx import OpenApiRequest, as_openapi_request
 
 ZD_TEST_URL = "https://acme.zendesk.com"
@@ -195,46 +194,20 @@ def _short(text: str) -> str:
     return text if len(text) <= _MAX_DETAIL else text[: _MAX_DETAIL - 3] + "..."
 
 
-class ZendeskMockRouter(respx.MockRouter):
+class ZendeskMockRouter(ContractRouter):
     """A respx router that refuses (and remembers) any Zendesk request or mocked response breaking the contract."""
 
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.violations: list[str] = []
-        self.check_responses = True
+    def covers(self, request: httpx.Request) -> bool:
+        """The test account's API."""
+        return str(request.url).startswith(ZD_TEST_URL + "/")
 
-    def _check(self, request: httpx.Request, response: httpx.Response | None) -> None:
-        if not str(request.url).startswith(ZD_TEST_URL + "/"):
-            return
-        try:
-            validate_zendesk_request(request)
-            if response is not None and self.check_responses:
-                validate_zendesk_response(request, response)
-        except AssertionError as exc:
-            if str(exc) not in self.violations:
-                self.violations.append(str(exc))
-            raise
+    def validate_request(self, request: httpx.Request) -> None:
+        """See :func:`validate_zendesk_request`."""
+        validate_zendesk_request(request)
 
-    def resolve(self, request: httpx.Request) -> Any:
-        self._check(request, None)
-        resolved = super().resolve(request)
-        if isinstance(resolved.response, httpx.Response):
-            self._check(request, resolved.response)
-        return resolved
-
-    async def aresolve(self, request: httpx.Request) -> Any:
-        self._check(request, None)
-        resolved = await super().aresolve(request)
-        if isinstance(resolved.response, httpx.Response):
-            self._check(request, resolved.response)
-        return resolved
-
-    def recheck_calls(self) -> list[str]:
-        """Validate every recorded call again; return all violations seen."""
-        for call in self.calls:
-            with contextlib.suppress(AssertionError):
-                self._check(call.request, None)
-        return self.violations
+    def validate_response(self, request: httpx.Request, response: httpx.Response) -> None:
+        """See :func:`validate_zendesk_response`."""
+        validate_zendesk_response(request, response)
 
 
 @pytest.fixture

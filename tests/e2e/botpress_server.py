@@ -42,9 +42,9 @@ from aiohttp import web
 from tests.contracts.botpress import BP_TEST_API_URL, validate_botpress_request, validate_botpress_response
 from tests.integration.call_log import call_name
 
+from .fake_http import as_httpx, loopback_only
 from .indexed_botpress import IndexedBotpress
 from .route_table import NoRoute, RouteTable
-from .zendesk_server import _as_httpx, _loopback_only
 
 log = logging.getLogger("fake-botpress")
 RELAY_TIMEOUT_SECONDS = 30.0
@@ -71,7 +71,7 @@ class BotpressServer:
 
     def app(self) -> web.Application:
         """The aiohttp application."""
-        app = web.Application(middlewares=[_loopback_only], client_max_size=32 * 1024 * 1024)
+        app = web.Application(middlewares=[loopback_only], client_max_size=32 * 1024 * 1024)
         app.router.add_route("*", "/v1/chat/{tail:.*}", self.api)
         app.router.add_route("*", "/webhook/{webhook_id}", self.relay)
         app.router.add_post("/_test/integration", self.set_integration)
@@ -98,7 +98,7 @@ class BotpressServer:
 
     async def api(self, request: web.Request) -> web.Response:
         """Check one Runtime API request against the contract, then let the fake answer it (after the delay)."""
-        outgoing = await _as_httpx(request, BP_TEST_API_URL)
+        outgoing = await as_httpx(request, BP_TEST_API_URL + request.raw_path)
         self.calls[call_name(outgoing)] += 1
         if self.delay_seconds:
             await asyncio.sleep(self.delay_seconds)

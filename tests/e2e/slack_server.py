@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import argparse
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -23,10 +23,9 @@ from aiohttp import web
 from integration.sandbox.fake_slack import DEFAULT_CHANNEL_ID, DeliverySettings, FakeSlack, fake_slack_app
 from tests.contracts.slack import SLACK_TEST_URL, UPLOAD_HOST, validate_slack_request, validate_slack_response
 
-_DROPPED_HEADERS = frozenset({"host", "content-length", "transfer-encoding", "connection"})
+from .fake_http import Handler, as_httpx, loopback_only
+
 MEDIA_TYPES = {".png": "image/png", ".pdf": "application/pdf"}
-LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 class ContractChecks:
@@ -44,7 +43,8 @@ class ContractChecks:
         slack_url = _slack_url(request.path)
         if slack_url is None:
             return await handler(request)
-        outgoing = await _as_httpx(request, slack_url)
+        query = f"?{request.query_string}" if request.query_string else ""
+        outgoing = await as_httpx(request, slack_url + query)
         self._check(lambda: validate_slack_request(outgoing))
         response = await handler(request)
         if isinstance(response, web.Response) and response.body is not None and "/api/" in slack_url:
@@ -69,22 +69,6 @@ def _slack_url(path: str) -> str | None:
     if path.startswith("/upload/"):
         return f"{UPLOAD_HOST}{path}"
     return None
-
-
-async def _as_httpx(request: web.Request, url: str) -> httpx.Request:
-    body = await request.read()
-    headers = [(k, v) for k, v in request.headers.items() if k.lower() not in _DROPPED_HEADERS]
-    query = f"?{request.query_string}" if request.query_string else ""
-    return httpx.Request(request.method, url + query, headers=headers, content=body or None)
-
-
-@web.middleware
-async def loopback_only(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Refuse anyone but this machine."""
-    peer = request.transport.get_extra_info("peername") if request.transport else None
-    if not peer or peer[0] not in LOOPBACK:
-        raise web.HTTPForbidden()
-    return await handler(request)
 
 
 def app(

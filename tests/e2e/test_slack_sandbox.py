@@ -31,7 +31,7 @@ from integration.sandbox.plugin_config import DEFAULT_TEXTS
 from tests.live import free_port
 
 from .conftest import CAT_PNG, HOST, Process, Server, _started, child_env, eventually, hitl_bridge_script, wait_ready
-from .test_zendesk_sandbox import ChatUser, Conversation
+from .test_zendesk_sandbox import ChatUser, Conversation, chat_state, close_all
 
 HANDOFF_TEXT = DEFAULT_TEXTS["on_hitl_handoff_message"]
 JOINED_TEXT = DEFAULT_TEXTS["on_human_agent_assigned_message"]
@@ -138,13 +138,10 @@ async def test_a_slack_handoff_end_to_end_over_real_http(
     streams: list[Conversation] = []
 
     async def diagnostics() -> str:
-        shown = [f"  [{s.label}] {m['from']}: {m['type']} {m['payload']}" for s in streams for m in s.messages]
-        status = (await http.get(f"{slack_sandbox.url}/sandbox/chat/status")).json()
         deliveries = (await agents.get("deliveries"))["deliveries"][-5:]
         return "\n".join(
             [
-                "conversations:", *shown,
-                f"sandbox status: {json.dumps(status)[:3000]}",
+                *await chat_state(http, slack_sandbox.url, streams),
                 f"slack violations: {(await agents.get('violations'))['violations']}",
                 f"last deliveries: {json.dumps(deliveries)[:3000]}",
                 f"slack channel: {(await agents.channel_text())[:4000]}",
@@ -159,8 +156,7 @@ async def test_a_slack_handoff_end_to_end_over_real_http(
     try:
         await _scenario(http, slack_sandbox, agents, user, streams, until)
     finally:
-        for stream in streams:
-            await stream.close()
+        await close_all(streams)
         violations = (await agents.get("violations"))["violations"]  # also when a step failed: often why
         assert violations == [], "Slack API contract violations:\n" + "\n".join(violations)
 

@@ -139,6 +139,19 @@ class ZendeskAgent:
         return tickets[0] if tickets else None
 
 
+async def chat_state(http: httpx.AsyncClient, sandbox_url: str, streams: list[Conversation]) -> list[str]:
+    """What a failed step shows of the chat side: every conversation's messages so far, and the sandbox's status."""
+    shown = [f"  [{s.label}] {m['from']}: {m['type']} {m['payload']}" for s in streams for m in s.messages]
+    status = (await http.get(f"{sandbox_url}/sandbox/chat/status")).json()
+    return ["conversations:", *shown, f"sandbox status: {json.dumps(status)[:3000]}"]
+
+
+async def close_all(streams: list[Conversation]) -> None:
+    """Stop reading every conversation's stream."""
+    for stream in streams:
+        await stream.close()
+
+
 @pytest.fixture
 async def http() -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(timeout=30.0, trust_env=False) as client:
@@ -154,13 +167,9 @@ async def test_a_zendesk_handoff_end_to_end_over_real_http(
     streams: list[Conversation] = []
 
     async def diagnostics() -> str:
-        shown = [f"  [{s.label}] {m['from']}: {m['type']} {m['payload']}" for s in streams for m in s.messages]
-        status = (await http.get(f"{sandbox_server.url}/sandbox/chat/status")).json()
         return "\n".join(
             [
-                "conversations:",
-                *shown,
-                f"sandbox status: {json.dumps(status)[:3000]}",
+                *await chat_state(http, sandbox_server.url, streams),
                 f"zendesk violations: {await agent.violations()}",
                 f"--- hitl-bridge log ---\n{sandbox_server.process.log_tail(40)}",
                 f"--- fake Zendesk log ---\n{zendesk_server.process.log_tail(20)}",
@@ -173,8 +182,7 @@ async def test_a_zendesk_handoff_end_to_end_over_real_http(
     try:
         await _scenario(http, sandbox_server, agent, user, streams, until)
     finally:
-        for stream in streams:
-            await stream.close()
+        await close_all(streams)
         violations = await agent.violations()  # also when a step failed: a violation is often why
         assert violations == [], "Zendesk API contract violations:\n" + "\n".join(violations)
 

@@ -32,7 +32,7 @@ import asyncio
 import json
 import logging
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -46,16 +46,14 @@ from external_adapters import WebhookRequest
 from tests.contracts.zendesk import validate_zendesk_request, validate_zendesk_response
 from tests.integration.call_log import call_name
 
+from .fake_http import LOOPBACK, Handler, as_httpx, loopback_only
 from .indexed_zendesk import IndexedZendesk
 from .route_table import NoRoute, RouteTable
 
 log = logging.getLogger("fake-zendesk")
 
-LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 DELIVERY_TIMEOUT_SECONDS = 30.0
-_DROPPED_HEADERS = frozenset({"host", "content-length", "transfer-encoding", "connection"})
 _MEDIA_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".pdf": "application/pdf", ".mp3": "audio/mpeg"}
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 @dataclass
@@ -87,7 +85,7 @@ class ZendeskServer:
 
     def app(self) -> web.Application:
         """The aiohttp application."""
-        app = web.Application(middlewares=[_loopback_only])
+        app = web.Application(middlewares=[loopback_only])
         app.router.add_route("*", "/api/v2/{tail:.*}", self.api)
         app.router.add_get("/media/{name}", self.media)
         app.router.add_post("/_test/agent_comment", self._acting(self._agent_comment))
@@ -114,7 +112,7 @@ class ZendeskServer:
 
     async def api(self, request: web.Request) -> web.Response:
         """Check one adapter request against the contract, then let the fake answer it."""
-        outgoing = await _as_httpx(request)
+        outgoing = await as_httpx(request, f"http://{request.host}{request.raw_path}")
         self.calls[call_name(outgoing)] += 1
         if self.delay_seconds:
             await asyncio.sleep(self.delay_seconds)
@@ -230,14 +228,6 @@ class ZendeskServer:
         return web.json_response({"calls": dict(self.calls)})
 
 
-async def _as_httpx(request: web.Request, base_url: str | None = None) -> httpx.Request:
-    """The aiohttp request as the :class:`httpx.Request` the client built (headers, raw body), on ``base_url``."""
-    body = await request.read()
-    headers = [(k, v) for k, v in request.headers.items() if k.lower() not in _DROPPED_HEADERS]
-    url = (base_url or f"http://{request.host}") + request.raw_path
-    return httpx.Request(request.method, url, headers=headers, content=body or None)
-
-
 def _summary(delivery: Delivery) -> dict[str, Any]:
     return {"id": delivery.id, "answer": delivery.answers[-1], "body": json.loads(delivery.body or "null")}
 
@@ -249,14 +239,6 @@ def _unsent(delivery: Delivery) -> dict[str, Any]:
 
 def _error(status: int, error: str, description: str) -> web.Response:
     return web.json_response({"error": error, "description": description}, status=status)
-
-
-@web.middleware
-async def _loopback_only(request: web.Request, handler: Handler) -> web.StreamResponse:
-    peer = request.transport.get_extra_info("peername") if request.transport else None
-    if not peer or peer[0] not in LOOPBACK:
-        raise web.HTTPForbidden()
-    return await handler(request)
 
 
 def warm_up() -> None:

@@ -36,9 +36,10 @@ from external_adapters.zendesk import ZendeskRuntime
 from integration.app import create_app
 from integration.app_keys import ADAPTER_BACKENDS
 from tests import conftest as shared
+from tests.adapter_kit import RecordedSleeps, fixed_dns
 from tests.contracts.botpress import TEST_BOT_ID, TEST_INTEGRATION_ID, BotpressMockRouter
 from tests.contracts.zendesk import ZendeskMockRouter
-from tests.external_adapters.zendesk.conftest import CONFIG as ZENDESK_CREDENTIALS, RecordedSleeps, fixed_dns
+from tests.external_adapters.zendesk.conftest import CONFIG as ZENDESK_CREDENTIALS
 from tests.external_adapters.zendesk.fake_zendesk import FakeZendesk
 from tests.fake_botpress import FakeBotpress
 

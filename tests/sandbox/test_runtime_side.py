@@ -6,6 +6,7 @@ import base64
 import json
 import re
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
@@ -57,12 +58,26 @@ async def stub() -> AsyncIterator[tuple[StubIntegration, str]]:
     integration = StubIntegration()
     app = web.Application()
     app.router.add_post("/{tail:.*}", integration.handle)
+    async with _serving(app) as server:
+        yield integration, str(server.make_url("/"))
+
+
+@asynccontextmanager
+async def _serving(app: web.Application) -> AsyncIterator[TestServer]:
+    """``app`` on a real local socket, closed after."""
     server = TestServer(app, host="127.0.0.1")
     await server.start_server()
     try:
-        yield integration, str(server.make_url("/"))
+        yield server
     finally:
         await server.close()
+
+
+def _forwarding(runtime: SandboxRuntime) -> web.Application:
+    """The webhook route of the sandbox's server, forwarding to ``runtime``."""
+    app = web.Application()
+    app.router.add_route("*", "/webhook/{webhook_id}{tail:.*}", runtime.forward_webhook)
+    return app
 
 
 @pytest.fixture
@@ -120,17 +135,13 @@ async def test_bot_messages_in_the_integrations_conversations_become_message_cre
 async def test_webhooks_are_forwarded_and_the_answer_relayed(
     runtime: SandboxRuntime, stub: tuple[StubIntegration, str]
 ) -> None:
-    app = web.Application()
-    app.router.add_route("*", "/webhook/{webhook_id}{tail:.*}", runtime.forward_webhook)
-    server = TestServer(app, host="127.0.0.1")
-    await server.start_server()
-    try:
-        async with httpx.AsyncClient(trust_env=False, follow_redirects=False) as http:
-            url = server.make_url(f"/webhook/{IDENTITY.webhook_id}/events/new?src=desk&a=1")
-            posted = await http.post(str(url), content=b'{"x":1}', headers={"X-Desk-Sig": "abc"})
-            got = await http.get(str(server.make_url(f"/webhook/{IDENTITY.webhook_id}")))
-    finally:
-        await server.close()
+    async with (
+        _serving(_forwarding(runtime)) as server,
+        httpx.AsyncClient(trust_env=False, follow_redirects=False) as http,
+    ):
+        url = server.make_url(f"/webhook/{IDENTITY.webhook_id}/events/new?src=desk&a=1")
+        posted = await http.post(str(url), content=b'{"x":1}', headers={"X-Desk-Sig": "abc"})
+        got = await http.get(str(server.make_url(f"/webhook/{IDENTITY.webhook_id}")))
     assert posted.status_code == 303 and posted.headers["location"] == "https://x.test/done"
     assert posted.content == b'{"seen":true}'
     (_, first), (_, second) = [(h, b["req"]) for h, b in stub[0].received]
@@ -159,15 +170,8 @@ async def test_webhooks_are_forwarded_and_the_answer_relayed(
 async def test_webhook_bodies_are_relayed_as_the_runtime_decodes_them(
     runtime: SandboxRuntime, stub: tuple[StubIntegration, str], sent: bytes, relayed: str
 ) -> None:
-    app = web.Application()
-    app.router.add_route("*", "/webhook/{webhook_id}{tail:.*}", runtime.forward_webhook)
-    server = TestServer(app, host="127.0.0.1")
-    await server.start_server()
-    try:
-        async with httpx.AsyncClient(trust_env=False) as http:
-            await http.post(str(server.make_url(f"/webhook/{IDENTITY.webhook_id}/events")), content=sent)
-    finally:
-        await server.close()
+    async with _serving(_forwarding(runtime)) as server, httpx.AsyncClient(trust_env=False) as http:
+        await http.post(str(server.make_url(f"/webhook/{IDENTITY.webhook_id}/events")), content=sent)
     ((_, body),) = stub[0].received
     assert body["req"]["body"] == relayed
     request = WebhookRequest.model_validate(body["req"])

@@ -10,10 +10,12 @@ import pytest
 import respx
 
 from coordination import Coordinator
+from external_adapters.slack.files_in import FileStore
+from tests.adapter_kit import MEDIA, MEDIA_URL
 from tests.contracts.slack import SLACK_TEST_URL, SlackMockRouter
 
 from .fake_slack import FakeSlack
-from .harness import MEDIA, MEDIA_URL, Build, SlackHarness, make_builder
+from .harness import Build, SlackHarness, make_builder
 
 
 @pytest.fixture
@@ -43,9 +45,11 @@ def media_host(slack_api: SlackMockRouter) -> respx.MockRouter:
 
 
 @pytest.fixture
-async def http() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient() as client:
-        yield client
+async def store(tmp_path: Path) -> AsyncIterator[FileStore]:
+    """The store of agents' files re-served at signed URLs, in the test's folder."""
+    opened = await FileStore.open(None, tmp_path)
+    yield opened
+    await opened.aclose()
 
 
 @pytest.fixture

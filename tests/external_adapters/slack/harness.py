@@ -21,12 +21,11 @@ from urllib.parse import urlencode
 
 import httpx
 import pytest
-from pydantic import JsonValue
 
 from coordination import Coordinator
-from external_adapters import AdapterContext, AdapterEnvironment, Installation, WebhookRequest
+from external_adapters import AdapterContext, AdapterEnvironment, WebhookRequest
 from external_adapters.slack import SlackAdapter, SlackRuntime, inbound
-from external_adapters.url_guard import resolve_host
+from tests.adapter_kit import INSTALLATION, MEDIA_URL, MemoryState, RecordedSleeps, fixed_dns
 from tests.contracts.lost_answers import LostAnswers, lose_answers
 from tests.contracts.slack import SlackMockRouter
 
@@ -34,52 +33,7 @@ from .fake_slack import CHANNEL_ID, TOKEN, FakeSlack
 
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 CONFIG: dict[str, Any] = {"botToken": TOKEN, "signingSecret": SIGNING_SECRET, "channelId": CHANNEL_ID}
-MEDIA_URL = "https://files.example.com"
-PUBLIC_ADDRESS = "93.184.215.14"
 AGENT_ID = "UAGENT001"
-INSTALLATION = Installation(
-    bot_id="bot_01JTEST",
-    bot_user_id="botuser_01JTEST",
-    integration_id="intver_01JTEST",
-    integration_alias="hitl",
-    webhook_id="wh_01JTESTWEBHOOK",
-)
-MEDIA = {
-    "/cat.png": ("image/png", b"\x89PNG fake cat"),
-    "/song.mp3": ("audio/mpeg", b"ID3 fake song"),
-    "/clip.mp4": ("video/mp4", b"fake clip"),
-    "/doc.pdf": ("application/pdf", b"%PDF fake"),
-}
-
-
-class MemoryState:
-    """An in-memory :class:`external_adapters.StateStore` (the Slack adapter declares no state)."""
-
-    def __init__(self) -> None:
-        self.items: dict[str, dict[str, JsonValue]] = {}
-
-    async def get(self, name: str) -> dict[str, JsonValue] | None:
-        return self.items.get(name)
-
-    async def set(self, name: str, payload: dict[str, JsonValue] | None) -> None:
-        if payload is None:
-            self.items.pop(name, None)
-        else:
-            self.items[name] = payload
-
-
-async def fixed_dns(host: str, port: int) -> list[str]:
-    """``*.example.com`` is public (tests have no DNS); other names go to the system resolver."""
-    if host.endswith(".example.com"):
-        return [PUBLIC_ADDRESS]
-    return await resolve_host(host, port)
-
-
-class RecordedSleeps(list[float]):
-    """A ``sleep`` that records waits instead of sleeping."""
-
-    async def __call__(self, seconds: float) -> None:
-        self.append(seconds)
 
 
 @dataclass

@@ -16,11 +16,11 @@ from external_adapters.errors import (
 )
 from external_adapters.http_retry import RetryPolicy
 from external_adapters.slack.client import SlackClient
+from tests.adapter_kit import RecordedSleeps
 from tests.contracts.lost_answers import lose_answers
 from tests.contracts.slack import SLACK_TEST_URL, SlackMockRouter
 
 from .fake_slack import CHANNEL_ID, TOKEN, FakeSlack
-from .harness import RecordedSleeps
 
 POST = {"channel": CHANNEL_ID, "text": "hello"}
 

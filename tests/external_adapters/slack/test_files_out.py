@@ -5,16 +5,15 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from external_adapters.slack.files_out import FetchRules, MediaUnavailable, fetch, filename_for
+from external_adapters.media_download import DownloadRules, MediaUnavailable, download, filename_for
+from tests.adapter_kit import MEDIA_URL, fixed_dns
 from tests.contracts.slack import SlackMockRouter
 
-from .harness import MEDIA_URL, fixed_dns
-
-RULES = FetchRules(max_bytes=100, time_limit=10, resolve=fixed_dns)
+RULES = DownloadRules(max_bytes=100, time_limit=10, resolve=fixed_dns)
 
 
 async def test_a_public_file_is_fetched_with_its_type(http: httpx.AsyncClient, media_host: SlackMockRouter) -> None:
-    media = await fetch(http, f"{MEDIA_URL}/cat.png", kind="image", title=None, rules=RULES)
+    media = await download(http, f"{MEDIA_URL}/cat.png", kind="image", title=None, rules=RULES)
     assert (media.filename, media.content_type, media.content) == ("cat.png", "image/png", b"\x89PNG fake cat")
 
 
@@ -25,15 +24,15 @@ async def test_a_private_address_is_refused_also_after_a_redirect(
         return_value=httpx.Response(302, headers={"location": "http://169.254.169.254/latest/meta-data"})
     )
     with pytest.raises(MediaUnavailable, match="refused"):
-        await fetch(http, "http://127.0.0.1/x.png", kind="image", title=None, rules=RULES)
+        await download(http, "http://127.0.0.1/x.png", kind="image", title=None, rules=RULES)
     with pytest.raises(MediaUnavailable, match="refused"):
-        await fetch(http, f"{MEDIA_URL}/moved", kind="image", title=None, rules=RULES)
+        await download(http, f"{MEDIA_URL}/moved", kind="image", title=None, rules=RULES)
 
 
 async def test_a_file_over_the_cap_is_refused(http: httpx.AsyncClient, slack_api: SlackMockRouter) -> None:
     slack_api.get(f"{MEDIA_URL}/big.bin").mock(return_value=httpx.Response(200, content=b"x" * 101))
     with pytest.raises(MediaUnavailable, match="larger than 100 bytes"):
-        await fetch(http, f"{MEDIA_URL}/big.bin", kind="file", title=None, rules=RULES)
+        await download(http, f"{MEDIA_URL}/big.bin", kind="file", title=None, rules=RULES)
 
 
 def test_file_names_are_safe_and_keep_an_extension() -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -42,13 +41,6 @@ def slack(slack_api: SlackMockRouter) -> SlackMockRouter:
     """Slack's Web API, every request and mocked answer checked against its contract (tests/contracts/slack)."""
     mock_users(slack_api, {ALICE: "Alice Martin"})
     return slack_api
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[FileStore]:
-    opened = await FileStore.open(None, tmp_path)
-    yield opened
-    await opened.aclose()
 
 
 @pytest.fixture

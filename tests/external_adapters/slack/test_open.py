@@ -11,11 +11,12 @@ from external_adapters import EndUser, OpenSessionRequest, Transcript
 from external_adapters.errors import AdapterConfigError, SessionOptionsError
 from external_adapters.slack import SlackAdapter
 from external_adapters.slack.blocks import MAX_BLOCKS, MAX_MESSAGE_CHARS, MAX_SECTION_CHARS
+from tests.adapter_kit import INSTALLATION
 from tests.contracts.lost_answers import lose_answers
 from tests.contracts.slack import SlackMockRouter
 
 from .fake_slack import CHANNEL_ID, FakeChannel, FakeSlack
-from .harness import INSTALLATION, Build, Killed, after_nth, killed, message_text, read_timeout
+from .harness import Build, Killed, after_nth, killed, message_text, read_timeout
 
 WEBHOOK_URL = "https://bridge.example.com/webhooks/wh_01JTESTWEBHOOK"
 

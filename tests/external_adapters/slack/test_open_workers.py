@@ -5,36 +5,20 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
 from bp_modules.hitl import HitlText, parse_hitl_payload
-from coordination import Coordinator, open_backend
+from coordination import Coordinator
+from tests.adapter_kit import MEDIA_URL
 from tests.contracts.slack import SlackMockRouter
-from tests.pg import fresh_database
 
 from .fake_slack import CHANNEL_ID, FakeSlack
-from .harness import MEDIA_URL, Build, Built
+from .harness import Build, Built
 from .test_open import huge_transcript, open_request
 from .test_outbound import outbound
-
-
-@pytest.fixture(params=["embedded", "postgresql"])
-async def workers(request: pytest.FixtureRequest, coordinator: Coordinator, tmp_path: Path) -> AsyncIterator[Any]:
-    """Two coordinators on one backend (skipped without a PostgreSQL server locally, a failure in CI)."""
-    if request.param == "embedded":
-        yield (coordinator, coordinator)
-        return
-    async with (
-        fresh_database() as url,
-        open_backend(tmp_path / "a", url) as first,
-        open_backend(tmp_path / "b", url) as second,
-    ):
-        yield (first.coordinator, second.coordinator)
 
 
 @pytest.fixture

@@ -11,11 +11,12 @@ from bp_modules.hitl import HitlMessage, HitlText, parse_hitl_payload
 from external_adapters import AuthorDisplay, OutboundMessage
 from external_adapters.errors import ExternalNotFoundError
 from external_adapters.slack.threads import CLOSED_NOTICE
+from tests.adapter_kit import MEDIA_URL
 from tests.contracts.lost_answers import lose_answers
 from tests.contracts.slack import SlackMockRouter
 
 from .fake_slack import CHANNEL_ID, FakeSlack
-from .harness import MEDIA_URL, Build, Built, Killed, after_nth, killed, message_text, read_timeout
+from .harness import Build, Built, Killed, after_nth, killed, message_text, read_timeout
 from .test_open import open_request
 
 JANE = AuthorDisplay(name="Jane Doe", picture_url="https://cdn.example.com/jane.png")

@@ -7,10 +7,11 @@ from collections import Counter
 from typing import Any
 
 from bp_modules.hitl import HitlText, parse_hitl_payload
+from tests.adapter_kit import MEDIA_URL
 from tests.contracts.slack import SlackMockRouter
 
 from .fake_slack import FakeSlack
-from .harness import MEDIA_URL, Build
+from .harness import Build
 from .test_open import WEBHOOK_URL, open_request
 from .test_outbound import outbound
 

@@ -20,12 +20,13 @@ from external_adapters.slack.runtime import SlackRuntime
 from integration.app import create_app
 from integration.app_keys import ADAPTER_BACKENDS
 from tests import conftest as shared
+from tests.adapter_kit import RecordedSleeps
 from tests.contracts.slack import SlackMockRouter
 from tests.factories import action_body, runtime_headers, webhook_body
 from tests.fake_botpress import FakeBotpress
 
 from .fake_slack import FakeSlack
-from .harness import AGENT_ID, CONFIG, RecordedSleeps, SlackHarness, signed
+from .harness import AGENT_ID, CONFIG, SlackHarness, signed
 
 SLACK_CONFIG = {**CONFIG, "adapter": "slack"}
 WEBHOOK_URL = "https://webhook.botpress.cloud/wh_01JTESTWEBHOOK000000000000000"

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -22,13 +20,6 @@ from integration.app_keys import ADAPTER_BACKENDS
 from integration.settings import Settings
 
 from .inbound_kit import PUBLIC_URL
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[FileStore]:
-    opened = await FileStore.open(None, tmp_path)
-    yield opened
-    await opened.aclose()
 
 
 @pytest.fixture

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -11,66 +10,19 @@ from typing import Any
 import httpx
 import pytest
 import respx
-from pydantic import JsonValue
 
 from coordination import Coordinator
-from external_adapters import AdapterContext, AdapterEnvironment, Installation, WebhookRequest
-from external_adapters.url_guard import resolve_host
+from external_adapters import AdapterContext, AdapterEnvironment, WebhookRequest
 from external_adapters.zendesk import ZendeskAdapter, ZendeskRuntime
 from external_adapters.zendesk.webhooks import SIGNATURE_HEADER
+from tests.adapter_kit import INSTALLATION, MEDIA, MEDIA_URL, MemoryState, RecordedSleeps, fixed_dns
 from tests.contracts.lost_answers import LostAnswers, lose_answers
 from tests.contracts.zendesk import ZD_TEST_URL, ZendeskMockRouter
 
 from .fake_zendesk import FakeZendesk
 
-MEDIA_URL = "https://files.example.com"
-PUBLIC_ADDRESS = "93.184.215.14"
-"""What the test hosts resolve to: a public address, so media downloads pass the address check."""
 WEBHOOK_URL = "https://bridge.example.com/webhooks/wh_01JTESTWEBHOOK"
 CONFIG: dict[str, Any] = {"subdomain": "acme", "email": "bot-admin@acme.test", "apiToken": "zd-secret-token-123"}
-INSTALLATION = Installation(
-    bot_id="bot_01JTEST",
-    bot_user_id="botuser_01JTEST",
-    integration_id="intver_01JTEST",
-    integration_alias="hitl",
-    webhook_id="wh_01JTESTWEBHOOK",
-)
-MEDIA = {
-    "/cat.png": ("image/png", b"\x89PNG fake cat"),
-    "/song.mp3": ("audio/mpeg", b"ID3 fake song"),
-    "/clip.mp4": ("video/mp4", b"fake clip"),
-    "/doc.pdf": ("application/pdf", b"%PDF fake"),
-}
-
-
-class MemoryState:
-    """An in-memory :class:`external_adapters.StateStore`."""
-
-    def __init__(self) -> None:
-        self.items: dict[str, dict[str, JsonValue]] = {}
-
-    async def get(self, name: str) -> dict[str, JsonValue] | None:
-        return self.items.get(name)
-
-    async def set(self, name: str, payload: dict[str, JsonValue] | None) -> None:
-        if payload is None:
-            self.items.pop(name, None)
-        else:
-            self.items[name] = json.loads(json.dumps(payload))
-
-
-async def fixed_dns(host: str, port: int) -> list[str]:
-    """``*.example.com`` is public (tests have no DNS); IP literals and other names go to the system resolver."""
-    if host.endswith(".example.com"):
-        return [PUBLIC_ADDRESS]
-    return await resolve_host(host, port)
-
-
-class RecordedSleeps(list[float]):
-    """A ``sleep`` that records waits instead of sleeping."""
-
-    async def __call__(self, seconds: float) -> None:
-        self.append(seconds)
 
 
 @pytest.fixture
@@ -97,12 +49,6 @@ class Built:
     state: MemoryState
     runtime: ZendeskRuntime
     sleeps: RecordedSleeps = field(default_factory=RecordedSleeps)
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient() as client:
-        yield client
 
 
 @pytest.fixture

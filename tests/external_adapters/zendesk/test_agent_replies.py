@@ -25,6 +25,7 @@ from integration.botpress import Conversation
 from integration.context import context_from_headers
 from integration.hitl.lookups import remember_conversation
 from tests import conftest as shared
+from tests.adapter_kit import RecordedSleeps, fixed_dns
 from tests.contracts.botpress import BotpressMockRouter
 from tests.contracts.zendesk import ZendeskMockRouter
 from tests.factories import runtime_headers, webhook_body
@@ -32,7 +33,7 @@ from tests.fake_botpress import FakeBotpress
 from tests.integration.call_log import Bridge
 from tests.integration.hitl.test_workers import UPSTREAM_SECONDS, slow_upstream
 
-from .conftest import CONFIG, RecordedSleeps, fixed_dns
+from .conftest import CONFIG
 from .fake_zendesk import FakeZendesk
 
 ZENDESK_CONFIG = {**CONFIG, "adapter": "zendesk", "closeStatus": "closed"}

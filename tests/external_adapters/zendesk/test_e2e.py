@@ -19,10 +19,11 @@ from external_adapters.zendesk import ZendeskRuntime
 from integration.app import create_app
 from integration.app_keys import ADAPTER_BACKENDS
 from tests import conftest as shared
+from tests.adapter_kit import RecordedSleeps, fixed_dns
 from tests.factories import action_body, message_created_body, runtime_headers, webhook_body
 from tests.fake_botpress import FakeBotpress
 
-from .conftest import CONFIG, MEDIA_URL, RecordedSleeps, fixed_dns
+from .conftest import CONFIG, MEDIA_URL
 from .fake_zendesk import FakeZendesk
 
 ZENDESK_CONFIG = {**CONFIG, "adapter": "zendesk", "closeStatus": "closed", "tags": ["botpress"]}

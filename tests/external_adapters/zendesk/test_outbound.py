@@ -13,9 +13,10 @@ import respx
 from bp_modules.hitl import HitlMessage, parse_hitl_payload
 from external_adapters import EndUser, ExternalUserRequest, OpenSessionRequest, OutboundMessage, Transcript
 from external_adapters.zendesk import ZendeskAdapter
+from tests.adapter_kit import MEDIA
 from tests.contracts.zendesk import ZendeskMockRouter
 
-from .conftest import MEDIA, MEDIA_URL, WEBHOOK_URL, Built
+from .conftest import MEDIA_URL, WEBHOOK_URL, Built
 from .fake_zendesk import FakeZendesk
 
 

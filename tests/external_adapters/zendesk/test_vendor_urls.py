@@ -14,11 +14,12 @@ import respx
 from coordination import Coordinator
 from external_adapters import AdapterEnvironment
 from external_adapters.errors import AdapterConfigError
+from external_adapters.media_download import MAX_REDIRECTS, DownloadRules, MediaUnavailable, download
 from external_adapters.url_guard import is_public_address, resolve_host
 from external_adapters.zendesk import ZendeskAdapter, ZendeskRuntime
-from external_adapters.zendesk.media import MAX_REDIRECTS, DownloadRules, MediaUnavailable, download
+from tests.adapter_kit import PUBLIC_ADDRESS, RecordedSleeps, fixed_dns
 
-from .conftest import CONFIG, MEDIA_URL, PUBLIC_ADDRESS, Built, RecordedSleeps, fixed_dns
+from .conftest import CONFIG, MEDIA_URL, Built
 from .fake_zendesk import FakeZendesk
 from .test_outbound import _out, _session
 

@@ -12,24 +12,22 @@ from __future__ import annotations
 import asyncio
 import inspect
 from collections import Counter
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
 from bp_modules.hitl import parse_hitl_payload
-from coordination import Coordinator, JournalState, open_backend
+from coordination import Coordinator, JournalState
 from external_adapters import EndUser, ExternalUserRequest, OpenSessionRequest, OutboundMessage, Transcript
 from external_adapters.errors import ExternalRequestError
 from external_adapters.zendesk import ZendeskAdapter, ZendeskRuntime, guards
 from external_adapters.zendesk.subscription import idempotency_tag
+from tests.adapter_kit import MemoryState, fixed_dns
 from tests.contracts.lost_answers import LostAnswers, lose_answers
 from tests.contracts.zendesk import ZendeskMockRouter
-from tests.pg import fresh_database
 
-from .conftest import WEBHOOK_URL, Built, MemoryState, fixed_dns
+from .conftest import WEBHOOK_URL, Built
 from .fake_zendesk import FakeZendesk
 
 TICKET = r"^/api/v2/tickets/\d+(\.json)?$"
@@ -223,21 +221,6 @@ async def test_a_refused_ticket_leaves_no_pending_journal_entry(
 
 
 # --- two workers --------------------------------------------------------------------------------------------------
-
-
-@pytest.fixture(params=["embedded", "postgresql"])
-async def workers(request: pytest.FixtureRequest, coordinator: Coordinator, tmp_path: Path) -> AsyncIterator[Any]:
-    """Two coordinators on one backend: two connections to a fresh PostgreSQL database (skipped without a server
-    locally, a failure in CI: tests/pg.py), or, embedded, the one process's coordinator."""
-    if request.param == "embedded":
-        yield (coordinator, coordinator)
-        return
-    async with (
-        fresh_database() as url,
-        open_backend(tmp_path / "a", url) as first,
-        open_backend(tmp_path / "b", url) as second,
-    ):
-        yield (first.coordinator, second.coordinator)
 
 
 def _two(build: Any, workers: tuple[Coordinator, Coordinator], **runtime: Any) -> tuple[Built, Built]:

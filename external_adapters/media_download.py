@@ -1,14 +1,17 @@
-"""Bounded media download: the bytes of a Botpress file URL, or a reason why not.
+"""Bounded download of an end user's media: the bytes of a file URL from a message, or a reason why not.
 
+Shared by the adapters that re-upload end users' files (Zendesk's attachments, Slack's files in the thread).
 The URL comes from a message, so it is checked like any URL the bridge was handed
 (:mod:`external_adapters.url_guard`): no private, loopback or link-local address, at the start and after each
 of at most :data:`MAX_REDIRECTS` redirects, unless the process allows it (``allow_private``, from
 ``HITL_BRIDGE_ALLOW_VENDOR_BASE_URLS``). The check is made twice: before each request, for a clear reason, and
 at connect time on the address actually connected to (:mod:`external_adapters.guarded_http`), so that a name
 answering a public address to the first and a private one to the second (DNS rebinding) still gets nowhere; the
-shared client is used only when private addresses are allowed. At most :data:`MAX_CONCURRENT_DOWNLOADS`
-downloads run at once in a process, so at most that many times :data:`MAX_MEDIA_BYTES` are held in memory;
-waiting for a slot counts in the time limit, so a flood of media turns into links, not into requests that hang.
+shared client is used only when private addresses are allowed. With ``slots`` (an adapter's process-wide
+semaphore of :data:`MAX_CONCURRENT_DOWNLOADS`), at most that many downloads run at once, so at most that many
+times ``max_bytes`` are held in memory; waiting for a slot counts in the time limit, so a flood of media turns
+into links, not into requests that hang. A file larger than the cap, slower than the limit, or refused, raises
+:class:`MediaUnavailable`, which the adapter turns into a link.
 """
 
 from __future__ import annotations
@@ -18,14 +21,14 @@ import mimetypes
 import posixpath
 import re
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
+from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
 import httpx
 
-from ..guarded_http import guarded_client
-from ..url_guard import ForbiddenUrl, Resolver, check_public_url, resolve_host
+from .guarded_http import guarded_client
+from .url_guard import ForbiddenUrl, Resolver, check_public_url, resolve_host
 
 MAX_MEDIA_BYTES = 20 * 1024 * 1024
 MEDIA_TIMEOUT_SECONDS = 30.0
@@ -40,7 +43,7 @@ class MediaUnavailable(Exception):
 
 @dataclass(frozen=True)
 class Media:
-    """Downloaded bytes with the name and MIME type Zendesk's upload needs."""
+    """Downloaded bytes with the name and MIME type a helpdesk's upload needs."""
 
     filename: str
     content_type: str
@@ -51,15 +54,16 @@ class Media:
 class DownloadRules:
     """The bounds of one download: size, time, which addresses, and the process-wide slots and guarded client.
 
-    ``guarded_http`` is the process-wide :func:`~external_adapters.guarded_http.guarded_client` (made with the
-    same ``resolve``); without one, each download that needs it makes and closes its own.
+    ``slots`` limits the downloads running at once (none: no limit). ``guarded_http`` is the process-wide
+    :func:`~external_adapters.guarded_http.guarded_client` (made with the same ``resolve``); without one, each
+    download that needs it makes and closes its own.
     """
 
     max_bytes: int = MAX_MEDIA_BYTES
     time_limit: float = MEDIA_TIMEOUT_SECONDS
     allow_private: bool = False
     resolve: Resolver = resolve_host
-    slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(MAX_CONCURRENT_DOWNLOADS))
+    slots: asyncio.Semaphore | None = None
     guarded_http: httpx.AsyncClient | None = None
 
 
@@ -76,7 +80,7 @@ async def download(
     """
     rules = rules or DownloadRules()
     try:
-        async with asyncio.timeout(rules.time_limit), rules.slots, _client(http, rules) as client:
+        async with asyncio.timeout(rules.time_limit), _slot(rules), _client(http, rules) as client:
             content, header_type = await _follow(client, httpx.URL(url), rules)
     except TimeoutError:
         raise MediaUnavailable(f"download took longer than {rules.time_limit:g}s") from None
@@ -87,6 +91,11 @@ async def download(
     name = filename_for(url, title, header_type, kind)
     content_type = header_type or mimetypes.guess_type(name)[0] or "application/octet-stream"
     return Media(filename=name, content_type=content_type, content=content)
+
+
+def _slot(rules: DownloadRules) -> AbstractAsyncContextManager[object]:
+    """A download slot of the process when the adapter limits them, else nothing to wait for."""
+    return rules.slots if rules.slots is not None else nullcontext()
 
 
 @asynccontextmanager
@@ -134,7 +143,7 @@ async def _read(response: httpx.Response, max_bytes: int) -> tuple[bytes, str | 
 
 
 def filename_for(url: str, title: str | None, content_type: str | None, kind: str) -> str:
-    """A safe file name with an extension Zendesk can show: from the URL path, else the title or kind."""
+    """A safe file name with an extension the helpdesk can preview: from the URL path, else the title or kind."""
     base = posixpath.basename(unquote(urlsplit(url).path))
     stem, ext = posixpath.splitext(base)
     if not ext and content_type:
