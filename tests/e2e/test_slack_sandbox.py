@@ -18,7 +18,7 @@ import itertools
 import json
 import secrets
 import sys
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -121,12 +121,6 @@ class SlackAgents:
     async def channel_text(self) -> str:
         """Everything posted in the channel (texts, blocks, file names), as one string to count tokens in."""
         return json.dumps((await self.get("channel", channel=CHANNEL))["messages"])
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(timeout=60.0, trust_env=False) as client:
-        yield client
 
 
 @pytest.mark.e2e
