@@ -64,7 +64,7 @@ async def chromium() -> AsyncIterator[Any]:
 
 
 async def new_page(browser: Any, width: int = 1440, height: int = 900) -> Any:
-    """A page in a fresh browser context (its own cookies) with a ``width`` × ``height`` viewport."""
+    """A page in a fresh browser context (its own cookies) with a ``width`` by ``height`` viewport."""
     context = await browser.new_context(viewport={"width": width, "height": height})
     return await context.new_page()
 
