@@ -170,3 +170,24 @@ async def eventually(check: Callable[[], bool], what: str, seconds: float = 10.0
             return
         await asyncio.sleep(0.05)
     raise AssertionError(f"timed out waiting for {what}")
+
+
+def page_errors(page: Any) -> list[str]:
+    """Collect the page's uncaught script errors (a test asserts the list stays empty)."""
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    return errors
+
+
+async def tab_to(page: Any, text: str, *, backwards: bool = False, presses: int = 80) -> None:
+    """Press Tab (Shift+Tab) until the focused element's text or label contains ``text``."""
+    probe = (
+        "(t) => { const e = document.activeElement; if (!e) return false;"
+        " const label = e.labels && e.labels[0] ? e.labels[0].innerText : '';"
+        " return ((e.innerText || '') + ' ' + (e.getAttribute('aria-label') || '') + ' ' + label).includes(t) }"
+    )
+    for _ in range(presses):
+        await page.keyboard.press("Shift+Tab" if backwards else "Tab")
+        if await page.evaluate(probe, text):
+            return
+    raise AssertionError(f"Tab never reached {text!r}")

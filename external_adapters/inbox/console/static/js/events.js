@@ -20,7 +20,10 @@ function onSession(session) {
 function onMessage(message) {
   refreshQueue();
   const { detail } = get();
-  if (detail && detail.session.id === message.session_id) upsertMessage(message);
+  if (!detail || detail.session.id !== message.session_id) return;
+  // The agent's own reply may come live before its send answers: it takes the place of its "Sending…" row.
+  const pending = detail.messages.find((m) => m.clientKey && !m.file && m.agent_id === message.agent_id && m.text === message.text);
+  upsertMessage(message, pending ? pending.clientKey : null);
 }
 
 function onDelivery({ sessionId, messageId, delivery, deliveryError }) {

@@ -17,6 +17,7 @@ const CLOSE_WORDS = {
 /** A session's close reason in words ("No agent available", not NOT_AVAILABLE). */
 export const closeWords = (reason) => CLOSE_WORDS[reason] || "Closed";
 let refreshTimer = null;
+let queueRequests = 0;
 
 /** The state in words (the server's `state_text`; worked out here for a server that does not send it). */
 export function stateText(item) {
@@ -43,8 +44,10 @@ function filters() {
 
 /** Fetch the queue and the counts with the current filters. */
 export async function loadQueue() {
+  const asked = ++queueRequests;
   const items = await api("GET", "/queue?" + new URLSearchParams(filters()));
-  set({ queue: items, counts: await counts(items) });
+  const answer = { queue: items, counts: await counts(items) };
+  if (asked === queueRequests) set(answer); // an older answer arriving late must not replace a newer one
 }
 
 async function counts(items) {
