@@ -54,11 +54,17 @@ class ConsoleServer:
         """Run a hitl action (createUser, startHitl, stopHitl...) and return its output."""
         return (await self.operation("action_triggered", action_body(name, action_input)))["output"]
 
-    async def handoff(self, name: str, text: str, title: str = "Help please") -> tuple[str, str]:
+    async def new_user(self, name: str) -> str:
+        """A Botpress user for an end user named ``name``: its user id."""
+        email = f"{name.split()[0].lower()}@example.com"
+        user_id: str = (await self.action("createUser", {"name": name, "email": email}))["userId"]
+        return user_id
+
+    async def handoff(
+        self, name: str, text: str, title: str = "Help please", user_id: str | None = None
+    ) -> tuple[str, str]:
         """An end user named ``name`` asks for a human after saying ``text``: (bp_conversation_id, session_id)."""
-        user_id = (await self.action("createUser", {"name": name, "email": f"{name.split()[0].lower()}@example.com"}))[
-            "userId"
-        ]
+        user_id = user_id or await self.new_user(name)
         history = [{"source": {"type": "user", "userId": user_id}, "type": "text", "payload": {"text": text}}]
         started = await self.action("startHitl", {"userId": user_id, "title": title, "messageHistory": history})
         bp_conversation_id = started["conversationId"]

@@ -51,3 +51,46 @@ async def test_an_agent_handles_a_handoff_end_to_end(console_server: ConsoleServ
     await log.get_by_text("Resolved", exact=False).wait_for()
     await eventually(lambda: "hitlStopped" in console_server.botpress.event_types(), "hitlStopped")
     assert "Hello Jane Doe, I am agent." in console_server.texts_to_user(bp_conversation_id)
+
+
+async def test_a_second_handoff_in_the_same_chat_works_like_the_first(
+    console_server: ConsoleServer, browser: Any
+) -> None:
+    page = await new_page(browser)
+    await sign_in(page, console_server.base_url + "/console")
+    user_id = await console_server.new_user("Jane Doe")
+    for round_ in ("first", "second"):
+        bp_conversation_id, session_id = await console_server.handoff(
+            "Jane Doe", f"My {round_} question", user_id=user_id
+        )
+        offer = page.get_by_role("dialog", name="New handoff")
+        await offer.get_by_role("button", name="Claim").click()
+        await page.wait_for_url(f"**/console/sessions/{session_id}")
+        await page.get_by_role("log").get_by_text(f"My {round_} question").wait_for()
+        await page.get_by_role("textbox", name="Reply").fill(f"Answer to the {round_}")
+        await page.get_by_role("button", name="Send").click()
+        await page.get_by_role("log").get_by_text(f"Answer to the {round_}").wait_for()
+        await page.get_by_role("button", name="Resolve").click()
+        await page.get_by_role("log").get_by_text("Resolved", exact=False).wait_for()
+        answer, bp_id = f"Answer to the {round_}", bp_conversation_id
+        await eventually(lambda: answer in console_server.texts_to_user(bp_id), "the reply")  # noqa: B023
+    assert console_server.botpress.event_types().count("hitlAssigned") == 2
+
+
+async def test_when_no_agent_can_take_it_the_user_reads_only_the_apology(
+    console_server: ConsoleServer, browser: Any
+) -> None:
+    page = await new_page(browser)
+    await sign_in(page, console_server.base_url + "/console")
+    await page.get_by_label("Status").select_option("offline")
+    await page.wait_for_function("document.getElementById('status').dataset.status === 'offline'")
+    bp_conversation_id, _ = await console_server.handoff("Omar Haddad", "Anyone there?")
+    item = page.get_by_role("navigation", name="Conversations").get_by_role("link", name="Omar Haddad")
+    await item.wait_for()
+    await page.wait_for_function(
+        "[...document.querySelectorAll('#queue a')].some(a => /No agent (online|available)/.test(a.innerText))"
+    )
+    await eventually(lambda: bool(console_server.texts_to_user(bp_conversation_id)), "the apology")
+    texts = console_server.texts_to_user(bp_conversation_id)
+    assert not any("chatting with" in t or "joined" in t for t in texts), texts
+    assert "hitlAssigned" not in console_server.botpress.event_types()

@@ -80,3 +80,14 @@ async def test_shortcuts_open_claim_reply_and_resolve(console_server: ConsoleSer
     await page.evaluate("document.activeElement.blur()")
     await page.keyboard.press("e")
     await page.get_by_role("log").get_by_text("Resolved", exact=False).wait_for()
+
+
+async def test_signing_out_in_one_tab_signs_out_the_others(console_server: ConsoleServer, browser: Any) -> None:
+    first = await new_page(browser)
+    await sign_in(first, console_server.base_url + "/console")
+    second = await first.context.new_page()
+    await second.goto(console_server.base_url + "/console")
+    await second.get_by_role("button", name="Sign out").wait_for()
+    await first.get_by_role("button", name="Sign out").click()
+    await second.get_by_role("button", name="Sign in").wait_for()
+    await first.get_by_role("button", name="Sign in").wait_for()
