@@ -3,6 +3,7 @@ are real links; at 390 px the queue and the conversation are two screens. Saves 
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -22,10 +23,12 @@ async def _busy_console(server: ConsoleServer, page: Any) -> tuple[str, str]:
     """A signed-in console with a claimed conversation holding a long word and a long URL, and two more waiting."""
     await sign_in(page, server.base_url + "/console")
     bp_conversation_id, session_id = await server.handoff("Jane Doe", f"Look at {LONG_URL} please")
-    await server.handoff("Omar Haddad", "Where is my parcel? It was due yesterday.", title="Late parcel")
-    await server.handoff("Mei Lin", "I want to change the address of my order", title="Address change")
     await page.goto(server.base_url + f"/console/sessions/{session_id}")
     await page.get_by_role("button", name="Claim").first.click()
+    await page.get_by_role("button", name="Resolve").wait_for()
+    await server.handoff("Omar Haddad", "Where is my parcel? It was due yesterday.", title="Late parcel")
+    await server.handoff("Mei Lin", "I want to change the address of my order", title="Address change")
+    await page.get_by_role("dialog", name="New handoff").nth(1).wait_for()
     await page.get_by_role("textbox", name="Reply").fill("Hello Jane, I am looking at the page you sent.")
     await page.get_by_role("button", name="Send").click()
     await page.get_by_role("log").get_by_text("I am looking at the page you sent.").wait_for()
@@ -55,6 +58,7 @@ async def test_long_text_and_urls_wrap_without_sideways_scroll(
     assert await log.locator("time[datetime]").count() >= 2
     assert await log.locator('[dir="auto"]').count() >= 2
     assert await no_sideways_scroll(page)
+    await _offers_leave_the_reply_box_free(page)
     for name in ("Resolve", "Transfer", "Sign out"):
         assert await page.get_by_role("button", name=name).is_visible(), name
     assert errors == []
@@ -86,3 +90,26 @@ async def test_the_queue_at_1440_px(console_server: ConsoleServer, browser: Any)
     assert "waiting" in await item.inner_text()
     await page.wait_for_function("document.title === '(2) Inbox'")
     await page.screenshot(path=str(DOCS_IMG / "console-queue-1440.png"))
+
+
+def _overlap(a: dict[str, float], b: dict[str, float]) -> bool:
+    return not (
+        a["x"] + a["width"] <= b["x"]
+        or b["x"] + b["width"] <= a["x"]
+        or a["y"] + a["height"] <= b["y"]
+        or b["y"] + b["height"] <= a["y"]
+    )
+
+
+async def _offers_leave_the_reply_box_free(page: Any) -> None:
+    """The two waiting handoffs' popups count down and never cover the reply box, wherever the page scrolls."""
+    offers = page.get_by_role("dialog", name="New handoff")
+    assert await offers.count() == 2
+    assert re.search(r"Claim within [45]:\d\d", await offers.first.inner_text())
+    reply = page.get_by_role("textbox", name="Reply")
+    for _ in range(2):
+        await reply.scroll_into_view_if_needed()
+        reply_box = await reply.bounding_box()
+        for index in range(2):
+            assert not _overlap(await offers.nth(index).bounding_box(), reply_box)
+        await page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
