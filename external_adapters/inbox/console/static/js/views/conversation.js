@@ -18,7 +18,7 @@ export async function openSession(sessionId) {
   if (!sessionId) return set({ detail: null });
   const detail = await guarded(() => api("GET", `/sessions/${encodeURIComponent(sessionId)}`));
   if (get().currentId !== sessionId) return; // the agent moved on meanwhile
-  set({ detail: detail || null });
+  set({ detail: detail ? keepPending(detail) : null });
   if (!detail) return;
   api("POST", `/sessions/${encodeURIComponent(sessionId)}/read`).catch(() => {});
   $("s-title").focus({ preventScroll: true });
@@ -32,11 +32,14 @@ export async function reloadSession() {
   if (detail && get().currentId === id) set({ detail: keepPending(detail) });
 }
 
-/** The fetched detail, with the replies still on their way kept in view (a reload must not hide them). */
+/** The fetched detail, keeping in view what came meanwhile: replies still on their way, and live messages newer
+ * than the fetch's snapshot (a reload answered before them must not hide them). */
 function keepPending(detail) {
   const old = get().detail;
-  const pending = old && old.session.id === detail.session.id ? old.messages.filter((m) => m.clientKey) : [];
-  return pending.length ? { ...detail, messages: [...detail.messages, ...pending] } : detail;
+  if (!old || old.session.id !== detail.session.id) return detail;
+  const fetched = new Set(detail.messages.map((m) => m.id));
+  const extra = old.messages.filter((m) => !fetched.has(m.id));
+  return extra.length ? { ...detail, messages: [...detail.messages, ...extra] } : detail;
 }
 
 export const canReply = (session, me) =>
