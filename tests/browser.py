@@ -61,3 +61,20 @@ async def chromium() -> AsyncIterator[Any]:
             yield browser
         finally:
             await browser.close()
+
+
+async def new_page(browser: Any, width: int = 1440, height: int = 900) -> Any:
+    """A page in a fresh browser context (its own cookies) with a ``width`` by ``height`` viewport.
+
+    Waits time out after 10 s (Playwright's 30 s only slows a failing run down)."""
+    context = await browser.new_context(viewport={"width": width, "height": height})
+    context.set_default_timeout(10_000)
+    return await context.new_page()
+
+
+async def no_sideways_scroll(page: Any) -> bool:
+    """Whether the page fits its viewport's width (the document cannot scroll sideways)."""
+    fits: bool = await page.evaluate(
+        "() => document.scrollingElement.scrollWidth <= document.scrollingElement.clientWidth"
+    )
+    return fits

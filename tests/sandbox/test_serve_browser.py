@@ -134,7 +134,7 @@ async def _sign_in(agent: Any, served: Served) -> None:
     await agent.get_by_test_id("login-email").fill(served.printed("Console e-mail"))
     await agent.get_by_test_id("login-password").fill(served.printed("Console password"))
     await agent.get_by_test_id("login-submit").click()
-    await expect(agent.locator("#live-state.on")).to_be_attached(timeout=STEP_MS)
+    await expect(agent.locator('#live-state[data-state="live"]')).to_be_attached(timeout=STEP_MS)
     await expect(agent.locator("#me")).to_contain_text(DEMO_NAME, timeout=STEP_MS)
 
 
@@ -180,9 +180,9 @@ async def test_a_newcomer_watches_two_complete_handoffs_in_the_chat_page_and_the
 
         # The agent claims it: the transcript shows, and the user is told an agent joined.
         await offer.get_by_role("button", name="Claim").click()
-        await expect(agent.locator("#s-title")).to_have_text("Sandbox chat with Sandbox visitor", timeout=STEP_MS)
+        await expect(agent.locator("#s-meta")).to_contain_text("Sandbox chat with Sandbox visitor", timeout=STEP_MS)
         messages = agent.get_by_test_id("messages")
-        await expect(messages.locator("li.transcript", has_text="can I talk to a human?")).to_be_visible()
+        await expect(messages.locator(".msg.transcript", has_text="can I talk to a human?")).to_be_visible()
         await _see(user, "bot", DEFAULT_TEXTS["on_human_agent_assigned_message"])
         await _see(user, "agent", f"You are now chatting with {DEMO_NAME}.")
 
@@ -193,12 +193,12 @@ async def test_a_newcomer_watches_two_complete_handoffs_in_the_chat_page_and_the
         reply = user.locator("#messages li[data-from='agent']", has_text="looking at your order")
         await expect(reply.locator(".who")).to_have_text(DEMO_NAME)
         await _say(user, "Thanks, it is order 1234.")
-        await expect(messages.locator("li.user", has_text="Thanks, it is order 1234.")).to_be_visible(timeout=STEP_MS)
+        await expect(messages.locator(".msg.user", has_text="Thanks, it is order 1234.")).to_be_visible(timeout=STEP_MS)
         await _shoot(user, agent, "2-conversation")
 
         # The agent resolves: the user is told, and the bot answers again.
         await agent.get_by_test_id("resolve").click()
-        await expect(agent.locator("#s-meta")).to_contain_text("Closed: resolved", timeout=STEP_MS)
+        await expect(agent.locator("#s-meta")).to_contain_text("Resolved", timeout=STEP_MS)
         await _see(user, "bot", DEFAULT_TEXTS["on_hitl_stopped_message"])
         await _see(user, "bot", WELCOME_BACK)
         await _say(user, "what are your opening hours?")
@@ -228,19 +228,19 @@ async def _second_handoff(user: Any, agent: Any) -> None:
     await offer.get_by_role("button", name="Claim").click()
     # The new session's transcript holds the first session's agent message, relayed back in messageHistory.
     messages = agent.get_by_test_id("messages")
-    await expect(messages.locator("li.transcript", has_text="looking at your order")).to_be_visible(timeout=STEP_MS)
-    await expect(messages.locator("li.transcript", has_text="a human again please")).to_be_visible()
-    await expect(agent.locator("#s-meta")).not_to_contain_text("Closed", timeout=STEP_MS)
+    await expect(messages.locator(".msg.transcript", has_text="looking at your order")).to_be_visible(timeout=STEP_MS)
+    await expect(messages.locator(".msg.transcript", has_text="a human again please")).to_be_visible()
+    await expect(agent.locator("#s-meta")).not_to_contain_text("Resolved", timeout=STEP_MS)
     await _see_times(user, "bot", DEFAULT_TEXTS["on_human_agent_assigned_message"], 2)
 
     await agent.get_by_test_id("reply").fill("Back again? Happy to help.")
     await agent.get_by_test_id("reply").press("Enter")
     await _see(user, "agent", "Back again? Happy to help.")
     await _say(user, "It is about order 5678 now.")
-    await expect(messages.locator("li.user", has_text="order 5678")).to_be_visible(timeout=STEP_MS)
+    await expect(messages.locator(".msg.user", has_text="order 5678")).to_be_visible(timeout=STEP_MS)
     await _shoot(user, agent, "4-second-handoff")
 
     await agent.get_by_test_id("resolve").click()
-    await expect(agent.locator("#s-meta")).to_contain_text("Closed: resolved", timeout=STEP_MS)
+    await expect(agent.locator("#s-meta")).to_contain_text("Resolved", timeout=STEP_MS)
     await _see_times(user, "bot", DEFAULT_TEXTS["on_hitl_stopped_message"], 2)
     await _see_times(user, "bot", WELCOME_BACK, 2)

@@ -2,7 +2,8 @@
 
 The server mounts it through the ``hitl_bridge.web`` entry point (:func:`mount`), without naming the inbox:
 
-* ``/console``: the single-page console (static HTML, CSS and vanilla JavaScript; no build step);
+* ``/console``: the single-page console (static HTML, CSS and JavaScript ES modules; no build step), also served
+  at ``/console/sessions/{id}`` (the page opens that session);
 * ``/console/api/...``: its JSON API (login cookie or ``Authorization: Bearer <login token>``);
 * ``/console/api/live``: the WebSocket live channel;
 * ``/admin/api/...``: the token-authenticated admin API (see ``docs/inbox.md``).
@@ -44,6 +45,7 @@ def mount(app: web.Application, edge: WebEdge) -> WebParts:
     router.add_get("/console/", index)
     router.add_get("/console/admin", admin_page)
     router.add_get("/console/admin/{section:agents|templates|labels|views}", admin_page)
+    router.add_get("/console/sessions/{session_id}", index)  # a deep link: the page opens that session
     router.add_static("/console/static", STATIC_DIR, name="console_static")
     _console_api(app)
     _admin_api(app)

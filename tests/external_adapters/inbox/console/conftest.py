@@ -61,3 +61,7 @@ async def live_socket(client: TestClient[Any, Any], email: str) -> tuple[Any, st
     ws = await client.ws_connect("/console/api/live", headers={"Authorization": f"Bearer {token}"})
     assert (await ws.receive_json(timeout=5))["type"] == "hello"
     return ws, token
+
+
+# The browser tests' fixtures (test_browser_*.py).
+from tests.external_adapters.inbox.console.browser_app import browser, console_server  # noqa: E402, F401

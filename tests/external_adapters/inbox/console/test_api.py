@@ -128,5 +128,11 @@ async def test_admin_api(client: Client, inbox: InboxService) -> None:
 async def test_console_page_is_served(client: Client) -> None:
     page = await client.get("/console")
     assert page.status == 200 and "<title>Inbox" in await page.text()
-    script = await client.get("/console/static/app.js")
+    script = await client.get("/console/static/js/main.js")
     assert script.status == 200
+
+
+async def test_a_session_url_serves_the_console_page(client: Client) -> None:
+    """A deep link (``/console/sessions/<id>``) serves the page, which opens that session (the browser tests)."""
+    page = await client.get("/console/sessions/ses_anything")
+    assert page.status == 200 and '<script type="module" src="/console/static/js/main.js">' in await page.text()

@@ -37,17 +37,24 @@ async function send(method, path, init) {
   throw new ApiError(response.status, data.error || response.statusText, data.field || null, retryAfter);
 }
 
-/** A JSON call: `api("POST", "/sessions/ses_1/claim")`, `api("PUT", "/me/status", {status: "busy"})`. */
-export function api(method, path, body) {
-  const init = {};
+/** A JSON call: `api("POST", "/sessions/ses_1/claim")`, `api("PUT", "/me/status", {status: "busy"})`.
+ * `headers` adds request headers (`{"Idempotency-Key": key}` makes a repeated reply safe). */
+export function api(method, path, body, headers = {}) {
+  const init = { headers: { ...headers } };
   if (body !== undefined) {
-    init.headers = { "Content-Type": "application/json" };
+    init.headers["Content-Type"] = "application/json";
     init.body = JSON.stringify(body);
   }
   return send(method, path, init);
 }
 
-/** A multipart upload: `upload("/sessions/ses_1/attachments", formData)`. */
-export function upload(path, formData) {
-  return send("POST", path, { body: formData });
+/** A multipart upload: `upload("/sessions/ses_1/attachments", formData, {"Idempotency-Key": key})`. */
+export function upload(path, formData, headers = {}) {
+  return send("POST", path, { body: formData, headers: { ...headers } });
+}
+
+/** A fresh idempotency key (one per reply or upload, reused by its retries). */
+export function newKey() {
+  if (crypto.randomUUID) return crypto.randomUUID();
+  return Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join("");
 }

@@ -1,0 +1,31 @@
+// Building DOM nodes. User text only ever becomes text nodes or attribute values, never HTML.
+
+/** `el("a", {href, class: "x", onclick}, "text", childNode)`; `null`/`false` attributes and children are skipped. */
+export function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (value === null || value === undefined || value === false) continue;
+    if (key === "class") node.className = value;
+    else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
+    else if (key === "dataset") Object.assign(node.dataset, value);
+    else node.setAttribute(key, value === true ? "" : value);
+  }
+  append(node, children);
+  return node;
+}
+
+function append(node, children) {
+  for (const child of children.flat()) {
+    if (child === null || child === undefined || child === false) continue;
+    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+}
+
+/** The element with this id (the page's fixed skeleton, index.html). */
+export const $ = (id) => document.getElementById(id);
+
+/** Whether the event's target is a place the agent types into (shortcuts are ignored there). */
+export function isTyping(target) {
+  if (!(target instanceof Element)) return false;
+  return target.closest("input, textarea, select, [contenteditable]") !== null;
+}
