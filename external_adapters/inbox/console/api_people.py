@@ -7,7 +7,7 @@ from pydantic import BaseModel, Field
 
 from ..errors import Forbidden
 from ..models import Agent, Role
-from ..team import AgentExists
+from ..team import AgentExists, AgentPatch
 from .api_sessions import ListIn, TextIn
 from .common import agent_required, body_as, error, ok, service_of
 
@@ -45,9 +45,11 @@ async def create_agent(request: web.Request, agent: Agent) -> web.StreamResponse
 async def set_groups(request: web.Request, agent: Agent) -> web.StreamResponse:
     """Replace an agent's groups (admins)."""
     if not agent.is_admin:
-        raise Forbidden("only admins change groups")
+        raise Forbidden("admins only")
     body = await body_as(request, ListIn)
-    return ok(await service_of(request).agents.set_groups(request.match_info["agent_id"], body.values))
+    patch = AgentPatch(groups=body.values)
+    changed, _ = await service_of(request).team.update(agent, request.match_info["agent_id"], patch)
+    return ok(changed)
 
 
 @agent_required
