@@ -9,6 +9,7 @@ from .models import Agent, Message, Note, Outcome, Session, SessionState
 from .realtime import LiveEvent
 from .repo import find_agent, get_agent, get_contact, list_agents, to_message, to_session, update_session
 from .routing import can_see, claim_refusal
+from .settings_store import list_labels
 from .store import Connection, dumps, new_id
 
 MAX_TEXT = 20000
@@ -117,7 +118,8 @@ class Actions:
         async with self.core.tx() as db:
             session = await self._owned(db, agent, session_id)
             target = await find_agent(db, to_agent)
-            if target is None or not can_see(target, session, await get_contact(db, session.contact_id)):
+            contact = await get_contact(db, session.contact_id)
+            if target is None or target.disabled or not can_see(target, session, contact):
                 raise InvalidInput("agent", "no such agent may see this session")
             if target.id == session.assigned_agent_id:
                 raise Conflict("the session is already assigned to that agent")
@@ -138,7 +140,8 @@ class Actions:
 
     async def set_labels(self, agent: Agent, session_id: str, labels: list[str]) -> Session:
         """Replace the session's labels (each from the configured list)."""
-        unknown = sorted(set(labels) - set(self.core.options.labels))
+        async with self.core.store.read() as db:
+            unknown = sorted(set(labels) - set(await list_labels(db)))
         if unknown:
             raise InvalidInput("labels", f"not configured: {', '.join(unknown)}")
         return await self._set_list(agent, session_id, labels=sorted(set(labels)))

@@ -43,6 +43,11 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def token_hash(token: str) -> str:
+    """How a login token is stored (its SHA-256): what :meth:`AgentDirectory.revoke_logins` returns."""
+    return _token_hash(token)
+
+
 def _check_password(password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise InvalidInput("password", f"must be at least {MIN_PASSWORD_LENGTH} characters")
@@ -112,8 +117,10 @@ class AgentDirectory:
             _check_password(password)
             password_hash = await _in_hash_pool(_hasher.hash, password)
             async with self._store.transaction() as db:
+                # A reset is how a locked-out admin gets back in: it also enables a disabled account.
                 await db.execute(
-                    "UPDATE agents SET role = 'admin', password_hash = ? WHERE id = ?", (password_hash, existing.id)
+                    "UPDATE agents SET role = 'admin', password_hash = ?, disabled = 0 WHERE id = ?",
+                    (password_hash, existing.id),
                 )
         return await self.get(existing.id)
 
@@ -176,7 +183,9 @@ class AgentDirectory:
                 "SELECT agent_id FROM login_tokens WHERE token_hash = ? AND expires_at >= ?",
                 (_token_hash(token), self._clock()),
             )
-            return await get_agent(db, row["agent_id"]) if row else None
+            agent = await get_agent(db, row["agent_id"]) if row else None
+        # A token issued while an admin disabled the account (a login racing the disable) still opens nothing.
+        return agent if agent is not None and not agent.disabled else None
 
     async def login_expiry(self, token: str) -> float | None:
         """When a live login token expires (service clock), or ``None`` when it is unknown, revoked or expired."""
@@ -190,6 +199,19 @@ class AgentDirectory:
         """Log a token out."""
         async with self._store.transaction() as db:
             await db.execute("DELETE FROM login_tokens WHERE token_hash = ?", (_token_hash(token),))
+
+    async def hash_password(self, password: str) -> str:
+        """The argon2 hash of a new password, checked against the length rule; computed in the password pool."""
+        _check_password(password)
+        return await _in_hash_pool(_hasher.hash, password)
+
+    async def revoke_logins(self, db: Connection, agent_id: str, keep: str | None = None) -> list[str]:
+        """Delete the agent's login tokens (but ``keep``, a token itself) in the caller's transaction; return the
+        hashes deleted, so the caller can close their sockets (:func:`token_hash`)."""
+        kept = _token_hash(keep) if keep else ""
+        rows = await db.fetch_all("SELECT token_hash FROM login_tokens WHERE agent_id = ?", (agent_id,))
+        await db.execute("DELETE FROM login_tokens WHERE agent_id = ? AND token_hash <> ?", (agent_id, kept))
+        return [str(r["token_hash"]) for r in rows if r["token_hash"] != kept]
 
     async def set_status(self, agent_id: str, status: str) -> Agent:
         """Change the agent's status."""

@@ -138,6 +138,28 @@ _V1_POSTGRESQL = """        CREATE TABLE installations (
         CREATE INDEX outbox_pending ON outbox(delivered_at, session_id, id);
         """
 
+# Part A of issue 11 (admin): disabled agents, shared views, and templates and labels kept in the database.
+# ``inbox_seeds`` records which settings were seeded from the options, so a seed runs once (see settings_store.py).
+_V3_ADMIN_SQLITE = """        ALTER TABLE agents ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE views ADD COLUMN shared INTEGER NOT NULL DEFAULT 0;
+        CREATE TABLE inbox_templates (
+            id TEXT PRIMARY KEY, shortcut TEXT NOT NULL UNIQUE, title TEXT NOT NULL DEFAULT '', text TEXT NOT NULL,
+            created_at REAL NOT NULL
+        );
+        CREATE TABLE inbox_labels (name TEXT PRIMARY KEY, position INTEGER NOT NULL);
+        CREATE TABLE inbox_seeds (name TEXT PRIMARY KEY, seeded_at REAL NOT NULL);
+        """
+
+_V3_ADMIN_POSTGRESQL = """        ALTER TABLE agents ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE views ADD COLUMN shared INTEGER NOT NULL DEFAULT 0;
+        CREATE TABLE inbox_templates (
+            id TEXT PRIMARY KEY, shortcut TEXT NOT NULL UNIQUE, title TEXT NOT NULL DEFAULT '', text TEXT NOT NULL,
+            created_at DOUBLE PRECISION NOT NULL
+        );
+        CREATE TABLE inbox_labels (name TEXT PRIMARY KEY, position INTEGER NOT NULL);
+        CREATE TABLE inbox_seeds (name TEXT PRIMARY KEY, seeded_at DOUBLE PRECISION NOT NULL);
+        """
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "initial schema", sqlite=_V1_SQLITE, postgresql=_V1_POSTGRESQL),
     Migration(
@@ -148,6 +170,7 @@ MIGRATIONS: list[Migration] = [
         sqlite="ALTER TABLE outbox ADD COLUMN lease_until REAL",
         postgresql="ALTER TABLE outbox ADD COLUMN lease_until DOUBLE PRECISION",
     ),
+    Migration(3, "admin: disabled agents, shared views, templates and labels", _V3_ADMIN_SQLITE, _V3_ADMIN_POSTGRESQL),
 ]
 
 

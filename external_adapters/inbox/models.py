@@ -55,6 +55,7 @@ class Agent(_Record):
     role: Role
     status: AgentStatus
     groups: list[str] = Field(default_factory=list)
+    disabled: bool = False
 
     @property
     def is_admin(self) -> bool:

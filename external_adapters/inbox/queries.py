@@ -7,10 +7,11 @@ from typing import Any
 from pydantic import ValidationError
 
 from .core import Core
-from .errors import InvalidInput, NotFound
+from .errors import Forbidden, InvalidInput, NotFound
 from .models import Agent, Contact, Note, QueueFilter, QueueItem, Session, View
 from .repo import get_contact, list_agents, session_messages, to_contact, to_session
 from .routing import can_see
+from .settings_store import list_templates
 from .store import dumps, loads, new_id
 
 
@@ -114,29 +115,37 @@ class Queries:
             )
         return [Note(**{k: r[k] for k in Note.model_fields}) for r in rows]
 
-    def templates(self, agent: Agent, contact_name: str | None = None) -> list[dict[str, str]]:
-        """The configured templates, with ``{{agentName}}`` filled in, and ``{{contactName}}`` when given
-        (the console fills it per conversation)."""
+    async def templates(self, agent: Agent, contact_name: str | None = None) -> list[dict[str, str]]:
+        """The templates (kept in the database, see :mod:`.settings_store`), with ``{{agentName}}`` filled in, and
+        ``{{contactName}}`` when given (the console fills it per conversation)."""
+        async with self.core.store.read() as db:
+            stored = await list_templates(db)
         return [
             {
                 "shortcut": t.shortcut,
                 "title": t.title or t.shortcut,
                 "text": _fill(t.text.replace("{{agentName}}", agent.name), contact_name),
             }
-            for t in self.core.options.templates
+            for t in stored
         ]
 
     async def views(self, agent: Agent) -> list[View]:
-        """The configured views, then the agent's own saved views."""
+        """The configured views, the shared views admins saved, then the agent's own saved views."""
         shared = [
             View(id=f"cfg_{i}", name=v.name, filters=v.model_dump(exclude={"name"}, exclude_none=True), shared=True)
             for i, v in enumerate(self.core.options.views)
         ]
-        rows = await self.core.store.fetch_all("SELECT * FROM views WHERE agent_id = ? ORDER BY name", (agent.id,))
-        return shared + [View(id=r["id"], name=r["name"], filters=loads(r["filters"]), shared=False) for r in rows]
+        rows = await self.core.store.fetch_all(
+            "SELECT * FROM views WHERE shared = 1 OR agent_id = ? ORDER BY shared DESC, name", (agent.id,)
+        )
+        return shared + [
+            View(id=r["id"], name=r["name"], filters=loads(r["filters"]), shared=bool(r["shared"])) for r in rows
+        ]
 
-    async def save_view(self, agent: Agent, name: str, filters: dict[str, str]) -> View:
-        """Save a queue filter under a name, for this agent."""
+    async def save_view(self, agent: Agent, name: str, filters: dict[str, str], *, shared: bool = False) -> View:
+        """Save a queue filter under a name, for this agent, or for every agent (``shared``, admins only)."""
+        if shared and not agent.is_admin:
+            raise Forbidden("admins only")
         if not name.strip():
             raise InvalidInput("name", "must not be empty")
         allowed = {"state", "tag", "label", "assigned", "search"}
@@ -149,15 +158,19 @@ class Queries:
         view_id = new_id("vw")
         async with self.core.tx() as db:
             await db.execute(
-                "INSERT INTO views (id, agent_id, name, filters, created_at) VALUES (?,?,?,?,?)",
-                (view_id, agent.id, name.strip(), dumps(clean), self.core.clock()),
+                "INSERT INTO views (id, agent_id, name, filters, shared, created_at) VALUES (?,?,?,?,?,?)",
+                (view_id, agent.id, name.strip(), dumps(clean), int(shared), self.core.clock()),
             )
-        return View(id=view_id, name=name.strip(), filters=clean, shared=False)
+        return View(id=view_id, name=name.strip(), filters=clean, shared=shared)
 
     async def delete_view(self, agent: Agent, view_id: str) -> None:
-        """Delete one of the agent's saved views."""
+        """Delete one of the agent's saved views, or (admins only) a shared view. Retry-safe: deleting a deleted
+        view changes nothing."""
         async with self.core.tx() as db:
-            await db.execute("DELETE FROM views WHERE id = ? AND agent_id = ?", (view_id, agent.id))
+            row = await db.fetch_one("SELECT shared FROM views WHERE id = ?", (view_id,))
+            if row is not None and row["shared"] and not agent.is_admin:
+                raise Forbidden("admins only")
+            await db.execute("DELETE FROM views WHERE id = ? AND (agent_id = ? OR shared = 1)", (view_id, agent.id))
 
     async def all_sessions(self, state: str | None = None, limit: int = 500) -> list[Session]:
         """Every session (admin API), newest first."""

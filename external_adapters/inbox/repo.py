@@ -108,6 +108,7 @@ async def _with_groups(db: Connection, rows: list[Row]) -> list[Agent]:
             role=r["role"],
             status=r["status"],
             groups=groups.get(r["id"], []),
+            disabled=bool(r["disabled"]),
         )
         for r in rows
     ]

@@ -29,7 +29,7 @@ def plan_route(
     agents: Iterable[Agent], session: Session, contact: Contact | None, rejected: Collection[str] = ()
 ) -> RoutePlan:
     """Route a waiting session: to its target agent, or fanned out to every eligible agent."""
-    visible = [agent for agent in agents if can_see(agent, session, contact)]
+    visible = [agent for agent in agents if can_see(agent, session, contact) and not agent.disabled]
     if session.target_agent_id is not None:
         return _targeted(visible, session, rejected)
     if not visible:

@@ -29,7 +29,9 @@ from .delivery import Outbox
 from .intake import Intake
 from .queries import Queries
 from .realtime import Hub
+from .settings_store import SettingsStore
 from .store import Store
+from .team import Team
 
 logger = logging.getLogger(__name__)
 TIMEOUT_LEADERSHIP = "inbox-claim-timeouts"
@@ -49,6 +51,8 @@ class InboxService:
         self.intake = Intake(self.core)
         self.actions = Actions(self.core, self.intake)
         self.queries = Queries(self.core)
+        self.team = Team(self.core)
+        self.settings = SettingsStore(store, clock)
         self._tasks: list[asyncio.Task[None]] = []
 
     @property
@@ -103,6 +107,7 @@ class InboxService:
         :meth:`~.agents.AgentDirectory.ensure_admin`)."""
         store = await Store.on(database) if database is not None else await Store.open(data_dir)
         service = cls(store, options, clock, coordinator)
+        await service.settings.seed(options)
         if options.admin_email and options.admin_password:
             await service.agents.ensure_admin(options.admin_email, options.admin_password.get_secret_value())
         return service

@@ -17,8 +17,8 @@ from aiohttp import web
 
 from external_adapters.extensions import WebEdge, WebParts
 
-from . import admin, api_people, api_sessions
-from .common import EDGE
+from . import admin, api_admin, api_people, api_sessions
+from .common import EDGE, Handler
 from .live import LOGINS, SOCKETS, close_sockets, live
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -27,6 +27,11 @@ STATIC_DIR = Path(__file__).parent / "static"
 async def index(request: web.Request) -> web.StreamResponse:
     """The console page."""
     return web.FileResponse(STATIC_DIR / "index.html", headers={"Cache-Control": "no-cache"})
+
+
+async def admin_page(request: web.Request) -> web.StreamResponse:
+    """The admin screens (the page itself asks the API who is signed in)."""
+    return web.FileResponse(STATIC_DIR / "admin.html", headers={"Cache-Control": "no-cache"})
 
 
 def mount(app: web.Application, edge: WebEdge) -> WebParts:
@@ -38,6 +43,8 @@ def mount(app: web.Application, edge: WebEdge) -> WebParts:
     router = app.router
     router.add_get("/console", index)
     router.add_get("/console/", index)
+    router.add_get("/console/admin", admin_page)
+    router.add_get("/console/admin/{section:agents|templates|labels|views}", admin_page)
     router.add_get("/console/sessions/{session_id}", index)  # a deep link: the page opens that session
     router.add_static("/console/static", STATIC_DIR, name="console_static")
     _console_api(app)
@@ -74,9 +81,24 @@ def _console_api(app: web.Application) -> None:
         ("PUT", "/contacts/{contact_id}/tags", p.set_contact_tags),
         ("POST", "/contacts/{contact_id}/messages", p.outbound),
         ("GET", "/live", live),
+        *_admin_routes(),
     ]
     for method, path, handler in routes:
         app.router.add_route(method, prefix + path, handler)
+
+
+def _admin_routes() -> list[tuple[str, str, Handler]]:
+    a = api_admin
+    return [
+        ("PATCH", "/agents/{agent_id}", a.patch_agent),
+        ("POST", "/agents/{agent_id}/password", a.reset_password),
+        ("GET", "/labels", a.labels),
+        ("GET", "/admin/templates", a.list_templates),
+        ("POST", "/admin/templates", a.create_template),
+        ("PUT", "/admin/templates/{template_id}", a.update_template),
+        ("DELETE", "/admin/templates/{template_id}", a.delete_template),
+        ("PUT", "/admin/labels", a.set_labels),
+    ]
 
 
 def _admin_api(app: web.Application) -> None:

@@ -8,8 +8,9 @@ from aiohttp import web
 
 from ..errors import InvalidInput
 from ..models import SessionState
+from ..team import AgentExists
 from .api_people import AgentIn
-from .common import Handler, admin_token_required, body_as, ok, service_of
+from .common import Handler, admin_token_required, body_as, error, ok, service_of
 
 _LIMIT = re.compile(r"[0-9]{1,4}")
 
@@ -56,9 +57,12 @@ pause, unpause = _pause(True), _pause(False)
 async def create_agent(request: web.Request) -> web.StreamResponse:
     """Create an agent or admin."""
     body = await body_as(request, AgentIn)
-    agent = await service_of(request).agents.create(
-        body.email, body.password, name=body.name, role=body.role, groups=body.groups
-    )
+    try:
+        agent = await service_of(request).team.create(
+            body.email, body.password, name=body.name, role=body.role, groups=body.groups
+        )
+    except AgentExists as exc:
+        return error(409, str(exc), field="email", agent_id=exc.agent_id)
     return ok(agent, status=201)
 
 

@@ -7,8 +7,9 @@ from pydantic import BaseModel, Field
 
 from ..errors import Forbidden
 from ..models import Agent, Role
+from ..team import AgentExists, AgentPatch
 from .api_sessions import ListIn, TextIn
-from .common import agent_required, body_as, ok, service_of
+from .common import agent_required, body_as, error, ok, service_of
 
 
 class AgentIn(BaseModel):
@@ -21,19 +22,22 @@ class AgentIn(BaseModel):
 
 @agent_required
 async def agents(request: web.Request, agent: Agent) -> web.StreamResponse:
-    """Every agent (for transfer and presence)."""
-    return ok(await service_of(request).agents.all())
+    """Every agent for admins; the enabled ones for others (for transfer and presence)."""
+    return ok(await service_of(request).team.listed_for(agent))
 
 
 @agent_required
 async def create_agent(request: web.Request, agent: Agent) -> web.StreamResponse:
-    """Create an agent (admins)."""
+    """Create an agent (admins). A repeat (same e-mail) is a 409 naming the existing agent (``agent_id``)."""
     if not agent.is_admin:
-        raise Forbidden("only admins create agents")
+        raise Forbidden("admins only")
     body = await body_as(request, AgentIn)
-    created = await service_of(request).agents.create(
-        body.email, body.password, name=body.name, role=body.role, groups=body.groups
-    )
+    try:
+        created = await service_of(request).team.create(
+            body.email, body.password, name=body.name, role=body.role, groups=body.groups
+        )
+    except AgentExists as exc:
+        return error(409, str(exc), field="email", agent_id=exc.agent_id)
     return ok(created, status=201)
 
 
@@ -41,9 +45,11 @@ async def create_agent(request: web.Request, agent: Agent) -> web.StreamResponse
 async def set_groups(request: web.Request, agent: Agent) -> web.StreamResponse:
     """Replace an agent's groups (admins)."""
     if not agent.is_admin:
-        raise Forbidden("only admins change groups")
+        raise Forbidden("admins only")
     body = await body_as(request, ListIn)
-    return ok(await service_of(request).agents.set_groups(request.match_info["agent_id"], body.values))
+    patch = AgentPatch(groups=body.values)
+    changed, _ = await service_of(request).team.update(agent, request.match_info["agent_id"], patch)
+    return ok(changed)
 
 
 @agent_required

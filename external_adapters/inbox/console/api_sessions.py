@@ -40,6 +40,7 @@ class ListIn(BaseModel):
 class ViewIn(BaseModel):
     name: str = Field(min_length=1)
     filters: dict[str, str]
+    shared: bool = False
 
 
 @json_errors
@@ -60,6 +61,8 @@ async def login(request: web.Request) -> web.StreamResponse:
         return refused
     if agent is None:
         return error(401, "wrong e-mail or password")
+    if agent.disabled:  # said only to whoever knows the password
+        return error(401, "this account is disabled")
     return await _logged_in(request, service, agent)
 
 
@@ -99,8 +102,8 @@ async def logout(request: web.Request, agent: Agent) -> web.StreamResponse:
 @agent_required
 async def me(request: web.Request, agent: Agent) -> web.StreamResponse:
     """The agent, and what the console needs to draw itself (labels, statuses)."""
-    options = service_of(request).options
-    return ok({"agent": agent, "labels": options.labels, "statuses": ["available", "busy", "offline"]})
+    labels = await service_of(request).settings.labels()
+    return ok({"agent": agent, "labels": labels, "statuses": ["available", "busy", "offline"]})
 
 
 @agent_required
@@ -134,7 +137,8 @@ async def views(request: web.Request, agent: Agent) -> web.StreamResponse:
 async def save_view(request: web.Request, agent: Agent) -> web.StreamResponse:
     """Save the current filters as a view."""
     body = await body_as(request, ViewIn)
-    return ok(await service_of(request).queries.save_view(agent, body.name, body.filters), status=201)
+    view = await service_of(request).queries.save_view(agent, body.name, body.filters, shared=body.shared)
+    return ok(view, status=201)
 
 
 @agent_required
@@ -197,4 +201,4 @@ async def set_tags(request: web.Request, agent: Agent) -> web.StreamResponse:
 @agent_required
 async def templates(request: web.Request, agent: Agent) -> web.StreamResponse:
     """Templates, filled in for the contact named by ``contactName``."""
-    return ok(service_of(request).queries.templates(agent, request.query.get("contactName")))
+    return ok(await service_of(request).queries.templates(agent, request.query.get("contactName")))

@@ -79,7 +79,7 @@ async def test_notes_stay_with_the_contact_across_sessions(service: InboxService
 
 async def test_templates_are_filled_in(service: InboxService) -> None:
     alice = await add_agent(service, "alice")
-    assert service.queries.templates(alice, "Jane") == [
+    assert await service.queries.templates(alice, "Jane") == [
         {"shortcut": "hello", "title": "hello", "text": "Hello Jane, I am Alice."}
     ]
 
