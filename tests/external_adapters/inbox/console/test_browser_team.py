@@ -4,6 +4,7 @@ took it; typing shows to the other viewer."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -77,3 +78,34 @@ async def test_typing_shows_to_the_other_viewer(console_server: ConsoleServer, b
     await alice.get_by_role("main").get_by_role("button", name="Claim").click()
     await alice.get_by_role("textbox", name="Reply").press_sequentially("Let me check")
     await bob.get_by_text("agent is typing…").wait_for()
+
+
+async def test_claim_and_resolve_are_disabled_while_their_request_runs(
+    console_server: ConsoleServer, browser: Any
+) -> None:
+    page = await new_page(browser)
+    await sign_in(page, console_server.base_url + "/console")
+    _, session_id = await console_server.handoff("Jane Doe", "Please help")
+    await page.goto(console_server.base_url + f"/console/sessions/{session_id}")
+    main = page.get_by_role("main")
+    for verb, button_name in (("claim", "Claim"), ("resolve", "Resolve")):
+        release = asyncio.Event()
+        await page.route(f"**/console/api/sessions/*/{verb}", _held_until(release))
+        button = main.get_by_role("button", name=button_name)
+        await button.click()
+        assert await button.is_disabled()
+        await button.click(force=True)  # a second press while the first runs does nothing
+        release.set()
+        await button.wait_for(state="hidden")
+        await page.unroute(f"**/console/api/sessions/*/{verb}")
+    assert console_server.botpress.event_types().count("hitlAssigned") == 1
+
+
+def _held_until(release: asyncio.Event) -> Any:
+    """A route handler that lets the request go only once ``release`` is set."""
+
+    async def held(route: Any) -> None:
+        await release.wait()
+        await route.continue_()
+
+    return held
