@@ -138,6 +138,18 @@ _V1_POSTGRESQL = """        CREATE TABLE installations (
         CREATE INDEX outbox_pending ON outbox(delivered_at, session_id, id);
         """
 
+# Part Q of issue 11: each agent's read mark per session (the newest message time they have seen).
+_V3_Q_SQLITE = """        CREATE TABLE read_marks (
+            agent_id TEXT NOT NULL REFERENCES agents(id), session_id TEXT NOT NULL REFERENCES sessions(id),
+            read_upto REAL NOT NULL, PRIMARY KEY (agent_id, session_id)
+        );
+        """
+_V3_Q_POSTGRESQL = """        CREATE TABLE read_marks (
+            agent_id TEXT NOT NULL REFERENCES agents(id), session_id TEXT NOT NULL REFERENCES sessions(id),
+            read_upto DOUBLE PRECISION NOT NULL, PRIMARY KEY (agent_id, session_id)
+        );
+        """
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "initial schema", sqlite=_V1_SQLITE, postgresql=_V1_POSTGRESQL),
     Migration(
@@ -148,6 +160,7 @@ MIGRATIONS: list[Migration] = [
         sqlite="ALTER TABLE outbox ADD COLUMN lease_until REAL",
         postgresql="ALTER TABLE outbox ADD COLUMN lease_until DOUBLE PRECISION",
     ),
+    Migration(3, "read marks", sqlite=_V3_Q_SQLITE, postgresql=_V3_Q_POSTGRESQL),
 ]
 
 

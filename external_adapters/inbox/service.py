@@ -28,6 +28,7 @@ from .core import Core
 from .delivery import Outbox
 from .intake import Intake
 from .queries import Queries
+from .queue import QueueReader
 from .realtime import Hub
 from .store import Store
 
@@ -49,6 +50,7 @@ class InboxService:
         self.intake = Intake(self.core)
         self.actions = Actions(self.core, self.intake)
         self.queries = Queries(self.core)
+        self.queue = QueueReader(self.core)
         self._tasks: list[asyncio.Task[None]] = []
 
     @property

@@ -33,6 +33,7 @@ from external_adapters.errors import (
 )
 from external_adapters.events import AgentMessage
 from external_adapters.inbox import InboxAdapter, InboxService, InboxSession, parse_options
+from external_adapters.inbox.migrations import MIGRATIONS
 
 from .conftest import Clock, add_agent
 from .harness import INSTALLATION, WEBHOOK_URL, MemoryState, make_adapter, signed_request
@@ -206,7 +207,9 @@ async def test_lifespan_on_postgresql_keeps_the_inbox_in_the_shared_database(tmp
                 assert backend.store.database is database and backend.coordinator is coordinator
         assert not (tmp_path / "inbox.sqlite3").exists()
         rows = await database.fetch_all("SELECT version FROM schema_versions WHERE component = 'inbox'")
-        assert sorted(row["version"] for row in rows) == [1, 2]  # and the shared database is still open
+        assert sorted(row["version"] for row in rows) == [
+            m.version for m in MIGRATIONS
+        ]  # and the shared database is still open
     finally:
         await coordinator.aclose()
         await database.aclose()
