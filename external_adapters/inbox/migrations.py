@@ -160,6 +160,18 @@ _V3_ADMIN_POSTGRESQL = """        ALTER TABLE agents ADD COLUMN disabled INTEGER
         CREATE TABLE inbox_seeds (name TEXT PRIMARY KEY, seeded_at DOUBLE PRECISION NOT NULL);
         """
 
+# Part Q of issue 11: each agent's read mark per session (the newest message time they have seen).
+_V3_Q_SQLITE = """        CREATE TABLE read_marks (
+            agent_id TEXT NOT NULL REFERENCES agents(id), session_id TEXT NOT NULL REFERENCES sessions(id),
+            read_upto REAL NOT NULL, PRIMARY KEY (agent_id, session_id)
+        );
+        """
+_V3_Q_POSTGRESQL = """        CREATE TABLE read_marks (
+            agent_id TEXT NOT NULL REFERENCES agents(id), session_id TEXT NOT NULL REFERENCES sessions(id),
+            read_upto DOUBLE PRECISION NOT NULL, PRIMARY KEY (agent_id, session_id)
+        );
+        """
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "initial schema", sqlite=_V1_SQLITE, postgresql=_V1_POSTGRESQL),
     Migration(
@@ -171,6 +183,7 @@ MIGRATIONS: list[Migration] = [
         postgresql="ALTER TABLE outbox ADD COLUMN lease_until DOUBLE PRECISION",
     ),
     Migration(3, "admin: disabled agents, shared views, templates and labels", _V3_ADMIN_SQLITE, _V3_ADMIN_POSTGRESQL),
+    Migration(4, "read marks", sqlite=_V3_Q_SQLITE, postgresql=_V3_Q_POSTGRESQL),
 ]
 
 

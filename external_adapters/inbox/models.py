@@ -141,6 +141,7 @@ class QueueFilter(_Record):
     label: str | None = None
     assigned: Literal["me", "unassigned", "any"] = "any"
     search: str | None = None
+    sort: Literal["activity", "waiting"] = "activity"
     limit: int = Field(default=200, ge=1, le=1000)
 
 
@@ -152,3 +153,14 @@ class QueueItem(_Record):
     assigned_agent_name: str | None
     unclaimed: bool
     last_text: str | None
+    unread: int = 0
+    """End-user messages newer than this agent's read mark of the session."""
+    waiting_since: float | None = None
+    """Since when the contact waits (see :func:`~.queue.waiting_since`)."""
+    last_activity: float = 0.0
+    """The newest message's time, else the session's ``updated_at``."""
+    last_direction: Direction | None = None
+    state_text: str = ""
+    """The state in words: "Waiting", "Assigned to Alice", "No agent available"..."""
+    outcome: Outcome | None = None
+    """Why nobody took it, as a code (for filters)."""

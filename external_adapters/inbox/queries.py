@@ -9,24 +9,11 @@ from pydantic import ValidationError
 from .core import Core
 from .errors import Forbidden, InvalidInput, NotFound
 from .models import Agent, Contact, Note, QueueFilter, QueueItem, Session, View
-from .repo import get_contact, list_agents, session_messages, to_contact, to_session
+from .queue import QueueReader
+from .repo import get_contact, session_messages, to_contact, to_session
 from .routing import can_see
 from .settings_store import list_templates
 from .store import dumps, loads, new_id
-
-
-def _matches(item: Session, contact: Contact, agent: Agent, flt: QueueFilter) -> bool:
-    checks = [
-        flt.state is None or item.state is flt.state,
-        flt.tag is None or flt.tag in item.rule_tags,
-        flt.label is None or flt.label in item.labels,
-        flt.assigned != "me" or item.assigned_agent_id == agent.id,
-        flt.assigned != "unassigned" or item.assigned_agent_id is None,
-    ]
-    if flt.search:
-        haystack = " ".join(filter(None, [item.title, contact.name, contact.email, contact.phone])).lower()
-        checks.append(flt.search.lower() in haystack)
-    return all(checks)
 
 
 def _fill(text: str, contact_name: str | None) -> str:
@@ -40,29 +27,8 @@ class Queries:
         self.core = core
 
     async def queue(self, agent: Agent, flt: QueueFilter) -> list[QueueItem]:
-        """The sessions the agent may see that match the filter; waiting ones first, then newest."""
-        async with self.core.store.read() as db:
-            rows = await db.fetch_all(
-                "SELECT s.*, (SELECT text FROM messages m WHERE m.session_id = s.id ORDER BY created_at DESC, "
-                "rowid DESC LIMIT 1) AS last_text FROM sessions s "
-                "ORDER BY s.state = 'NEEDS_ACTION' DESC, s.state = 'CLOSED', s.updated_at DESC"
-            )
-            contacts = {r["id"]: to_contact(r) for r in await db.fetch_all("SELECT * FROM contacts")}
-            names = {a.id: a.name for a in await list_agents(db)}
-        items: list[QueueItem] = []
-        for row in rows:
-            session, contact = to_session(row), contacts[row["contact_id"]]
-            if can_see(agent, session, contact) and _matches(session, contact, agent, flt):
-                items.append(
-                    QueueItem(
-                        session=session,
-                        contact=contact,
-                        assigned_agent_name=names.get(session.assigned_agent_id or ""),
-                        unclaimed=session.assigned_agent_id is None and session.state.value == "NEEDS_ACTION",
-                        last_text=row["last_text"],
-                    )
-                )
-        return items[: flt.limit]
+        """The sessions the agent may see that match the filter (see :class:`~.queue.QueueReader`)."""
+        return await QueueReader(self.core).items(agent, flt)
 
     async def detail(self, agent: Agent, session_id: str) -> dict[str, Any]:
         """A session, its contact, its messages (transcript first, then live) and the contact's notes."""
@@ -148,7 +114,7 @@ class Queries:
             raise Forbidden("admins only")
         if not name.strip():
             raise InvalidInput("name", "must not be empty")
-        allowed = {"state", "tag", "label", "assigned", "search"}
+        allowed = {"state", "tag", "label", "assigned", "search", "sort"}
         clean = {k: str(v) for k, v in filters.items() if k in allowed and v}
         try:
             QueueFilter.model_validate(clean)

@@ -28,6 +28,7 @@ from .core import Core
 from .delivery import Outbox
 from .intake import Intake
 from .queries import Queries
+from .queue import QueueReader
 from .realtime import Hub
 from .settings_store import SettingsStore
 from .store import Store
@@ -53,6 +54,7 @@ class InboxService:
         self.queries = Queries(self.core)
         self.team = Team(self.core)
         self.settings = SettingsStore(store, clock)
+        self.queue = QueueReader(self.core)
         self._tasks: list[asyncio.Task[None]] = []
 
     @property

@@ -60,6 +60,8 @@ def _console_api(app: web.Application) -> None:
         ("GET", "/me", s.me),
         ("PUT", "/me/status", s.set_status),
         ("GET", "/queue", s.queue),
+        ("GET", "/counts", s.counts),
+        ("POST", "/sessions/{session_id}/read", s.mark_read),
         ("GET", "/views", s.views),
         ("POST", "/views", s.save_view),
         ("DELETE", "/views/{view_id}", s.delete_view),

@@ -123,8 +123,21 @@ def _filter(request: web.Request) -> QueueFilter:
 
 @agent_required
 async def queue(request: web.Request, agent: Agent) -> web.StreamResponse:
-    """The sessions the agent may see, filtered by ``state``, ``tag``, ``label``, ``assigned``, ``search``."""
+    """The sessions the agent may see, filtered by ``state``, ``tag``, ``label``, ``assigned``, ``search`` (also
+    in message text), sorted by ``sort`` (``activity``, the default, or ``waiting``)."""
     return ok(await service_of(request).queries.queue(agent, _filter(request)))
+
+
+@agent_required
+async def counts(request: web.Request, agent: Agent) -> web.StreamResponse:
+    """``{"waiting", "unread"}`` over the sessions the agent may see."""
+    return ok(await service_of(request).queue.counts(agent))
+
+
+@agent_required
+async def mark_read(request: web.Request, agent: Agent) -> web.StreamResponse:
+    """Mark the session read for the agent (idempotent: the mark only moves forward); ``{"unread": 0}``."""
+    return ok(await service_of(request).queue.mark_read(agent, request.match_info["session_id"]))
 
 
 @agent_required
