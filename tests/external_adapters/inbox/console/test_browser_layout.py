@@ -73,6 +73,7 @@ async def test_at_390_px_the_queue_and_the_conversation_are_two_screens(
     assert not await queue.is_visible()
     await page.get_by_role("link", name="Back to the queue").click()
     await queue.get_by_role("link", name="Omar Haddad").wait_for()
+    await queue.get_by_role("link", name="Mei Lin").wait_for()
     assert not await page.get_by_role("log").is_visible()
     assert await no_sideways_scroll(page)
     await page.screenshot(path=str(DOCS_IMG / "console-queue-390.png"))
@@ -86,6 +87,7 @@ async def test_the_queue_at_1440_px(console_server: ConsoleServer, browser: Any)
     await _busy_console(console_server, page)
     queue = page.get_by_role("navigation", name="Conversations")
     item = queue.get_by_role("link", name="Omar Haddad")
+    await queue.get_by_role("link", name="Mei Lin").wait_for()
     assert "Late parcel" in await item.inner_text() or "parcel" in await item.inner_text()
     assert "waiting" in await item.inner_text()
     await page.wait_for_function("document.title === '(2) Inbox'")
@@ -102,14 +104,17 @@ def _overlap(a: dict[str, float], b: dict[str, float]) -> bool:
 
 
 async def _offers_leave_the_reply_box_free(page: Any) -> None:
-    """The two waiting handoffs' popups count down and never cover the reply box, wherever the page scrolls."""
+    """The two waiting handoffs' popups count down and never cover the reply box nor the conversation's buttons,
+    wherever the page scrolls."""
     offers = page.get_by_role("dialog", name="New handoff")
     assert await offers.count() == 2
     assert re.search(r"Claim within [45]:\d\d", await offers.first.inner_text())
-    reply = page.get_by_role("textbox", name="Reply")
+    free = [page.get_by_role("textbox", name="Reply"), page.get_by_role("button", name="Resolve")]
+    free += [page.get_by_role("button", name=name) for name in ("Send", "Attach", "Transfer")]
     for _ in range(2):
-        await reply.scroll_into_view_if_needed()
-        reply_box = await reply.bounding_box()
-        for index in range(2):
-            assert not _overlap(await offers.nth(index).bounding_box(), reply_box)
+        for control in free:
+            await control.scroll_into_view_if_needed()
+            box = await control.bounding_box()
+            for index in range(2):
+                assert not _overlap(await offers.nth(index).bounding_box(), box)
         await page.evaluate("window.scrollTo(0, document.body.scrollHeight)")

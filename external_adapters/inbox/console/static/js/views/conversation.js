@@ -6,7 +6,7 @@ import { navigate } from "../router.js";
 import { get, set, subscribe, upsertMessage } from "../state.js";
 import { guarded, toast } from "../toast.js";
 import { closedLine, messageNodes } from "./messages.js";
-import { closeWords, loadQueue } from "./queue.js";
+import { closeWords, loadQueue, refreshQueue } from "./queue.js";
 import { renderSide } from "./side.js";
 import { openTransfer } from "./dialogs.js";
 import { dismissOffer } from "./offers.js";
@@ -20,7 +20,7 @@ export async function openSession(sessionId) {
   if (get().currentId !== sessionId) return; // the agent moved on meanwhile
   set({ detail: detail ? keepPending(detail) : null });
   if (!detail) return;
-  api("POST", `/sessions/${encodeURIComponent(sessionId)}/read`).catch(() => {});
+  api("POST", `/sessions/${encodeURIComponent(sessionId)}/read`).then(refreshQueue, () => {});
   $("s-title").focus({ preventScroll: true });
 }
 
