@@ -29,7 +29,7 @@ async def _busy_console(server: ConsoleServer, page: Any) -> tuple[str, str]:
     await server.handoff("Omar Haddad", "Where is my parcel? It was due yesterday.", title="Late parcel")
     await server.handoff("Mei Lin", "I want to change the address of my order", title="Address change")
     await page.get_by_role("dialog", name="New handoff").nth(1).wait_for()
-    await page.get_by_role("navigation", name="Conversations").get_by_role("link", name="Mei Lin").wait_for()
+    await page.locator("#queue a", has_text="Mei Lin").wait_for(state="attached")
     await page.get_by_role("textbox", name="Reply").fill("Hello Jane, I am looking at the page you sent.")
     await page.get_by_role("button", name="Send").click()
     await page.get_by_role("log").get_by_text("I am looking at the page you sent.").wait_for()
