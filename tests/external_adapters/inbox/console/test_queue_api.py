@@ -52,7 +52,7 @@ async def test_reading_in_one_tab_tells_the_agents_other_tabs(client: Client, in
     await client.post(
         f"/console/api/sessions/{session_id}/read", headers={"Authorization": f"Bearer {token}"}, cookies={}
     )
-    seen = []
+    seen: list[dict[str, Any]] = []
     while not seen or seen[-1]["type"] != "read":
         seen.append(await ws.receive_json(timeout=5))
     assert seen[-1]["data"] == {"sessionId": session_id, "unread": 0}
