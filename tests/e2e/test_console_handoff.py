@@ -66,22 +66,28 @@ async def _sign_in(agent: Any, served: Served) -> None:
     await expect(agent.get_by_role("button", name="Sign out", exact=True)).to_be_visible(timeout=STEP_MS)
 
 
-async def _open_first(agent: Any) -> None:
+async def _open_waiting(agent: Any) -> None:
+    """Open the contact's waiting session from the queue (its link's name starts with the contact's name)."""
     queue = agent.get_by_role("navigation", name="Conversations")
-    await queue.get_by_role("link", name=re.compile(f"^{CONTACT}")).first.click()
+    await queue.get_by_role("link", name=re.compile(f"^{CONTACT}.*Waiting")).click()
+
+
+def _pane(agent: Any) -> Any:
+    """The open conversation (the offer popup has Claim and Reject buttons of its own)."""
+    return agent.get_by_role("main")
 
 
 async def _claim_reply_resolve(user: Any, agent: Any, text: str, times: int) -> None:
     from playwright.async_api import expect
 
-    await _open_first(agent)
-    await agent.get_by_role("button", name="Claim", exact=True).click()
+    await _open_waiting(agent)
+    await _pane(agent).get_by_role("button", name="Claim", exact=True).click()
     await _count(user, JOINED, times)
-    await agent.get_by_role("textbox", name="Reply", exact=True).fill(text)
-    await agent.get_by_role("button", name="Send", exact=True).click()
+    await _pane(agent).get_by_role("textbox", name="Reply", exact=True).fill(text)
+    await _pane(agent).get_by_role("button", name="Send", exact=True).click()
     await expect(user.get_by_role("log").get_by_text(text)).to_be_visible(timeout=STEP_MS)
     agent.once("dialog", lambda dialog: dialog.accept())  # a confirmation, if the console asks for one
-    await agent.get_by_role("button", name="Resolve", exact=True).click()
+    await _pane(agent).get_by_role("button", name="Resolve", exact=True).click()
     await _count(user, WELCOME_BACK, times)
 
 
@@ -122,8 +128,8 @@ async def test_a_rejected_handoff_means_only_the_apology(served: Served) -> None
         await user.goto(f"{served.base_url}/sandbox")
         await _say(user, "human")
         await _count(user, HANDOFF, 1)
-        await _open_first(agent)
-        await agent.get_by_role("button", name="Reject", exact=True).click()
+        await _open_waiting(agent)
+        await _pane(agent).get_by_role("button", name="Reject", exact=True).click()
         await _count(user, INBOX_TEXTS.rejected or "", 1)
         await _count(user, WELCOME_BACK, 1)
         await _count(user, JOINED, 0)
