@@ -42,16 +42,42 @@ function safeUrl(url) {
   }
 }
 
+const URL_PATTERN = /https?:\/\/[^\s<>"]+[^\s<>".,;:!?)\]]/g;
+
+function link(url, label) {
+  return element("a", label, { href: url, target: "_blank", rel: "noopener noreferrer" });
+}
+
+// Plain text with its http(s) URLs as links; everything else stays text (never HTML).
+function linkified(text) {
+  const nodes = [];
+  let last = 0;
+  for (const match of text.matchAll(URL_PATTERN)) {
+    const url = safeUrl(match[0]);
+    if (!url) continue;
+    nodes.push(document.createTextNode(text.slice(last, match.index)), link(url, match[0]));
+    last = match.index + match[0].length;
+  }
+  nodes.push(document.createTextNode(text.slice(last)));
+  const span = element("span", undefined, { class: "text", dir: "auto" });
+  span.append(...nodes);
+  return [span];
+}
+
 function renderPayload(type, payload) {
   const media = { image: "imageUrl", audio: "audioUrl", video: "videoUrl", file: "fileUrl" };
-  if (type === "text") return [document.createTextNode(payload.text || "")];
-  if (type === "markdown") return [document.createTextNode(payload.markdown || "")];
+  if (type === "text") return linkified(payload.text || "");
+  if (type === "markdown") return linkified(payload.markdown || "");
   if (type === "image" && safeUrl(payload.imageUrl)) {
-    return [element("img", undefined, { src: safeUrl(payload.imageUrl), alt: payload.title || "image" })];
+    const url = safeUrl(payload.imageUrl);
+    const image = element("img", undefined, { src: url, alt: payload.title || "Image" });
+    const anchor = link(url);
+    anchor.append(image);
+    return [anchor];
   }
   if (media[type]) {
     const url = safeUrl(payload[media[type]]);
-    return url ? [element("a", payload.title || url, { href: url, target: "_blank", rel: "noopener" })] : [];
+    return url ? [link(url, payload.title || url)] : [];
   }
   if (type === "bloc") {
     return (payload.items || []).flatMap((item) => [...renderPayload(item.type, item.payload || {}), element("br")]);
@@ -63,7 +89,11 @@ function addMessage(view) {
   if (seen.has(view.id)) return;
   seen.add(view.id);
   const item = element("li", undefined, { class: view.from, "data-from": view.from });
-  item.append(element("span", view.name, { class: "who" }), ...renderPayload(view.type, view.payload || {}));
+  const when = new Date(view.createdAt || Date.now());
+  const stamp = element("time", when.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }), {
+    datetime: when.toISOString(),
+  });
+  item.append(element("span", view.name, { class: "who" }), stamp, ...renderPayload(view.type, view.payload || {}));
   list.append(item);
   list.scrollTop = list.scrollHeight;
   scheduleStatus();
