@@ -113,6 +113,12 @@ async def test_labels_in_the_database(client: Client, inbox: InboxService) -> No
     assert labelled.labels == ["refund"]
     old = await client.put(f"{API}/sessions/{session_id}/labels", json={"values": ["billing"]}, headers=alice_headers)
     assert (old.status, (await old.json())["field"]) == (400, "labels")
+    # A label removed from the list stays on the session when another one is toggled.
+    await client.put(f"{API}/admin/labels", json={"labels": ["vip"]}, headers=headers)
+    kept = await client.put(
+        f"{API}/sessions/{session_id}/labels", json={"values": ["refund", "vip"]}, headers=alice_headers
+    )
+    assert (await kept.json())["labels"] == ["refund", "vip"]
 
 
 async def test_shared_views(client: Client, inbox: InboxService) -> None:
