@@ -210,3 +210,16 @@ async def test_the_admin_page_is_served_at_its_sections(client: Client) -> None:
         assert page.status == 200 and 'src="/console/static/js/admin/main.js"' in await page.text(), path
     assert (await client.get("/console/admin/nope")).status == 404
     assert (await client.get("/console/static/js/admin/agents.js")).status == 200
+
+
+async def test_a_fan_out_skips_a_disabled_agent(client: Client, inbox: InboxService) -> None:
+    alice, bob = await add_agent(inbox, "alice"), await add_agent(inbox, "bob")
+    admin = await inbox.agents.find("admin@example.com")
+    assert admin is not None
+    await inbox.team.update(admin, bob.id, AgentPatch(disabled=True))
+    await inbox.agents.set_status(bob.id, "available")  # even if something turned them available again
+    async with inbox.hub.subscribe(alice.id) as alice_feed, inbox.hub.subscribe(bob.id) as bob_feed:
+        await open_session(inbox, claimTimeoutSeconds=600)
+        alice_types = [alice_feed.queue.get_nowait().type for _ in range(alice_feed.queue.qsize())]
+        bob_types = [bob_feed.queue.get_nowait().type for _ in range(bob_feed.queue.qsize())]
+    assert "offer" in alice_types and "offer" not in bob_types
