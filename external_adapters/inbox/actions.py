@@ -139,9 +139,11 @@ class Actions:
             return await self.core.session(db, session_id)
 
     async def set_labels(self, agent: Agent, session_id: str, labels: list[str]) -> Session:
-        """Replace the session's labels (each from the configured list)."""
+        """Replace the session's labels: each from the admins' list, or one the session has already (an admin may
+        have removed it from the list since; toggling another label keeps it)."""
         async with self.core.store.read() as db:
-            unknown = sorted(set(labels) - set(await list_labels(db)))
+            session = await self.core.visible_session(db, agent, session_id)
+            unknown = sorted(set(labels) - set(await list_labels(db)) - set(session.labels))
         if unknown:
             raise InvalidInput("labels", f"not configured: {', '.join(unknown)}")
         return await self._set_list(agent, session_id, labels=sorted(set(labels)))

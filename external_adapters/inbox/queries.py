@@ -109,13 +109,16 @@ class Queries:
         ]
 
     async def save_view(self, agent: Agent, name: str, filters: dict[str, str], *, shared: bool = False) -> View:
-        """Save a queue filter under a name, for this agent, or for every agent (``shared``, admins only)."""
+        """Save a queue filter under a name, for this agent, or for every agent (``shared``, admins only).
+
+        Retry-safe by a check before the insert: a repeat (same agent, name, filters and sharing) answers the view
+        the first one saved."""
         if shared and not agent.is_admin:
             raise Forbidden("admins only")
         if not name.strip():
             raise InvalidInput("name", "must not be empty")
         allowed = {"state", "tag", "label", "assigned", "search", "sort"}
-        clean = {k: str(v) for k, v in filters.items() if k in allowed and v}
+        clean = {k: str(v) for k, v in sorted(filters.items()) if k in allowed and v}
         try:
             QueueFilter.model_validate(clean)
         except ValidationError as exc:
@@ -123,6 +126,12 @@ class Queries:
             raise InvalidInput(f"filters.{'.'.join(map(str, first['loc']))}", first["msg"]) from None
         view_id = new_id("vw")
         async with self.core.tx() as db:
+            same = await db.fetch_one(
+                "SELECT id FROM views WHERE agent_id = ? AND name = ? AND filters = ? AND shared = ?",
+                (agent.id, name.strip(), dumps(clean), int(shared)),
+            )
+            if same is not None:
+                return View(id=same["id"], name=name.strip(), filters=clean, shared=shared)
             await db.execute(
                 "INSERT INTO views (id, agent_id, name, filters, shared, created_at) VALUES (?,?,?,?,?,?)",
                 (view_id, agent.id, name.strip(), dumps(clean), int(shared), self.core.clock()),

@@ -3,7 +3,8 @@
 Every change is published as an ``agent`` live event (to everyone, through the relay as a status change is), so
 the other consoles' Transfer lists and presence update without a reload. Disabling an account or resetting its
 password revokes its logins in the same transaction; the caller closes this worker's sockets of the revoked tokens
-at once (the hashes returned), and every other worker's socket closes within its login check (``live.py``).
+at once (the hashes returned); on every other worker the ``agent`` event makes the agent's sockets check their login
+at once (``live.py``), and the periodic login check covers a lost event.
 """
 
 from __future__ import annotations
@@ -123,7 +124,10 @@ class Team:
             await self._existing(db, agent_id)
             await db.execute("UPDATE agents SET password_hash = ? WHERE id = ?", (password_hash, agent_id))
             keep = keep_token if admin.id == agent_id else None
-            return await self.core.agents.revoke_logins(db, agent_id, keep=keep)
+            revoked = await self.core.agents.revoke_logins(db, agent_id, keep=keep)
+            agent = await self._existing(db, agent_id)
+        await self._announce(agent)  # the agent's sockets on every worker check their login at once
+        return revoked
 
     async def listed_for(self, agent: Agent) -> list[Agent]:
         """Every agent for admins; the enabled ones for others (transfer targets, presence)."""

@@ -44,7 +44,8 @@ async def _stream(ws: web.WebSocketResponse, service: InboxService, agent_id: st
     async with service.hub.subscribe(agent_id) as subscription:
         await ws.send_json({"type": "hello", "data": {"agentId": agent_id}})
         watch = _LoginWatch(ws, service, token)
-        pump, watcher = asyncio.create_task(_pump(ws, subscription)), asyncio.create_task(watch.run())
+        pump = asyncio.create_task(_pump(ws, subscription, agent_id, watch.recheck))
+        watcher = asyncio.create_task(watch.run())
         try:
             async for message in ws:
                 if message.type is WSMsgType.ERROR:
@@ -56,9 +57,13 @@ async def _stream(ws: web.WebSocketResponse, service: InboxService, agent_id: st
                 await watcher
 
 
-async def _pump(ws: web.WebSocketResponse, subscription: Subscription) -> None:
+async def _pump(ws: web.WebSocketResponse, subscription: Subscription, agent_id: str, recheck: asyncio.Event) -> None:
     while not ws.closed:
         event: LiveEvent = await subscription.queue.get()
+        if event.type == "agent" and event.data.get("id") == agent_id:
+            # An admin changed this account, maybe on another worker (disabled it, reset its password): check the
+            # login now rather than at the next LOGIN_CHECK_SECONDS.
+            recheck.set()
         await ws.send_json({"type": event.type, "data": event.data})
 
 
@@ -69,6 +74,7 @@ class _LoginWatch:
     def __init__(self, ws: web.WebSocketResponse, service: InboxService, token: str) -> None:
         self.ws, self.service, self.token = ws, service, token
         self.closing = False
+        self.recheck = asyncio.Event()
 
     async def run(self) -> None:
         while not self.ws.closed:
@@ -77,7 +83,14 @@ class _LoginWatch:
                 self.closing = True
                 await self.ws.close(code=LOGIN_ENDED, message=b"login ended")
                 return
-            await asyncio.sleep(min(LOGIN_CHECK_SECONDS, max(expires_at - self.service.clock(), 0.0) + 0.001))
+            await self._sleep(min(LOGIN_CHECK_SECONDS, max(expires_at - self.service.clock(), 0.0) + 0.001))
+
+    async def _sleep(self, seconds: float) -> None:
+        """Sleep ``seconds``, or until :attr:`recheck` is set."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(seconds):
+                await self.recheck.wait()
+        self.recheck.clear()
 
 
 def _forget(app: web.Application, ws: web.WebSocketResponse, token: str) -> None:

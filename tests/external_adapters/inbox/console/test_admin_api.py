@@ -10,11 +10,13 @@ import importlib
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 from aiohttp import WSMsgType
 from aiohttp.test_utils import TestClient
 
 from external_adapters.inbox.models import SessionState
 from external_adapters.inbox.service import InboxService
+from external_adapters.inbox.team import AgentPatch
 from tests.external_adapters.inbox.conftest import PASSWORD, add_agent, open_session
 
 from .conftest import CLIENT, live_socket, login
@@ -113,6 +115,20 @@ async def test_disabling_ends_the_logins_and_sockets_and_refuses_sign_in(client:
     assert (await client.post(f"{API}/login", json={"email": "alice@example.com", "password": PASSWORD})).status == 200
 
 
+async def test_a_disable_made_elsewhere_closes_the_socket_through_the_agent_event(
+    client: Client, inbox: InboxService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(live_channel, "LOGIN_CHECK_SECONDS", 3600.0)  # only the event can close it in time
+    alice = await add_agent(inbox, "alice")
+    ws, _ = await live_socket(client, "alice@example.com")
+    admin = await inbox.agents.find("admin@example.com")
+    assert admin is not None
+    # Through the service, as another worker serving the admin would: no HTTP handler here closes the socket.
+    await inbox.team.update(admin, alice.id, AgentPatch(disabled=True))
+    message = await closing_frame(ws)
+    assert message.type is WSMsgType.CLOSE and message.data == live_channel.LOGIN_ENDED
+
+
 async def test_a_login_racing_the_disable_opens_nothing(client: Client, inbox: InboxService) -> None:
     alice = await add_agent(inbox, "alice")
     headers = await admin_token(client)
@@ -194,3 +210,16 @@ async def test_the_admin_page_is_served_at_its_sections(client: Client) -> None:
         assert page.status == 200 and 'src="/console/static/js/admin/main.js"' in await page.text(), path
     assert (await client.get("/console/admin/nope")).status == 404
     assert (await client.get("/console/static/js/admin/agents.js")).status == 200
+
+
+async def test_a_fan_out_skips_a_disabled_agent(client: Client, inbox: InboxService) -> None:
+    alice, bob = await add_agent(inbox, "alice"), await add_agent(inbox, "bob")
+    admin = await inbox.agents.find("admin@example.com")
+    assert admin is not None
+    await inbox.team.update(admin, bob.id, AgentPatch(disabled=True))
+    await inbox.agents.set_status(bob.id, "available")  # even if something turned them available again
+    async with inbox.hub.subscribe(alice.id) as alice_feed, inbox.hub.subscribe(bob.id) as bob_feed:
+        await open_session(inbox, claimTimeoutSeconds=600)
+        alice_types = [alice_feed.queue.get_nowait().type for _ in range(alice_feed.queue.qsize())]
+        bob_types = [bob_feed.queue.get_nowait().type for _ in range(bob_feed.queue.qsize())]
+    assert "offer" in alice_types and "offer" not in bob_types

@@ -113,6 +113,12 @@ async def test_labels_in_the_database(client: Client, inbox: InboxService) -> No
     assert labelled.labels == ["refund"]
     old = await client.put(f"{API}/sessions/{session_id}/labels", json={"values": ["billing"]}, headers=alice_headers)
     assert (old.status, (await old.json())["field"]) == (400, "labels")
+    # A label removed from the list stays on the session when another one is toggled.
+    await client.put(f"{API}/admin/labels", json={"labels": ["vip"]}, headers=headers)
+    kept = await client.put(
+        f"{API}/sessions/{session_id}/labels", json={"values": ["refund", "vip"]}, headers=alice_headers
+    )
+    assert (await kept.json())["labels"] == ["refund", "vip"]
 
 
 async def test_shared_views(client: Client, inbox: InboxService) -> None:
@@ -123,6 +129,10 @@ async def test_shared_views(client: Client, inbox: InboxService) -> None:
     created = await client.post(f"{API}/views", json=view, headers=admin)
     shared = await created.json()
     assert created.status == 201 and shared["shared"] is True
+    repeat = await client.post(f"{API}/views", json=view, headers=admin)  # the first answer was lost
+    assert await repeat.json() == shared
+    assert [v["id"] for v in await (await client.get(f"{API}/views", headers=admin)).json()].count(shared["id"]) == 1
+    assert len(await (await client.get(f"{API}/views", headers=admin)).json()) == 1
     assert shared in await (await client.get(f"{API}/views", headers=alice)).json()
     refused = await client.post(f"{API}/views", json=view, headers=alice)
     assert (refused.status, (await refused.json())["error"]) == (403, "admins only")
