@@ -36,10 +36,11 @@ async def test_a_reply_shows_while_the_live_socket_delivers_nothing(
     bp_conversation_id = await _claimed(console_server, page)
     await page.get_by_role("textbox", name="Reply").fill("Seen without the live socket")
     await page.get_by_role("button", name="Send").click()
-    row = page.get_by_role("log").locator(".msg.agent", has_text="Seen without the live socket")
-    await row.wait_for()
-    assert not (await row.get_attribute("data-message") or "").startswith("pending-")  # the server's message
-    assert await row.count() == 1
+    rows = page.get_by_role("log").locator(".msg.agent", has_text="Seen without the live socket")
+    await rows.first.wait_for()  # at once, as "Sending…"
+    # then as the server's message, from the send's answer (the socket brings nothing)
+    await page.locator('.msg.agent:not([data-message^="pending-"])', has_text="Seen without").wait_for()
+    assert await rows.count() == 1
     await eventually(lambda: "Seen without the live socket" in console_server.texts_to_user(bp_conversation_id), "it")
 
 
