@@ -29,3 +29,19 @@ export function isTyping(target) {
   if (!(target instanceof Element)) return false;
   return target.closest("input, textarea, select, [contenteditable]") !== null;
 }
+
+/** Make `parent`'s children `nodes`, keeping in place the ones already there: a live region (role="log")
+ * then announces only what is new, not the whole list again. A node whose `data-key` and `data-sig` match a
+ * current child is replaced by that child. */
+export function patchChildren(parent, nodes) {
+  const current = new Map([...parent.children].filter((c) => c.dataset.key).map((c) => [c.dataset.key, c]));
+  const wanted = nodes.map((node) => {
+    const old = node.dataset && current.get(node.dataset.key);
+    return old && old.dataset.sig === node.dataset.sig ? old : node;
+  });
+  wanted.forEach((node, i) => {
+    const at = parent.children[i];
+    if (at !== node) parent.insertBefore(node, at || null);
+  });
+  while (parent.children.length > wanted.length) parent.lastElementChild.remove();
+}

@@ -1,7 +1,7 @@
 // One conversation: its heading (the contact's name), state in words, Claim / Reject / Transfer / Resolve
 // (each disabled while its request runs), the message log, the typing indicator, and the contact side panel.
 import { api } from "../api.js";
-import { $ } from "../dom.js";
+import { $, patchChildren } from "../dom.js";
 import { navigate } from "../router.js";
 import { get, set, subscribe, upsertMessage } from "../state.js";
 import { guarded, toast } from "../toast.js";
@@ -70,9 +70,8 @@ function renderHead({ detail, me, agents }) {
 function renderLog({ detail }) {
   const log = $("messages");
   const atBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 40;
-  log.replaceChildren(...messageNodes(detail.messages, retryMessage));
   const line = closedLine(detail.session);
-  if (line) log.append(line);
+  patchChildren(log, [...messageNodes(detail.messages, retryMessage), ...(line ? [line] : [])]);
   if (atBottom || log.dataset.session !== detail.session.id) log.scrollTop = log.scrollHeight;
   log.dataset.session = detail.session.id;
 }

@@ -46,7 +46,8 @@ function deliveryLine(m, retry) {
 }
 
 function messageNode(m, retry) {
-  return el("div", { class: `msg ${m.direction}${m.held ? " held" : ""}`, dataset: { message: m.id } },
+  const sig = [m.type, m.text, m.delivery, m.delivery_error, m.held].join("\u0000");
+  return el("div", { class: `msg ${m.direction}${m.held ? " held" : ""}`, dataset: { message: m.id, key: m.id, sig } },
     el("p", { class: "who" }, author(m), " · ", timeNode(m.created_at)),
     body(m), deliveryLine(m, retry));
 }
@@ -58,11 +59,11 @@ export function messageNodes(messages, retry) {
   for (const m of messages) {
     if (dayKey(m.created_at) !== lastDay) {
       lastDay = dayKey(m.created_at);
-      nodes.push(el("p", { class: "day" }, el("span", {}, dayLabel(m.created_at))));
+      nodes.push(el("p", { class: "day", dataset: { key: `day-${lastDay}` } }, el("span", {}, dayLabel(m.created_at))));
     }
     if (!handedOver && m.direction !== "transcript") {
       handedOver = true;
-      if (nodes.length > 1) nodes.push(el("p", { class: "divider" }, "Handed over to an agent"));
+      if (nodes.length > 1) nodes.push(el("p", { class: "divider", dataset: { key: "divider" } }, "Handed over to an agent"));
     }
     nodes.push(messageNode(m, retry));
   }
@@ -73,6 +74,6 @@ export function messageNodes(messages, retry) {
 export function closedLine(session) {
   if (session.state !== "CLOSED") return null;
   const at = session.closed_at ? ` at ${clock(session.closed_at)}` : "";
-  if (session.closed_by_name) return el("p", { class: "closed-line" }, `Resolved by ${session.closed_by_name}${at}`);
-  return el("p", { class: "closed-line" }, closeWords(session.close_reason) + at);
+  const text = session.closed_by_name ? `Resolved by ${session.closed_by_name}${at}` : closeWords(session.close_reason) + at;
+  return el("p", { class: "closed-line", dataset: { key: "closed", sig: text } }, text);
 }
