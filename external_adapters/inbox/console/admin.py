@@ -8,6 +8,7 @@ from aiohttp import web
 
 from ..errors import InvalidInput
 from ..models import SessionState
+from ..signals import agent_changed
 from .api_people import AgentIn
 from .common import Handler, admin_token_required, body_as, ok, service_of
 
@@ -59,6 +60,7 @@ async def create_agent(request: web.Request) -> web.StreamResponse:
     agent = await service_of(request).agents.create(
         body.email, body.password, name=body.name, role=body.role, groups=body.groups
     )
+    await agent_changed(service_of(request).core, agent)
     return ok(agent, status=201)
 
 

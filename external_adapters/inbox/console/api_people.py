@@ -7,6 +7,7 @@ from pydantic import BaseModel, Field
 
 from ..errors import Forbidden
 from ..models import Agent, Role
+from ..signals import agent_changed
 from .api_sessions import ListIn, TextIn
 from .common import agent_required, body_as, ok, service_of
 
@@ -34,6 +35,7 @@ async def create_agent(request: web.Request, agent: Agent) -> web.StreamResponse
     created = await service_of(request).agents.create(
         body.email, body.password, name=body.name, role=body.role, groups=body.groups
     )
+    await agent_changed(service_of(request).core, created)
     return ok(created, status=201)
 
 
@@ -43,7 +45,9 @@ async def set_groups(request: web.Request, agent: Agent) -> web.StreamResponse:
     if not agent.is_admin:
         raise Forbidden("only admins change groups")
     body = await body_as(request, ListIn)
-    return ok(await service_of(request).agents.set_groups(request.match_info["agent_id"], body.values))
+    changed = await service_of(request).agents.set_groups(request.match_info["agent_id"], body.values)
+    await agent_changed(service_of(request).core, changed)
+    return ok(changed)
 
 
 @agent_required

@@ -206,7 +206,7 @@ async def test_lifespan_on_postgresql_keeps_the_inbox_in_the_shared_database(tmp
                 assert backend.store.database is database and backend.coordinator is coordinator
         assert not (tmp_path / "inbox.sqlite3").exists()
         rows = await database.fetch_all("SELECT version FROM schema_versions WHERE component = 'inbox'")
-        assert sorted(row["version"] for row in rows) == [1, 2]  # and the shared database is still open
+        assert sorted(row["version"] for row in rows) == [1, 2, 3]  # and the shared database is still open
     finally:
         await coordinator.aclose()
         await database.aclose()

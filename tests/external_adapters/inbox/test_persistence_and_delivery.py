@@ -33,7 +33,7 @@ async def test_migrations_are_recorded_and_applied_once(tmp_path: Path) -> None:
     store = await Store.open(tmp_path)
     assert await store.migrate() == []
     rows = await store.fetch_all("SELECT version FROM schema_versions WHERE component = 'inbox' ORDER BY version")
-    assert [row["version"] for row in rows] == [1, 2]
+    assert [row["version"] for row in rows] == [1, 2, 3]
     await store.close()
 
 
@@ -44,7 +44,11 @@ async def test_an_inbox_made_before_the_shared_runner_opens_with_its_data(tmp_pa
     service = await InboxService.open(tmp_path, make_options(admin_email=None), clock)
     try:
         versions = await service.store.fetch_all("SELECT version, name FROM schema_versions ORDER BY version")
-        assert [(row["version"], row["name"]) for row in versions] == [(1, "initial schema"), (2, "outbox leases")]
+        assert [(row["version"], row["name"]) for row in versions] == [
+            (1, "initial schema"),
+            (2, "outbox leases"),
+            (3, "conversation: resolved by, delivery state, files"),
+        ]
         alice = await service.agents.authenticate("alice@example.com", PASSWORD)
         assert alice is not None
         [session] = await service.queries.all_sessions()
