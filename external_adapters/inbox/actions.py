@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 from .core import Core
-from .errors import Conflict, Forbidden, InvalidInput
+from .delivery import requeue
+from .errors import Conflict, Forbidden, InvalidInput, NotFound
+from .files import StoredFile, Upload, media_message, save_file
 from .intake import Intake
 from .models import Agent, Message, Note, Outcome, Session, SessionState
 from .realtime import LiveEvent
-from .repo import find_agent, get_agent, get_contact, list_agents, to_message, to_session, update_session
+from .repo import (
+    find_agent,
+    find_keyed_message,
+    get_agent,
+    get_contact,
+    get_message,
+    list_agents,
+    to_session,
+    update_session,
+)
 from .routing import can_see, claim_refusal
 from .settings_store import list_labels
 from .store import Connection, dumps, new_id
@@ -39,11 +50,19 @@ class Actions:
         at once, one gets the session and the other a :class:`Conflict`."""
         async with self.core.tx() as db:
             session = await self.core.visible_session(db, agent, session_id, lock=True)
+            await self._refuse_if_taken(db, agent, session)
             refusal = claim_refusal(agent, session, await get_contact(db, session.contact_id))
             if refusal:
                 raise Conflict(refusal)
             await self._assign(db, session, agent, "assigned")
             return await self.core.session(db, session_id)
+
+    async def _refuse_if_taken(self, db: Connection, agent: Agent, session: Session) -> None:
+        """The loser of a claim race learns who won, in words the console shows as they are."""
+        winner_id = session.assigned_agent_id
+        if session.state is SessionState.ASSIGNED and winner_id is not None and winner_id != agent.id:
+            winner = await get_agent(db, winner_id)
+            raise Conflict(f"{winner.name if winner else 'Another agent'} took this conversation")
 
     async def _assign(self, db: Connection, session: Session, agent: Agent, text_key: str) -> None:
         swapped = await db.execute(
@@ -60,8 +79,13 @@ class Actions:
         )
         if not swapped:
             raise Conflict("the session changed meanwhile; reload it")
+        if text_key == "transferred":
+            # Said before the assignment: the HITL plugin says its own "joined" line when Botpress learns of it, and
+            # the end user must read "You are being transferred to Bob." first.
+            await self.core.say(db, session, text_key, agent)
         await self.core.emit(db, session, "agent_assigned", agent=self.core.agent_body(agent))
-        await self.core.say(db, session, text_key, agent)
+        if text_key != "transferred":
+            await self.core.say(db, session, text_key, agent)
         await self.core.live_session(db, session.id)
         self.core.later(LiveEvent("offer_withdrawn", {"sessionId": session.id}, await self.core.audience(db, session)))
 
@@ -95,15 +119,61 @@ class Actions:
                 await self.intake.end_with_outcome(db, session_id, Outcome.TIMEOUT.value)
         return expired
 
-    async def reply(self, agent: Agent, session_id: str, text: str) -> Message:
-        """Write to the end user. The session must be assigned to this agent (admins may always write)."""
+    async def reply(self, agent: Agent, session_id: str, text: str, idempotency_key: str | None = None) -> Message:
+        """Write to the end user. The session must be assigned to this agent (admins may always write).
+
+        Retry-safe by ``idempotency_key`` (the console's ``Idempotency-Key``): a repeat whose first answer was lost
+        answers the message stored the first time and queues nothing again."""
         text = _text(text)
         async with self.core.tx() as db:
             session = await self._owned(db, agent, session_id)
-            message_id = await self.core.send_agent_message(db, session, agent, {"text": text})
-            row = await db.fetch_one("SELECT * FROM messages WHERE id = ?", (message_id,))
-        assert row is not None
-        return to_message(row)
+            message_id = await self.core.send_agent_message(
+                db, session, agent, {"text": text}, idempotency_key=idempotency_key
+            )
+            return await self._message(db, message_id)
+
+    async def attach(
+        self, agent: Agent, session_id: str, upload: Upload, base_url: str, idempotency_key: str | None = None
+    ) -> Message:
+        """Store a file and send it as an agent message of type ``image`` or ``file`` (its signed link), under the
+        rules of :meth:`reply`. Retry-safe by ``idempotency_key``: a repeat answers the first message and stores
+        and sends nothing again; without a key the file and its message are one transaction."""
+        await self.core.files.prime()  # before the transaction: on SQLite a second one would wait for it forever
+        async with self.core.tx() as db:
+            session = await self._owned(db, agent, session_id)
+            existing = idempotency_key and await find_keyed_message(db, session_id, agent.id, idempotency_key)
+            if existing:
+                return existing
+            stored = StoredFile(new_id("fil"), upload.filename, upload.content_type, upload.data)
+            await save_file(db, stored, session_id=session_id, agent_id=agent.id, now=self.core.clock())
+            url = await self.core.files.url(base_url, stored.key, self.core.clock())
+            message_type, payload = media_message(stored, url)
+            message_id = await self.core.send_agent_message(
+                db, session, agent, payload, message_type=message_type, idempotency_key=idempotency_key
+            )
+            return await self._message(db, message_id)
+
+    async def retry(self, agent: Agent, session_id: str, message_id: str) -> Message:
+        """Queue a ``failed`` agent message again (its delivery is back to ``sending``).
+
+        Retry-safe: only a message whose outbox row gave up is requeued (a compare-and-swap on ``gave_up_at``); a
+        repeat finds it ``sending`` and answers 409, and the row keeps its event id, so Botpress applies it once."""
+        async with self.core.tx() as db:
+            session = await self.core.visible_session(db, agent, session_id, lock=True)
+            message = await get_message(db, message_id)
+            if message is None or message.session_id != session.id:
+                raise NotFound(f"no message {message_id}")
+            if message.delivery != "failed" or not await requeue(db, message_id, self.core.clock()):
+                raise Conflict(f"the message is {message.delivery or 'not an agent reply'}, not failed")
+            self.core.rows_due()
+            await self.core.live_delivery(db, message_id)
+            return await self._message(db, message_id)
+
+    async def _message(self, db: Connection, message_id: str) -> Message:
+        message = await get_message(db, message_id)
+        if message is None:
+            raise NotFound(f"no message {message_id}")
+        return message
 
     async def _owned(self, db: Connection, agent: Agent, session_id: str) -> Session:
         session = await self.core.visible_session(db, agent, session_id, lock=True)
@@ -124,6 +194,14 @@ class Actions:
             if target.id == session.assigned_agent_id:
                 raise Conflict("the session is already assigned to that agent")
             await self._assign(db, session, target, "transferred")
+            contact = await self.core.contact(db, session.contact_id)
+            data = {
+                "sessionId": session_id,
+                "from": {"id": agent.id, "name": agent.name},
+                "to": {"id": target.id, "name": target.name},
+                "contactName": contact.name,
+            }
+            self.core.later(LiveEvent("transfer", data, frozenset({target.id})))
             return await self.core.session(db, session_id)
 
     async def resolve(self, agent: Agent, session_id: str) -> Session:
@@ -135,7 +213,7 @@ class Actions:
                 return session
             if session.assigned_agent_id not in (None, agent.id) and not agent.is_admin:
                 raise Forbidden("the session is assigned to another agent")
-            await self.core.close_session(db, session, "resolved", tell_botpress=True)
+            await self.core.close_session(db, session, "resolved", tell_botpress=True, by=agent)
             return await self.core.session(db, session_id)
 
     async def set_labels(self, agent: Agent, session_id: str, labels: list[str]) -> Session:
@@ -201,9 +279,7 @@ class Actions:
         async with self.core.tx() as db:
             session = await self._last_visible_conversation(db, agent, contact_id)
             message_id = await self.core.send_agent_message(db, session, agent, {"text": text}, outbound=True)
-            message_row = await db.fetch_one("SELECT * FROM messages WHERE id = ?", (message_id,))
-        assert message_row is not None
-        return to_message(message_row)
+            return await self._message(db, message_id)
 
     async def _last_visible_conversation(self, db: Connection, agent: Agent, contact_id: str) -> Session:
         """The contact's newest session linked to Botpress that the agent may see: its rule tags decide, as for

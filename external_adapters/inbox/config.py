@@ -154,6 +154,9 @@ class InboxOptions(BaseModel):
         gt=0,
         description="How long a worker holds an outbox row it delivers; a crashed worker's rows wait this long",
     )
+    delivery_give_up_seconds: float = Field(
+        default=3600.0, gt=0, description="After this long of failed deliveries an agent message shows as failed"
+    )
     timeout_poll_seconds: float = Field(default=1.0, gt=0)
     login_hours: float = Field(default=12.0, gt=0)
 

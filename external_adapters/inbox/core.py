@@ -14,11 +14,12 @@ from .agents import AgentDirectory
 from .config import InboxOptions
 from .delivery import Outbox, enqueue, wake_other_workers
 from .errors import NotFound
+from .files import FileLinks
 from .models import Agent, Contact, Note, Session, SessionState
 from .realtime import Hub, LiveEvent
 from .redaction import Redactor, payload_text
 from .relay import LiveRelay
-from .repo import get_contact, get_session, list_agents, to_message
+from .repo import find_keyed_message, get_contact, get_message, get_session, list_agents
 from .routing import can_see
 from .store import Connection, Store, dumps, loads, new_id
 
@@ -53,6 +54,7 @@ class Core:
         self.redactor = Redactor(options.redaction)
         self.agents = AgentDirectory(store, clock, options.login_hours * 3600)
         self.outbox: Outbox | None = None
+        self.files = FileLinks(store)
 
     @asynccontextmanager
     async def tx(self) -> AsyncIterator[Connection]:
@@ -100,6 +102,7 @@ class Core:
             session_id=session.id,
             body=body,
             now=self.clock(),
+            message_id=fields.get("messageId"),
         )
         self.rows_due()
         return event_id
@@ -115,14 +118,16 @@ class Core:
         author: Agent | None = None,
         bp_message_id: str | None = None,
         held: bool = False,
+        idempotency_key: str | None = None,
     ) -> str:
-        """Redact and store a message; return its id (the existing one for a repeated ``bp_message_id``)."""
+        """Redact and store a message; return its id (the existing one for a repeated ``bp_message_id``, or for a
+        repeated ``idempotency_key`` of the same agent and session)."""
         clean = self.redactor.payload(payload)
         message_id = new_id("msg")
         author_name = author.name if author else (self.options.system_name if direction == "system" else None)
         inserted = await db.execute(
             "INSERT INTO messages (id, session_id, direction, author_name, agent_id, type, payload, text, "
-            "bp_message_id, held, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING",
+            "bp_message_id, held, idempotency_key, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING",
             (
                 message_id,
                 session.id,
@@ -134,9 +139,13 @@ class Core:
                 payload_text(message_type, clean),
                 bp_message_id,
                 int(held),
+                idempotency_key,
                 self.clock(),
             ),
         )
+        if inserted == 0 and idempotency_key is not None:
+            existing = await find_keyed_message(db, session.id, author.id if author else None, idempotency_key)
+            return existing.id if existing else message_id
         if inserted == 0:
             row = await db.fetch_one(
                 "SELECT id FROM messages WHERE session_id = ? AND bp_message_id = ?", (session.id, bp_message_id)
@@ -146,10 +155,23 @@ class Core:
         return message_id
 
     async def live_message(self, db: Connection, session: Session, message_id: str) -> None:
-        row = await db.fetch_one("SELECT * FROM messages WHERE id = ?", (message_id,))
-        if row is not None:
-            data = to_message(row).model_dump(mode="json")
-            self.later(LiveEvent("message", data, await self.audience(db, session)))
+        message = await get_message(db, message_id)
+        if message is not None:
+            self.later(LiveEvent("message", message.model_dump(mode="json"), await self.audience(db, session)))
+
+    async def live_delivery(self, db: Connection, message_id: str) -> None:
+        """Tell the agents who may see it that an agent message's delivery state changed."""
+        message = await get_message(db, message_id)
+        if message is None or message.delivery is None:
+            return
+        session = await self.session(db, message.session_id)
+        data = {
+            "sessionId": message.session_id,
+            "messageId": message.id,
+            "delivery": message.delivery,
+            "deliveryError": message.delivery_error,
+        }
+        self.later(LiveEvent("delivery", data, await self.audience(db, session)))
 
     async def say(self, db: Connection, session: Session, key: str, agent: Agent | None = None) -> None:
         """Send the end user the configured text ``key`` (in the session's language), if there is one."""
@@ -167,12 +189,28 @@ class Core:
         payload: dict[str, Any],
         *,
         outbound: bool = False,
+        message_type: str = "text",
+        idempotency_key: str | None = None,
     ) -> str:
-        """Store an agent (or system) text and queue it for Botpress, unless the session is paused."""
+        """Store an agent (or system) message and queue it for Botpress, unless the session is paused.
+
+        Retry-safe by ``idempotency_key``: a repeat of the same agent's key in the session returns the message
+        stored the first time, and queues nothing again."""
         direction = "agent" if agent else "system"
         held = session.paused and agent is not None
+        if idempotency_key is not None:
+            existing = await find_keyed_message(db, session.id, agent.id if agent else None, idempotency_key)
+            if existing is not None:
+                return existing.id
         message_id = await self.store_message(
-            db, session, direction=direction, message_type="text", payload=payload, author=agent, held=held
+            db,
+            session,
+            direction=direction,
+            message_type=message_type,
+            payload=payload,
+            author=agent,
+            held=held,
+            idempotency_key=idempotency_key,
         )
         if not held:
             await self.emit_message(db, session, message_id, agent, outbound=outbound)
@@ -193,15 +231,27 @@ class Core:
             outbound=outbound,
         )
 
-    async def close_session(self, db: Connection, session: Session, reason: str, *, tell_botpress: bool) -> bool:
-        """Close the session unless it is closed already; ``False`` (and nothing emitted) when it was.
+    async def close_session(
+        self, db: Connection, session: Session, reason: str, *, tell_botpress: bool, by: Agent | None = None
+    ) -> bool:
+        """Close the session unless it is closed already; ``False`` (and nothing emitted) when it was. ``by`` is the
+        agent who resolved it (recorded with the time, for "Resolved by Alice at 14:05").
 
         A compare-and-swap on the state, checked by its row count: of two workers closing one session at once,
         one closes it and tells Botpress, the other changes nothing."""
         closed = await db.execute(
-            "UPDATE sessions SET state = ?, close_reason = ?, claim_deadline = NULL, updated_at = ? "
-            "WHERE id = ? AND state <> ?",
-            (SessionState.CLOSED.value, reason, self.clock(), session.id, SessionState.CLOSED.value),
+            "UPDATE sessions SET state = ?, close_reason = ?, claim_deadline = NULL, updated_at = ?, closed_at = ?, "
+            "closed_by_agent_id = ?, closed_by_name = ? WHERE id = ? AND state <> ?",
+            (
+                SessionState.CLOSED.value,
+                reason,
+                self.clock(),
+                self.clock(),
+                by.id if by else None,
+                by.name if by else None,
+                session.id,
+                SessionState.CLOSED.value,
+            ),
         )
         if not closed:
             return False
@@ -245,8 +295,8 @@ class Core:
         """The data of a live event another worker sent by reference (too large to publish), read from the store."""
         async with self.store.read() as db:
             if kind == "message":
-                row = await db.fetch_one("SELECT * FROM messages WHERE id = ?", (ref,))
-                return to_message(row).model_dump(mode="json") if row else None
+                message = await get_message(db, ref)
+                return message.model_dump(mode="json") if message else None
             if kind == "session":
                 session = await get_session(db, ref)
                 return {"session": session.model_dump(mode="json")} if session else None

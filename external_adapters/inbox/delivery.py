@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
@@ -40,7 +40,9 @@ WAKE_CHANNEL = "inbox-outbox"
 _DUE = """
 SELECT o.* FROM outbox o JOIN sessions s ON s.id = o.session_id
 WHERE o.delivered_at IS NULL AND o.next_attempt_at <= ? AND (o.lease_until IS NULL OR o.lease_until <= ?)
-  AND o.id = (SELECT min(p.id) FROM outbox p WHERE p.session_id = o.session_id AND p.delivered_at IS NULL)
+  AND o.gave_up_at IS NULL
+  AND o.id = (SELECT min(p.id) FROM outbox p WHERE p.session_id = o.session_id AND p.delivered_at IS NULL
+              AND p.gave_up_at IS NULL)
   AND (s.bp_conversation_id IS NOT NULL OR o.created_at <= ?)
 ORDER BY o.id LIMIT ?
 """
@@ -51,13 +53,44 @@ _LEASE = (
 
 
 async def enqueue(
-    db: Connection, *, event_id: str, installation_id: str, session_id: str, body: dict[str, Any], now: float
+    db: Connection,
+    *,
+    event_id: str,
+    installation_id: str,
+    session_id: str,
+    body: dict[str, Any],
+    now: float,
+    message_id: str | None = None,
 ) -> None:
-    """Add an event to the outbox inside the caller's transaction (a repeated event id is ignored)."""
+    """Add an event to the outbox inside the caller's transaction (a repeated event id is ignored). ``message_id``
+    names the message an ``agent_message`` carries: its row is that message's delivery state."""
     await db.execute(
-        "INSERT INTO outbox (event_id, installation_id, session_id, body, next_attempt_at, created_at) "
-        "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING",
-        (event_id, installation_id, session_id, dumps(body), now, now),
+        "INSERT INTO outbox (event_id, installation_id, session_id, body, next_attempt_at, created_at, message_id) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING",
+        (event_id, installation_id, session_id, dumps(body), now, now, message_id),
+    )
+
+
+def permanent_refusal(status: int) -> str | None:
+    """The words of a webhook answer that repeating cannot change (a 4xx other than 408 and 429), else ``None``."""
+    if status in (404, 410):
+        return f"Botpress no longer knows this conversation (webhook answered {status})"
+    if 400 <= status < 500 and status not in (408, 429):
+        return f"webhook answered {status}"
+    return None
+
+
+async def requeue(db: Connection, message_id: str, now: float) -> bool:
+    """Queue a message's outbox row that gave up again, now; ``False`` when it had not given up.
+
+    A compare-and-swap on ``gave_up_at``: of two retries at once only one requeues it. The give-up clock restarts
+    (``created_at`` is the time the row was last queued)."""
+    return bool(
+        await db.execute(
+            "UPDATE outbox SET gave_up_at = NULL, attempts = 0, next_attempt_at = ?, created_at = ?, last_error = NULL "
+            "WHERE message_id = ? AND gave_up_at IS NOT NULL AND delivered_at IS NULL",
+            (now, now, message_id),
+        )
     )
 
 
@@ -84,6 +117,8 @@ class Outbox:
         max_seconds: float = 300.0,
         lease_seconds: float = 120.0,
         coordinator: Coordinator | None = None,
+        give_up_seconds: float = 3600.0,
+        on_delivery: Callable[[str], Awaitable[None]] | None = None,
     ) -> None:
         self._store = store
         self._http = http
@@ -92,6 +127,9 @@ class Outbox:
         self._max = max_seconds
         self._lease = lease_seconds
         self._coordinator = coordinator
+        self._give_up = give_up_seconds
+        self._on_delivery = on_delivery
+        """Told the message id of an agent message whose delivery state changed (the console shows it live)."""
         self._wake = asyncio.Event()
         self.listening = asyncio.Event()
         """Set once :meth:`run` listens for the other workers' wake-ups (at once without a coordinator)."""
@@ -151,22 +189,40 @@ class Outbox:
                 row["id"],
                 "UPDATE outbox SET delivered_at = ?, lease_until = NULL, attempts = attempts + 1 WHERE id = ?",
             )
+            await self._changed(row)
             return 1
-        await self._failed(row, f"webhook answered {response.status_code}")
+        refusal = permanent_refusal(response.status_code)
+        await self._failed(row, refusal or f"webhook answered {response.status_code}", permanent=refusal is not None)
         return 0
+
+    async def _changed(self, row: Row) -> None:
+        if self._on_delivery is not None and row["message_id"]:
+            try:
+                await self._on_delivery(str(row["message_id"]))
+            except Exception:  # the row is written; a lost live event costs a console refresh
+                logger.exception("delivery state of %s not shown live", row["message_id"])
 
     async def _mark(self, row_id: int, sql: str) -> None:
         async with self._store.transaction() as db:
             await db.execute(sql, (self._clock(), row_id))
 
-    async def _failed(self, row: Row, reason: str) -> None:
+    async def _failed(self, row: Row, reason: str, *, permanent: bool = False) -> None:
+        """Reschedule the row with backoff, or give up on it: a permanent refusal, or failures for longer than
+        ``give_up_seconds`` since it was queued. A row that gave up no longer holds its session's later events."""
+        now = self._clock()
+        if permanent or now - row["created_at"] >= self._give_up:
+            logger.warning("inbox event %s not delivered (%s); giving up", row["event_id"], reason)
+            await self._set(row, "gave_up_at = ?, last_error = ?, lease_until = NULL", (now, reason))
+            await self._changed(row)
+            return
         delay = min(self._base * 2 ** row["attempts"], self._max)
         logger.warning("inbox event %s not delivered (%s); next try in %.0fs", row["event_id"], reason, delay)
+        await self._set(row, "next_attempt_at = ?, last_error = ?, lease_until = NULL", (now + delay, reason))
+
+    async def _set(self, row: Row, assignments: str, params: tuple[object, ...]) -> None:
         async with self._store.transaction() as db:
             await db.execute(
-                "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ?, lease_until = NULL "
-                "WHERE id = ?",
-                (self._clock() + delay, reason, row["id"]),
+                f"UPDATE outbox SET attempts = attempts + 1, {assignments} WHERE id = ?", (*params, row["id"])
             )
 
     async def pending(self) -> list[dict[str, Any]]:

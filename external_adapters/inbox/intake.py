@@ -233,7 +233,8 @@ class Intake:
             await self.end_with_outcome(db, session_id, outcome.value)
             return
         await self.core.live_session(db, session_id, "handoff")
-        self.core.later(LiveEvent("offer", {"sessionId": session_id}, plan.notify))
+        offer = {"sessionId": session_id, "claimDeadline": session.claim_deadline}
+        self.core.later(LiveEvent("offer", offer, plan.notify))
 
     async def end_with_outcome(self, db: Connection, session_id: str, outcome: str) -> None:
         """Tell the end user the outcome's text and close the session, telling Botpress."""

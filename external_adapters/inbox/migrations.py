@@ -172,6 +172,44 @@ _V3_Q_POSTGRESQL = """        CREATE TABLE read_marks (
         );
         """
 
+# Part C of issue 11: who resolved a session and when; agent messages' idempotency keys and their outbox row (the
+# delivery state); outbox rows that gave up; uploaded files; and secrets every worker shares (the file-link key).
+_V3_C_COMMON = """
+        ALTER TABLE sessions ADD COLUMN closed_by_agent_id TEXT;
+        ALTER TABLE sessions ADD COLUMN closed_by_name TEXT;
+        ALTER TABLE messages ADD COLUMN idempotency_key TEXT;
+        CREATE UNIQUE INDEX messages_idempotency ON messages(session_id, agent_id, idempotency_key);
+        ALTER TABLE outbox ADD COLUMN message_id TEXT;
+        CREATE INDEX outbox_message ON outbox(message_id);
+        CREATE TABLE inbox_secrets (name TEXT PRIMARY KEY, value TEXT NOT NULL)
+        """
+_V3_C_SQLITE = (
+    _V3_C_COMMON
+    + """;
+        ALTER TABLE sessions ADD COLUMN closed_at REAL;
+        ALTER TABLE outbox ADD COLUMN gave_up_at REAL;
+        UPDATE outbox SET message_id = json_extract(body, '$.messageId') WHERE message_id IS NULL;
+        CREATE TABLE files (
+            key TEXT PRIMARY KEY, session_id TEXT NOT NULL REFERENCES sessions(id), agent_id TEXT NOT NULL,
+            idempotency_key TEXT, filename TEXT NOT NULL, content_type TEXT NOT NULL, size INTEGER NOT NULL,
+            data BLOB NOT NULL, created_at REAL NOT NULL
+        )
+        """
+)
+_V3_C_POSTGRESQL = (
+    _V3_C_COMMON
+    + """;
+        ALTER TABLE sessions ADD COLUMN closed_at DOUBLE PRECISION;
+        ALTER TABLE outbox ADD COLUMN gave_up_at DOUBLE PRECISION;
+        UPDATE outbox SET message_id = (body::json ->> 'messageId') WHERE message_id IS NULL;
+        CREATE TABLE files (
+            key TEXT PRIMARY KEY, session_id TEXT NOT NULL REFERENCES sessions(id), agent_id TEXT NOT NULL,
+            idempotency_key TEXT, filename TEXT NOT NULL, content_type TEXT NOT NULL, size INTEGER NOT NULL,
+            data BYTEA NOT NULL, created_at DOUBLE PRECISION NOT NULL
+        )
+        """
+)
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "initial schema", sqlite=_V1_SQLITE, postgresql=_V1_POSTGRESQL),
     Migration(
@@ -184,6 +222,7 @@ MIGRATIONS: list[Migration] = [
     ),
     Migration(3, "admin: disabled agents, shared views, templates and labels", _V3_ADMIN_SQLITE, _V3_ADMIN_POSTGRESQL),
     Migration(4, "read marks", sqlite=_V3_Q_SQLITE, postgresql=_V3_Q_POSTGRESQL),
+    Migration(5, "conversation: resolved by, delivery state, files", sqlite=_V3_C_SQLITE, postgresql=_V3_C_POSTGRESQL),
 ]
 
 

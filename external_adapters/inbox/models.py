@@ -29,6 +29,7 @@ class Outcome(StrEnum):
 
 Role = Literal["agent", "admin"]
 Direction = Literal["transcript", "user", "agent", "system"]
+Delivery = Literal["sending", "delivered", "failed"]
 
 
 class _Record(BaseModel):
@@ -96,6 +97,10 @@ class Session(_Record):
     paused: bool
     created_at: float
     updated_at: float
+    closed_at: float | None = None
+    closed_by_agent_id: str | None = None
+    closed_by_name: str | None = None
+    """The agent who resolved it; ``None`` when the bot stopped it or an outcome closed it."""
 
 
 class Message(_Record):
@@ -111,6 +116,9 @@ class Message(_Record):
     text: str
     held: bool
     created_at: float
+    delivery: Delivery | None = None
+    """Agent messages only: ``sending`` until the webhook answered 2xx (``delivered``), ``failed`` when it gave up."""
+    delivery_error: str | None = None
 
 
 class Note(_Record):

@@ -8,6 +8,11 @@ from .models import Agent, Contact, Installation, Message, Session, SessionState
 from .store import Connection, Row, loads
 
 
+def _optional(row: Row, key: str) -> Any:
+    """A column some queries do not select (``sqlite3.Row`` has no ``get``)."""
+    return row[key] if key in row.keys() else None  # noqa: SIM118 (``in`` on a sqlite3.Row tests its values)
+
+
 def to_session(row: Row) -> Session:
     """A session row as a record."""
     return Session(
@@ -29,6 +34,9 @@ def to_session(row: Row) -> Session:
         paused=bool(row["paused"]),
         created_at=row["created_at"],
         updated_at=row["updated_at"],
+        closed_at=_optional(row, "closed_at"),
+        closed_by_agent_id=_optional(row, "closed_by_agent_id"),
+        closed_by_name=_optional(row, "closed_by_name"),
     )
 
 
@@ -58,7 +66,35 @@ def to_message(row: Row) -> Message:
         text=row["text"],
         held=bool(row["held"]),
         created_at=row["created_at"],
+        delivery=_optional(row, "delivery"),
+        delivery_error=_optional(row, "delivery_error"),
     )
+
+
+MESSAGE_SELECT = (
+    "SELECT m.*, CASE WHEN m.direction <> 'agent' THEN NULL WHEN o.delivered_at IS NOT NULL THEN 'delivered' "
+    "WHEN o.gave_up_at IS NOT NULL THEN 'failed' WHEN o.id IS NOT NULL OR m.held = 1 THEN 'sending' END AS delivery, "
+    "CASE WHEN m.direction = 'agent' AND o.gave_up_at IS NOT NULL THEN o.last_error END AS delivery_error "
+    "FROM messages m LEFT JOIN outbox o ON o.message_id = m.id"
+)
+"""Messages with their delivery state, from the outbox row that carries each (one query, whatever the count)."""
+
+
+async def find_keyed_message(
+    db: Connection, session_id: str, agent_id: str | None, idempotency_key: str
+) -> Message | None:
+    """The message an agent already sent into the session under this ``Idempotency-Key``, or ``None``."""
+    row = await db.fetch_one(
+        MESSAGE_SELECT + " WHERE m.session_id = ? AND m.agent_id IS NOT DISTINCT FROM ? AND m.idempotency_key = ?",
+        (session_id, agent_id, idempotency_key),
+    )
+    return to_message(row) if row else None
+
+
+async def get_message(db: Connection, message_id: str) -> Message | None:
+    """The message with its delivery state, or ``None``."""
+    row = await db.fetch_one(MESSAGE_SELECT + " WHERE m.id = ?", (message_id,))
+    return to_message(row) if row else None
 
 
 def to_installation(row: Row) -> Installation:
@@ -122,7 +158,7 @@ async def get_installation(db: Connection, installation_id: str) -> Installation
 
 async def session_messages(db: Connection, session_id: str) -> list[Message]:
     """The session's messages, oldest first."""
-    rows = await db.fetch_all("SELECT * FROM messages WHERE session_id = ? ORDER BY created_at, rowid", (session_id,))
+    rows = await db.fetch_all(MESSAGE_SELECT + " WHERE m.session_id = ? ORDER BY m.created_at, m.rowid", (session_id,))
     return [to_message(r) for r in rows]
 
 

@@ -124,8 +124,14 @@ class InboxService:
             max_seconds=self.options.delivery_max_seconds,
             lease_seconds=self.options.delivery_lease_seconds,
             coordinator=self.coordinator,
+            give_up_seconds=self.options.delivery_give_up_seconds,
+            on_delivery=self._delivery_changed,
         )
         return self.core.outbox
+
+    async def _delivery_changed(self, message_id: str) -> None:
+        async with self.core.tx() as db:
+            await self.core.live_delivery(db, message_id)
 
     def start(self, http: httpx.AsyncClient) -> None:
         """Start the outbox worker, the live relay and the claim-timeout worker (on the leader only)."""

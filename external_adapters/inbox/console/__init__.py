@@ -17,7 +17,7 @@ from aiohttp import web
 
 from external_adapters.extensions import WebEdge, WebParts
 
-from . import admin, api_admin, api_people, api_sessions
+from . import admin, api_admin, api_conversation, api_people, api_sessions
 from .common import EDGE, Handler
 from .live import LOGINS, SOCKETS, close_sockets, live
 
@@ -47,8 +47,10 @@ def mount(app: web.Application, edge: WebEdge) -> WebParts:
     router.add_get("/console/admin/{section:agents|templates|labels|views}", admin_page)
     router.add_get("/console/sessions/{session_id}", index)  # a deep link: the page opens that session
     router.add_static("/console/static", STATIC_DIR, name="console_static")
+    router.add_get("/console/files/{file_key}", api_conversation.serve_file)
     _console_api(app)
     _admin_api(app)
+    router.add_route("*", "/console/files/{tail:.*}", api_conversation.unknown_paths([("GET", "/console/files/{k}")]))
     return WebParts(links=[("/console", "Agent console: answer the handoffs")], error_prefixes=("/console/", "/admin/"))
 
 
@@ -71,6 +73,8 @@ def _console_api(app: web.Application) -> None:
         ("POST", "/sessions/{session_id}/reject", s.reject),
         ("POST", "/sessions/{session_id}/resolve", s.resolve),
         ("POST", "/sessions/{session_id}/messages", s.reply),
+        ("POST", "/sessions/{session_id}/messages/{message_id}/retry", api_conversation.retry),
+        ("POST", "/sessions/{session_id}/attachments", api_conversation.attach),
         ("POST", "/sessions/{session_id}/transfer", s.transfer),
         ("PUT", "/sessions/{session_id}/labels", s.set_labels),
         ("PUT", "/sessions/{session_id}/tags", s.set_tags),
@@ -87,6 +91,9 @@ def _console_api(app: web.Application) -> None:
     ]
     for method, path, handler in routes:
         app.router.add_route(method, prefix + path, handler)
+    # Last under the prefix: unknown paths and wrong methods answer JSON (see api_conversation.UnknownPaths).
+    known = [(method, prefix + path) for method, path, _ in routes]
+    app.router.add_route("*", prefix + "/{tail:.*}", api_conversation.unknown_paths(known))
 
 
 def _admin_routes() -> list[tuple[str, str, Handler]]:

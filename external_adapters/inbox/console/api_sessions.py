@@ -12,6 +12,7 @@ from ..errors import InvalidInput
 from ..models import Agent, QueueFilter
 from ..service import InboxService
 from ..throttle import TooManyAttempts
+from .api_conversation import idempotency_key
 from .common import COOKIE, EDGE, Handler, agent_required, body_as, error, json_errors, login_token, ok, service_of
 from .live import close_login_sockets
 
@@ -185,9 +186,10 @@ claim, reject, resolve = _verb("claim"), _verb("reject"), _verb("resolve")
 
 @agent_required
 async def reply(request: web.Request, agent: Agent) -> web.StreamResponse:
-    """Write to the end user."""
-    body = await body_as(request, TextIn)
-    return ok(await service_of(request).actions.reply(agent, request.match_info["session_id"], body.text), status=201)
+    """Write to the end user (retry-safe with an ``Idempotency-Key`` header: a repeat answers the first message)."""
+    key, body = idempotency_key(request), await body_as(request, TextIn)
+    actions = service_of(request).actions
+    return ok(await actions.reply(agent, request.match_info["session_id"], body.text, key), status=201)
 
 
 @agent_required

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 
 from aiohttp import WSMsgType, web
 
+from ..models import Agent
 from ..realtime import LiveEvent, Subscription
 from ..service import InboxService
+from ..signals import typing
 from .common import agent_of, error, login_token, service_of
 
 SOCKETS = web.AppKey("console_sockets", set[web.WebSocketResponse])
@@ -20,6 +23,8 @@ LOGINS = web.AppKey("console_login_sockets", dict[str, set[web.WebSocketResponse
 HEARTBEAT_SECONDS = 25.0
 LOGIN_CHECK_SECONDS = 30.0
 """How often an open socket checks that its login still stands (a revoked or expired token closes it)."""
+TYPING_EVERY_SECONDS = 1.0
+"""The fewest seconds between two relayed typing signals of one socket and session (the console sends every 2 s)."""
 LOGIN_ENDED = 4401
 """Close code of a socket whose login expired or was signed out (the console then shows its login form)."""
 
@@ -34,22 +39,25 @@ async def live(request: web.Request) -> web.StreamResponse:
     request.app[SOCKETS].add(ws)
     request.app[LOGINS].setdefault(token, set()).add(ws)
     try:
-        await _stream(ws, service_of(request), agent.id, token)
+        await _stream(ws, service_of(request), agent, token)
     finally:
         _forget(request.app, ws, token)
     return ws
 
 
-async def _stream(ws: web.WebSocketResponse, service: InboxService, agent_id: str, token: str) -> None:
-    async with service.hub.subscribe(agent_id) as subscription:
-        await ws.send_json({"type": "hello", "data": {"agentId": agent_id}})
+async def _stream(ws: web.WebSocketResponse, service: InboxService, agent: Agent, token: str) -> None:
+    async with service.hub.subscribe(agent.id) as subscription:
+        await ws.send_json({"type": "hello", "data": {"agentId": agent.id}})
         watch = _LoginWatch(ws, service, token)
-        pump = asyncio.create_task(_pump(ws, subscription, agent_id, watch.recheck))
+        pump = asyncio.create_task(_pump(ws, subscription, agent.id, watch.recheck))
         watcher = asyncio.create_task(watch.run())
         try:
+            client = _ClientMessages(service, agent)
             async for message in ws:
                 if message.type is WSMsgType.ERROR:
                     break
+                if message.type is WSMsgType.TEXT:
+                    await client.receive(message.data)
         finally:
             # A watcher that is closing the socket is left to finish the closing handshake.
             await _cancel([pump] if watch.closing else [pump, watcher])
@@ -65,6 +73,31 @@ async def _pump(ws: web.WebSocketResponse, subscription: Subscription, agent_id:
             # login now rather than at the next LOGIN_CHECK_SECONDS.
             recheck.set()
         await ws.send_json({"type": event.type, "data": event.data})
+
+
+class _ClientMessages:
+    """What a console sends up the socket: ``{"type": "typing", "sessionId": id}``, relayed to the other agents who
+    may see the session, at most once per :data:`TYPING_EVERY_SECONDS` per session. Anything else is ignored."""
+
+    def __init__(self, service: InboxService, agent: Agent) -> None:
+        self.service, self.agent = service, agent
+        self._last: dict[str, float] = {}
+
+    async def receive(self, text: str) -> None:
+        try:
+            message = json.loads(text)
+        except ValueError:
+            return
+        if not isinstance(message, dict) or message.get("type") != "typing":
+            return
+        session_id = message.get("sessionId")
+        if not isinstance(session_id, str) or len(session_id) > 100:
+            return
+        now = self.service.clock()
+        if now - self._last.get(session_id, -TYPING_EVERY_SECONDS) < TYPING_EVERY_SECONDS:
+            return
+        self._last[session_id] = now
+        await typing(self.service.core, self.agent, session_id)
 
 
 class _LoginWatch:

@@ -32,11 +32,30 @@ async def test_transfer_reassigns_and_tells_the_user(service: InboxService) -> N
     await service.actions.claim(alice, session_id)
     session = await service.actions.transfer(alice, session_id, "bob@example.com")
     assert session.assigned_agent_id == bob.id
+    # The end user reads "You are being transferred to Bob." before the assignment makes the plugin say Bob joined.
     tail = (await events(service, session_id))[-2:]
-    assert tail[0]["type"] == "agent_assigned" and tail[0]["agent"]["id"] == bob.id
-    assert tail[1]["message"]["payload"]["text"] == "You are being transferred to Bob."
+    assert tail[0]["message"]["payload"]["text"] == "You are being transferred to Bob."
+    assert tail[1]["type"] == "agent_assigned" and tail[1]["agent"]["id"] == bob.id
     with pytest.raises(InvalidInput):
         await service.actions.transfer(bob, session_id, "nobody@example.com")
+
+
+async def test_a_transfer_tells_its_target_live_and_only_them(service: InboxService) -> None:
+    alice, bob = await add_agent(service, "alice"), await add_agent(service, "bob")
+    session_id = await open_session(service)
+    await service.actions.claim(alice, session_id)
+    async with service.hub.subscribe(bob.id) as bobs, service.hub.subscribe(alice.id) as alices:
+        await service.actions.transfer(alice, session_id, bob.id)
+        bob_events = [bobs.queue.get_nowait() for _ in range(bobs.queue.qsize())]
+        alice_types = [alices.queue.get_nowait().type for _ in range(alices.queue.qsize())]
+    [transfer] = [e for e in bob_events if e.type == "transfer"]
+    assert transfer.data == {
+        "sessionId": session_id,
+        "from": {"id": alice.id, "name": "Alice"},
+        "to": {"id": bob.id, "name": "Bob"},
+        "contactName": "Jane Doe",
+    }
+    assert "transfer" not in alice_types
 
 
 async def test_resolve_closes_and_tells_botpress_once(service: InboxService) -> None:

@@ -236,7 +236,8 @@ async def test_a_live_event_on_one_worker_reaches_a_console_on_another(two_worke
             session_id = await open_session(b)  # the handoff arrives on the other worker
             handoff, offer = await console.queue.get(), await console.queue.get()
             assert (handoff.type, handoff.data["session"]["id"]) == ("handoff", session_id)
-            assert (offer.type, offer.data) == ("offer", {"sessionId": session_id})
+            assert (offer.type, offer.data["sessionId"]) == ("offer", session_id)
+            assert offer.data["claimDeadline"] == b.clock() + 300  # the countdown of the offer popup
             long_text = "x" * 9000  # past the coordinator's limit: sent by reference, read from the store
             message_id = await b.intake.add_user_message(session_id, "bpmsg_1", "text", {"text": long_text})
             message = await _next(console.queue, "message")
