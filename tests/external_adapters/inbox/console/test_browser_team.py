@@ -76,6 +76,7 @@ async def test_typing_shows_to_the_other_viewer(console_server: ConsoleServer, b
         await page.goto(console_server.base_url + f"/console/sessions/{session_id}")
         await page.get_by_role("heading", name="Jane Doe").wait_for()
     await alice.get_by_role("main").get_by_role("button", name="Claim").click()
+    await alice.get_by_role("button", name="Resolve").wait_for()  # claimed: the reply box is Alice's
     await alice.get_by_role("textbox", name="Reply").press_sequentially("Let me check")
     await bob.get_by_text("agent is typing…").wait_for()
 
