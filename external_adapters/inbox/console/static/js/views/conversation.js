@@ -112,7 +112,10 @@ async function busy(button, action) {
 /** Claim a session (from the conversation, the offer popup, or `c`); a lost race says who took it. */
 export async function claim(sessionId, button = $("claim")) {
   return busy(button, async () => {
-    await api("POST", `/sessions/${encodeURIComponent(sessionId)}/claim`);
+    await api("POST", `/sessions/${encodeURIComponent(sessionId)}/claim`).catch((error) => {
+      if (error.status === 409) { dismissOffer(sessionId); reloadSession(); } // lost the race: show who has it
+      throw error;
+    });
     dismissOffer(sessionId);
     if (get().currentId !== sessionId) navigate(sessionId);
     else await reloadSession();
