@@ -302,6 +302,7 @@ async def _console_ids(harness: Harness) -> dict[str, str]:
         "contact_id": detail["contact"]["id"],
         "agent_id": admin.id,
         "view_id": (await view.json())["id"],
+        "message_id": "msg_0",  # no such message: the retry answers 404
         "filename": "app.js",
         "tail": "",
         "file_key": "0" * 64,  # the Slack adapter's re-served agent files (a key of no file: 404)

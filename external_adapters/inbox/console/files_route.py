@@ -26,13 +26,13 @@ def mount(app: web.Application, edge: WebEdge) -> WebParts:
 
 
 async def serve_file(request: web.Request) -> web.StreamResponse:
-    """An attachment at its signed link (no login): 403 for a bad or expired signature, 404 for an unknown key."""
+    """An attachment at its signed link (no login): 403 for a bad or expired signature, 404 for an unknown key (or in
+    a process that does not run the inbox)."""
     edge = request.app[FILES_EDGE]
+    # Never started from here: a stranger's request must not start the inbox in a process that does not run it.
     backend = edge.backend()
-    if backend is None and edge.started is not None:  # a worker whose inbox no console request started yet
-        backend = await edge.started()
-    if not isinstance(backend, InboxService):
-        return error(503, "the inbox is not running")
+    if not isinstance(backend, InboxService):  # a process that does not run the inbox has none of its files
+        return error(404, "no such file")
     file_key, query = request.match_info["file_key"], request.query
     if not await backend.core.files.check(file_key, query.get("expires", ""), query.get("sig", ""), backend.clock()):
         return error(403, "this link is invalid or has expired")
