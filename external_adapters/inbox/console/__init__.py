@@ -47,10 +47,8 @@ def mount(app: web.Application, edge: WebEdge) -> WebParts:
     router.add_get("/console/admin/{section:agents|templates|labels|views}", admin_page)
     router.add_get("/console/sessions/{session_id}", index)  # a deep link: the page opens that session
     router.add_static("/console/static", STATIC_DIR, name="console_static")
-    router.add_get("/console/files/{file_key}", api_conversation.serve_file)
     _console_api(app)
     _admin_api(app)
-    router.add_route("*", "/console/files/{tail:.*}", api_conversation.unknown_paths([("GET", "/console/files/{k}")]))
     return WebParts(links=[("/console", "Agent console: answer the handoffs")], error_prefixes=("/console/", "/admin/"))
 
 

@@ -5,14 +5,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from urllib.parse import quote
 
 from aiohttp import BodyPartReader, web
 
 from ..errors import InvalidInput
-from ..files import IMAGE_TYPES, MAX_BYTES, Upload, load_file
+from ..files import MAX_BYTES, Upload
 from ..models import Agent
-from ..service import InboxService
 from .common import EDGE, Handler, agent_required, error, ok, service_of
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
@@ -82,34 +80,6 @@ async def retry(request: web.Request, agent: Agent) -> web.StreamResponse:
     """Queue a failed reply again."""
     session_id, message_id = request.match_info["session_id"], request.match_info["message_id"]
     return ok(await service_of(request).actions.retry(agent, session_id, message_id))
-
-
-async def serve_file(request: web.Request) -> web.StreamResponse:
-    """An attachment at its signed link (no login): 403 for a bad or expired signature, 404 for an unknown key."""
-    edge = request.app[EDGE]
-    backend = edge.backend()
-    if backend is None and edge.started is not None:  # a worker whose inbox no console request started yet
-        backend = await edge.started()
-    if not isinstance(backend, InboxService):
-        return error(503, "the inbox is not running")
-    file_key, query = request.match_info["file_key"], request.query
-    if not await backend.core.files.check(file_key, query.get("expires", ""), query.get("sig", ""), backend.clock()):
-        return error(403, "this link is invalid or has expired")
-    stored = await load_file(backend.store, file_key)
-    if stored is None:
-        return error(404, "no such file")
-    return web.Response(body=stored.data, headers=_file_headers(stored.filename, stored.content_type))
-
-
-def _file_headers(name: str, content_type: str) -> dict[str, str]:
-    disposition = "inline" if content_type in IMAGE_TYPES else "attachment"
-    return {
-        "Content-Type": content_type,
-        "Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(name, safe='')}",
-        "X-Content-Type-Options": "nosniff",
-        "Content-Security-Policy": "sandbox; default-src 'none'",
-        "Cache-Control": "private, max-age=86400",
-    }
 
 
 def unknown_paths(routes: Iterable[tuple[str, str]]) -> Handler:

@@ -17,7 +17,7 @@ from external_adapters.inbox.console import api_conversation
 from external_adapters.inbox.service import InboxService
 from tests.external_adapters.inbox.conftest import Clock, add_agent, open_session
 
-from .conftest import CLIENT, login
+from .conftest import CLIENT, live_socket, login
 
 Client = TestClient[Any, Any]
 HOOK = "http://hooks.test/wh_1"
@@ -243,3 +243,33 @@ async def test_unknown_paths_and_wrong_methods_answer_json(
     body = await response.json()
     assert body["code"] == status and ("no such endpoint" if status == 404 else "use") in body["error"]
     assert response.headers.get("Allow") == allow
+
+
+async def test_typing_reaches_the_other_agents_who_may_see_the_session(client: Client, inbox: InboxService) -> None:
+    await add_agent(inbox, "bob")
+    await add_agent(inbox, "sally", groups=("sales",))
+    session_id = await open_session(inbox, ruleTags=["support"], claimTimeoutSeconds=600)
+    admin = await inbox.agents.find("admin@example.com")
+    assert admin is not None
+    await inbox.agents.set_groups(admin.id, ["support"])
+    bob = await inbox.agents.find("bob@example.com")
+    assert bob is not None
+    await inbox.agents.set_groups(bob.id, ["support"])
+    typer, admin_token = await live_socket(client, "admin@example.com")
+    watcher, _ = await live_socket(client, "bob@example.com")
+    outsider, _ = await live_socket(client, "sally@example.com")
+    await typer.send_json({"type": "typing", "sessionId": session_id})
+    event = await watcher.receive_json(timeout=5)
+    assert event == {"type": "typing", "data": {"sessionId": session_id, "agent": {"id": admin.id, "name": admin.name}}}
+    await typer.send_str("not json")  # ignored, the socket stays open
+    created = await client.post(
+        "/console/api/agents",
+        json={"email": "new@example.com", "password": "a long password!", "name": "Newbie"},
+        headers={"Authorization": f"Bearer {admin_token}"},
+    )
+    assert created.status == 201
+    for ws in (watcher, outsider):  # everyone learns of the new agent (Transfer lists), nobody else of the typing
+        agent_event = await ws.receive_json(timeout=5)
+        assert (agent_event["type"], agent_event["data"]["email"]) == ("agent", "new@example.com")
+    for ws in (typer, watcher, outsider):
+        await ws.close()

@@ -1,0 +1,45 @@
+"""An agent's attachment in the inbox reaches Botpress as a real image or file message on the hitl channel, through
+the whole bridge (the contract-checked Botpress router), and its link serves the uploaded bytes."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from external_adapters.inbox import InboxService
+from external_adapters.inbox.files import Upload
+from tests.contracts.botpress import BotpressMockRouter
+from tests.fake_botpress import FakeBotpress
+
+from .call_log import Bridge, CallLog
+from .test_call_counts import INBOX_WEBHOOK_URL, hooks, inbox_bridge, signed_event, start_flow
+
+__all__ = ["hooks", "inbox_bridge"]  # fixtures
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(64)
+
+
+async def test_attachments_become_botpress_image_and_file_messages(
+    inbox_bridge: tuple[Bridge, InboxService], bp_api: BotpressMockRouter, fake_botpress: FakeBotpress
+) -> None:
+    bridge, service = inbox_bridge
+    log = CallLog({"botpress": bp_api})
+    await bridge.call("register", {"webhookUrl": INBOX_WEBHOOK_URL})
+    agent = await service.agents.create("bob@example.com", "correct horse battery", name="Bob", role="agent")
+    agent = await service.agents.set_status(agent.id, "available")
+    _, sessions = await start_flow(bridge, log, 1)
+    session_id = sessions[0][1]
+    await service.actions.claim(agent, session_id)
+    await bridge.webhook(await signed_event(service, session_id, "agent_assigned"))
+    sent: list[dict[str, Any]] = []
+    for upload in (Upload("shot.png", "image/png", PNG), Upload("notes.pdf", "application/pdf", b"%PDF-1.4")):
+        message = await service.actions.attach(agent, session_id, upload, "http://bridge.test")
+        await bridge.webhook(await signed_event(service, session_id, "agent_message"))
+        sent.append(message.payload)
+    media = [m for m in fake_botpress.messages.values() if m["type"] in ("image", "file")]
+    assert [(m["type"], m["payload"]) for m in media] == [
+        ("image", {"imageUrl": sent[0]["imageUrl"]}),
+        ("file", {"fileUrl": sent[1]["fileUrl"], "title": "notes.pdf"}),
+    ]
+    link = urlsplit(sent[0]["imageUrl"])
+    served = await bridge.client.get(f"{link.path}?{link.query}")
+    assert served.status == 200 and await served.read() == PNG
