@@ -108,6 +108,9 @@ class QueueReader:
 
     async def items(self, agent: Agent, flt: QueueFilter) -> list[QueueItem]:
         """Every session the agent may see matching the filter, sorted by ``flt.sort``, at most ``flt.limit``."""
+        return (await self._all(agent, flt))[: flt.limit]
+
+    async def _all(self, agent: Agent, flt: QueueFilter) -> list[QueueItem]:
         rows, contacts, names = await self._load(agent, flt.search)
         items = [
             self._item(row, contacts[row["contact_id"]], names)
@@ -115,12 +118,12 @@ class QueueReader:
             if can_see(agent, session := to_session(row), contacts[row["contact_id"]])
             and _matches(session, contacts[row["contact_id"]], agent, flt, bool(row["text_hit"]))
         ]
-        items.sort(key=lambda item: _sort_key(item, flt.sort))
-        return items[: flt.limit]
+        return sorted(items, key=lambda item: _sort_key(item, flt.sort))
 
     async def counts(self, agent: Agent) -> dict[str, int]:
-        """``waiting``: sessions the agent may see that wait for an agent; ``unread``: unread over the open ones."""
-        items = await self.items(agent, QueueFilter(limit=1000))
+        """``waiting``: sessions the agent may see that wait for an agent; ``unread``: unread over the open ones
+        (every session, not the queue's first page)."""
+        items = await self._all(agent, QueueFilter())
         waiting = sum(1 for i in items if i.session.state is SessionState.NEEDS_ACTION)
         unread = sum(i.unread for i in items if i.session.state is not SessionState.CLOSED)
         return {"waiting": waiting, "unread": unread}
