@@ -12,7 +12,10 @@ adapter (see docs/adapters.md, "Web routes, commands and the sandbox"):
 * ``hitl_bridge.cli``: ``add_commands(parser)``, called with the ``hitl-bridge <adapter>`` sub-parser; each
   command sets ``run=<callable(args, CommandEnvironment) -> exit code>`` with ``parser.set_defaults``;
 * ``hitl_bridge.sandbox``: ``async prepare_demo(backend, request) -> list[str]``, called when the sandbox starts
-  and hands off to that adapter; the lines are printed on stdout (never logged: they may carry a password).
+  and hands off to that adapter; the lines are printed on stdout (never logged: they may carry a password);
+* ``hitl_bridge.sandbox_plugin``: a mapping, the HITL plugin configuration the adapter is meant to run with (the
+  inbox's own assignment line replaces the plugin's joined line, see docs/inbox.md); the sandbox's emulated plugin
+  starts from it, under ``HITL_BRIDGE_SANDBOX_PLUGIN``.
 """
 
 from __future__ import annotations
@@ -29,15 +32,20 @@ WEB_GROUP = "hitl_bridge.web"
 ROUTES_GROUP = "hitl_bridge.routes"
 CLI_GROUP = "hitl_bridge.cli"
 SANDBOX_GROUP = "hitl_bridge.sandbox"
+SANDBOX_PLUGIN_GROUP = "hitl_bridge.sandbox_plugin"
 BUILTIN_EXTENSIONS: Mapping[str, Mapping[str, str]] = MappingProxyType(
     {
         WEB_GROUP: {"inbox": "external_adapters.inbox.console:mount"},
-        ROUTES_GROUP: {"slack": "external_adapters.slack.web:mount"},
+        ROUTES_GROUP: {
+            "slack": "external_adapters.slack.web:mount",
+            "inbox": "external_adapters.inbox.console.files_route:mount",
+        },
         CLI_GROUP: {
             "inbox": "external_adapters.inbox.cli:add_commands",
             "slack": "external_adapters.slack.cli:add_commands",
         },
         SANDBOX_GROUP: {"inbox": "external_adapters.inbox.demo:prepare_demo"},
+        SANDBOX_PLUGIN_GROUP: {"inbox": "external_adapters.inbox.demo:PLUGIN_CONFIGURATION"},
     }
 )
 """The built-in adapters' hooks, found even when the package metadata is stale (as :mod:`.registry` does)."""

@@ -7,6 +7,7 @@ A missing Chromium skips the browser tests on a developer's machine, with the re
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -78,3 +79,13 @@ async def no_sideways_scroll(page: Any) -> bool:
         "() => document.scrollingElement.scrollWidth <= document.scrollingElement.clientWidth"
     )
     return fits
+
+
+def screenshot_dir() -> Path:
+    """Where browser tests save their screenshots: ``$HITL_BRIDGE_SCREENSHOTS`` when set (``docs/img`` refreshes the
+    docs' pictures), otherwise a folder under the system's temporary directory, so that a test run never changes
+    the working tree."""
+    chosen = os.environ.get("HITL_BRIDGE_SCREENSHOTS", "").strip()
+    folder = Path(chosen) if chosen else Path(tempfile.gettempdir()) / "hitl-bridge-screenshots"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder

@@ -13,6 +13,7 @@ import secrets
 import shlex
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 from pydantic import ValidationError
@@ -23,6 +24,13 @@ from .config import InboxConfig
 from .errors import Conflict
 from .service import InboxService
 
+PLUGIN_CONFIGURATION: Mapping[str, str] = MappingProxyType({"onHumanAgentAssignedMessage": "NULL"})
+"""The HITL plugin configuration the inbox is meant to run with (the ``hitl_bridge.sandbox_plugin`` hook).
+
+The plugin says its joined line on the first message from the ticket side of a session nobody was assigned, and an
+outcome's apology (no agent, all rejected, timeout) is such a message: with that line on, the end user would read
+that an agent joined when nobody could. The inbox says its own ``assigned`` text ("You are now chatting with
+{{agentName}}.") when an agent really claims, so the plugin's line is switched off (``"NULL"``)."""
 DEMO_EMAIL = "agent@sandbox.local"
 DEMO_NAME = "Sandbox Agent"
 PASSWORD_BYTES = 12

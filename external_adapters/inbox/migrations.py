@@ -161,12 +161,12 @@ _V3_ADMIN_POSTGRESQL = """        ALTER TABLE agents ADD COLUMN disabled INTEGER
         """
 
 # Part Q of issue 11: each agent's read mark per session (the newest message time they have seen).
-_V3_Q_SQLITE = """        CREATE TABLE read_marks (
+_V4_READ_MARKS_SQLITE = """        CREATE TABLE read_marks (
             agent_id TEXT NOT NULL REFERENCES agents(id), session_id TEXT NOT NULL REFERENCES sessions(id),
             read_upto REAL NOT NULL, PRIMARY KEY (agent_id, session_id)
         );
         """
-_V3_Q_POSTGRESQL = """        CREATE TABLE read_marks (
+_V4_READ_MARKS_POSTGRESQL = """        CREATE TABLE read_marks (
             agent_id TEXT NOT NULL REFERENCES agents(id), session_id TEXT NOT NULL REFERENCES sessions(id),
             read_upto DOUBLE PRECISION NOT NULL, PRIMARY KEY (agent_id, session_id)
         );
@@ -174,7 +174,7 @@ _V3_Q_POSTGRESQL = """        CREATE TABLE read_marks (
 
 # Part C of issue 11: who resolved a session and when; agent messages' idempotency keys and their outbox row (the
 # delivery state); outbox rows that gave up; uploaded files; and secrets every worker shares (the file-link key).
-_V3_C_COMMON = """
+_V5_CONVERSATION_COMMON = """
         ALTER TABLE sessions ADD COLUMN closed_by_agent_id TEXT;
         ALTER TABLE sessions ADD COLUMN closed_by_name TEXT;
         ALTER TABLE messages ADD COLUMN idempotency_key TEXT;
@@ -183,8 +183,8 @@ _V3_C_COMMON = """
         CREATE INDEX outbox_message ON outbox(message_id);
         CREATE TABLE inbox_secrets (name TEXT PRIMARY KEY, value TEXT NOT NULL)
         """
-_V3_C_SQLITE = (
-    _V3_C_COMMON
+_V5_CONVERSATION_SQLITE = (
+    _V5_CONVERSATION_COMMON
     + """;
         ALTER TABLE sessions ADD COLUMN closed_at REAL;
         ALTER TABLE outbox ADD COLUMN gave_up_at REAL;
@@ -196,8 +196,8 @@ _V3_C_SQLITE = (
         )
         """
 )
-_V3_C_POSTGRESQL = (
-    _V3_C_COMMON
+_V5_CONVERSATION_POSTGRESQL = (
+    _V5_CONVERSATION_COMMON
     + """;
         ALTER TABLE sessions ADD COLUMN closed_at DOUBLE PRECISION;
         ALTER TABLE outbox ADD COLUMN gave_up_at DOUBLE PRECISION;
@@ -221,8 +221,13 @@ MIGRATIONS: list[Migration] = [
         postgresql="ALTER TABLE outbox ADD COLUMN lease_until DOUBLE PRECISION",
     ),
     Migration(3, "admin: disabled agents, shared views, templates and labels", _V3_ADMIN_SQLITE, _V3_ADMIN_POSTGRESQL),
-    Migration(4, "read marks", sqlite=_V3_Q_SQLITE, postgresql=_V3_Q_POSTGRESQL),
-    Migration(5, "conversation: resolved by, delivery state, files", sqlite=_V3_C_SQLITE, postgresql=_V3_C_POSTGRESQL),
+    Migration(4, "read marks", sqlite=_V4_READ_MARKS_SQLITE, postgresql=_V4_READ_MARKS_POSTGRESQL),
+    Migration(
+        5,
+        "conversation: resolved by, delivery state, files",
+        sqlite=_V5_CONVERSATION_SQLITE,
+        postgresql=_V5_CONVERSATION_POSTGRESQL,
+    ),
 ]
 
 

@@ -11,12 +11,12 @@ import contextlib
 import logging
 import shlex
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from functools import partial
 
 from aiohttp import web
 
-from external_adapters.extensions import SANDBOX_GROUP, DemoRequest, PrepareDemo, load_extension
+from external_adapters.extensions import SANDBOX_GROUP, SANDBOX_PLUGIN_GROUP, DemoRequest, PrepareDemo, load_extension
 from integration.app_keys import ADAPTER_BACKENDS, SETTINGS
 from integration.settings import Settings
 
@@ -66,8 +66,10 @@ def options_from_settings(settings: Settings) -> SandboxOptions:
 
 
 def plugin_config(settings: Settings) -> PluginConfig:
-    """The HITL plugin's configuration (``HITL_BRIDGE_SANDBOX_PLUGIN``, JSON), over the plugin's defaults."""
-    return PluginConfig.model_validate(settings.sandbox_plugin)
+    """The HITL plugin's configuration: ``HITL_BRIDGE_SANDBOX_PLUGIN`` (JSON), over what the adapter the sandbox hands
+    off to is meant to run with (its ``hitl_bridge.sandbox_plugin`` hook), over the plugin's defaults."""
+    recommended: Mapping[str, object] = load_extension(SANDBOX_PLUGIN_GROUP, handoff_adapter(settings)) or {}
+    return PluginConfig.model_validate({**recommended, **settings.sandbox_plugin})
 
 
 def sandbox_urls(settings: Settings) -> dict[str, str]:

@@ -2,7 +2,8 @@
 
 The console (only it) is mounted on a real inbox service (embedded backend) on a loopback port; sign-in goes through
 the API from the browser context, so its cookie is the page's. Each section is also scanned with axe-core (0 serious
-or critical violations), checked for sideways scroll, and photographed into docs/img/.
+or critical violations), checked for sideways scroll, and photographed (into docs/img/ when
+HITL_BRIDGE_SCREENSHOTS=docs/img; see tests/browser.py).
 """
 
 from __future__ import annotations
@@ -23,11 +24,10 @@ from integration.app_keys import ADAPTER_BACKENDS, SETTINGS
 from integration.mounts import mount_web
 from integration.settings import Settings
 from tests.a11y_scan import axe_violations, describe
-from tests.browser import chromium, new_page, no_sideways_scroll
+from tests.browser import chromium, new_page, no_sideways_scroll, screenshot_dir
 
 pytestmark = pytest.mark.browser
 ADMIN, PASSWORD = "admin@example.com", "admin browser password"
-SCREENSHOTS = Path(__file__).parents[4] / "docs" / "img"
 WIDTHS = [1440, 390]
 
 
@@ -82,9 +82,8 @@ async def check_section(page: Any, name: str, width: int) -> None:
     assert await no_sideways_scroll(page), f"{name} scrolls sideways at {width} px"
     violations = await axe_violations(page)
     assert not violations, describe(violations)
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     await page.evaluate("document.getElementById('toast').textContent = ''")  # a passing toast is not the screen
-    await page.screenshot(path=str(SCREENSHOTS / f"admin-{name}-{width}.png"), full_page=True)
+    await page.screenshot(path=str(screenshot_dir() / f"admin-{name}-{width}.png"), full_page=True)
 
 
 async def live_socket_closed(page: Any) -> int:

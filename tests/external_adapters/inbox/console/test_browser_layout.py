@@ -4,17 +4,16 @@ are real links; at 390 px the queue and the conversation are two screens. Saves 
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.browser import new_page, no_sideways_scroll
+from tests.browser import new_page, no_sideways_scroll, screenshot_dir
 
 from .browser_app import ConsoleServer, page_errors, sign_in
 
 pytestmark = pytest.mark.browser
-DOCS_IMG = Path(__file__).parents[4] / "docs" / "img"
+
 LONG_URL = "https://example.com/" + "a" * 400 + "?ref=" + "b" * 200
 LONG_WORD = "x" * 3000
 
@@ -48,7 +47,7 @@ async def test_long_text_and_urls_wrap_without_sideways_scroll(
     page = await new_page(browser, width=width, height=900)
     errors = page_errors(page)
     bp_conversation_id, session_id = await _busy_console(console_server, page)
-    await page.screenshot(path=str(DOCS_IMG / f"console-conversation-{width}.png"))
+    await page.screenshot(path=str(screenshot_dir() / f"console-conversation-{width}.png"))
     await _long_word(console_server, page, bp_conversation_id, session_id)
     log = page.get_by_role("log")
     assert await log.get_attribute("aria-live") == "polite"
@@ -77,7 +76,7 @@ async def test_at_390_px_the_queue_and_the_conversation_are_two_screens(
     await queue.get_by_role("link", name="Mei Lin").wait_for()
     assert not await page.get_by_role("log").is_visible()
     assert await no_sideways_scroll(page)
-    await page.screenshot(path=str(DOCS_IMG / "console-queue-390.png"))
+    await page.screenshot(path=str(screenshot_dir() / "console-queue-390.png"))
     await queue.get_by_role("link", name="Mei Lin").click()
     await page.get_by_role("heading", name="Mei Lin").wait_for()
     assert await no_sideways_scroll(page)
@@ -92,7 +91,7 @@ async def test_the_queue_at_1440_px(console_server: ConsoleServer, browser: Any)
     assert "Late parcel" in await item.inner_text() or "parcel" in await item.inner_text()
     assert "waiting" in await item.inner_text()
     await page.wait_for_function("document.title === '(2) Inbox'")
-    await page.screenshot(path=str(DOCS_IMG / "console-queue-1440.png"))
+    await page.screenshot(path=str(screenshot_dir() / "console-queue-1440.png"))
 
 
 def _overlap(a: dict[str, float], b: dict[str, float]) -> bool:
