@@ -209,6 +209,13 @@ class WebhookResult(_Request):
         description="The adapter's own progress marker, opaque to the core: handed back through "
         "HelpdeskAdapter.webhook_applied once every event is applied",
     )
+    unknown_reply: WebhookReply | None = Field(
+        default=None,
+        description="The reply instead of ``reply`` when an event's session has no Botpress conversation. ``None`` "
+        "(the default) answers ``reply`` anyway: a helpdesk's webhooks also carry tickets that are not ours. An "
+        "adapter whose every session is the bridge's (the inbox) refuses, so its sender learns that Botpress "
+        "forgot the conversation instead of retrying for ever",
+    )
 
 
 class WebhookAck(_Request):

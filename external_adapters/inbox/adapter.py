@@ -19,6 +19,7 @@ from external_adapters.base import (
     OpenSessionRequest,
     OutboundMessage,
     Transcript,
+    WebhookReply,
     WebhookRequest,
     WebhookResult,
 )
@@ -176,7 +177,11 @@ class InboxAdapter(HelpdeskAdapter[InboxConfig, InboxSession]):
             raise InvalidSignatureError(f"inbox webhook refused: {reason}")
 
     async def parse_webhook(self, request: WebhookRequest) -> WebhookResult:
-        """Turn an inbox event into neutral events; unknown event types give none."""
+        """Turn an inbox event into neutral events; unknown event types give none.
+
+        Every inbox session is one the bridge opened, so an event whose Botpress conversation is gone (deleted, or
+        another bot's data) is answered 404 (``unknown_reply``): the inbox's outbox then shows the message as
+        failed, with the reason, instead of retrying it for ever."""
         try:
             body = safe_json.loads(request.body or "")
         except ValueError:
@@ -187,7 +192,7 @@ class InboxAdapter(HelpdeskAdapter[InboxConfig, InboxSession]):
             events = _events(body)
         except (KeyError, TypeError, ValidationError) as exc:
             raise InvalidWebhookError(f"inbox webhook of type {body.get('type')!r} is malformed: {exc}") from None
-        return WebhookResult(events=events)
+        return WebhookResult(events=events, unknown_reply=FORGOTTEN)
 
 
 def _shared(env: AdapterEnvironment) -> tuple[Database | None, Coordinator | None]:
@@ -196,6 +201,14 @@ def _shared(env: AdapterEnvironment) -> tuple[Database | None, Coordinator | Non
     if env.database is None or not env.coordinator.multi_process:
         return None, None
     return env.database, env.coordinator
+
+
+FORGOTTEN = WebhookReply(
+    status=404,
+    headers={"Content-Type": "application/json"},
+    body='{"error": "Botpress no longer knows this conversation"}',
+)
+"""The reply to an event of a session whose Botpress conversation is gone."""
 
 
 def _agent(body: dict[str, Any]) -> AgentProfile:

@@ -59,13 +59,15 @@ async def process_webhook(deps: Deps, request: WebhookRequest) -> WebhookReply:
     """Parse and apply a verified webhook; return what the adapter wants the helpdesk to get.
 
     Once every event is applied (a failure raises before), the adapter is told (``webhook_applied``), so it can
-    record how far it got; for a session that is not ours it is not.
+    record how far it got; for a session that is not ours it is not, and the reply is the adapter's
+    ``unknown_reply`` when it gave one.
     """
     result = await deps.adapter.parse_webhook(request)
     ours = [await apply_event(deps, event) for event in result.events]
     if all(ours):
         await deps.adapter.webhook_applied(result)
-    return result.reply
+        return result.reply
+    return result.unknown_reply or result.reply
 
 
 async def apply_event(deps: Deps, event: InboundEvent) -> bool:

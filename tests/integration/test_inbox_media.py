@@ -3,12 +3,15 @@ the whole bridge (the contract-checked Botpress router), and its link serves the
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 from urllib.parse import urlsplit
 
 from external_adapters.inbox import InboxService
 from external_adapters.inbox.files import Upload
-from tests.contracts.botpress import BotpressMockRouter
+from integration.app_keys import SERVICES
+from tests.contracts.botpress import TEST_BOT_ID, BotpressMockRouter
+from tests.factories import runtime_headers, webhook_body
 from tests.fake_botpress import FakeBotpress
 
 from .call_log import Bridge, CallLog
@@ -43,3 +46,31 @@ async def test_attachments_become_botpress_image_and_file_messages(
     link = urlsplit(sent[0]["imageUrl"])
     served = await bridge.client.get(f"{link.path}?{link.query}")
     assert served.status == 200 and await served.read() == PNG
+
+
+async def test_an_event_of_a_conversation_botpress_forgot_is_refused_with_a_404(
+    inbox_bridge: tuple[Bridge, InboxService], bp_api: BotpressMockRouter, fake_botpress: FakeBotpress
+) -> None:
+    """The inbox's outbox reads a 404 as permanent: the message shows as failed instead of being retried for ever."""
+    bridge, service = inbox_bridge
+    log = CallLog({"botpress": bp_api})
+    await bridge.call("register", {"webhookUrl": INBOX_WEBHOOK_URL})
+    agent = await service.agents.create("bob@example.com", "correct horse battery", name="Bob", role="agent")
+    agent = await service.agents.set_status(agent.id, "available")
+    _, sessions = await start_flow(bridge, log, 1)
+    bp_conversation_id, session_id = sessions[0]
+    await service.actions.claim(agent, session_id)
+    del fake_botpress.conversations[bp_conversation_id]  # the bot's data was deleted in Botpress
+    await _forget_the_memo(bridge, session_id)  # as on a worker that never saw the session
+    event = await signed_event(service, session_id, "agent_assigned")
+    body = webhook_body(event.model_dump())
+    answer = await bridge.client.post("/", data=body, headers=runtime_headers("webhook_received", bridge.configuration))
+    assert answer.status == 404, await answer.text()
+    assert "no longer knows this conversation" in await answer.text()
+
+
+async def _forget_the_memo(bridge: Bridge, external_session_id: str) -> None:
+    """Let the memo of the session's conversation expire (the memo has no delete; a TTL of a millisecond)."""
+    coordinator = bridge.client.app[SERVICES].coordinator
+    await coordinator.memo_set(f"session-conv:{TEST_BOT_ID}:{external_session_id}", "{}", 0.001)
+    await asyncio.sleep(0.05)
