@@ -172,6 +172,6 @@ class QueueReader:
             waiting_since=waiting_since(session, row["answer_wait"]),
             last_activity=row["last_at"] if row["last_at"] is not None else session.updated_at,
             last_direction=row["last_direction"],
-            state_text=state_text(session, assigned_name),
+            state_text=state_text(session, assigned_name, session.closed_by_name),
             outcome=outcome_of(session),
         )

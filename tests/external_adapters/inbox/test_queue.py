@@ -229,3 +229,11 @@ async def test_an_outcome_is_given_as_its_code(service: InboxService) -> None:
     session_id = await open_session(service, targetAgent="nobody@example.com")
     item = await _item(service, admin, session_id)
     assert (item.outcome, item.state_text, item.unclaimed) == ("NO_AGENTS", "No agent online", False)
+
+
+async def test_the_queue_names_the_agent_who_resolved_not_the_one_assigned(service: InboxService) -> None:
+    admin, alice = await _admin(service), await add_agent(service, "alice")
+    session_id = await open_session(service)
+    await service.actions.claim(alice, session_id)
+    await service.actions.resolve(admin, session_id)  # an admin closes Alice's session
+    assert (await _item(service, alice, session_id)).state_text == f"Resolved by {admin.name}"
