@@ -1,5 +1,5 @@
 """The chat page's outside contract, in a real Chromium: the names an end user (and a screen reader) finds, links,
-images, timestamps, and no sideways scroll at 390 px whatever the message."""
+images, timestamps, no sideways scroll at 390 px whatever the message, and 0 serious or critical axe-core violations."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from tests.a11y_scan import axe_violations, describe
 from tests.browser import chromium, require_chromium
 from tests.sandbox.test_handoff_flow import Running, _start
 
@@ -55,3 +56,5 @@ async def test_names_links_images_times_and_no_sideways_scroll(running: Running,
         assert stamps and all(s and s.endswith("Z") and "T" in s for s in stamps)
         wide = "document.scrollingElement.scrollWidth <= document.scrollingElement.clientWidth"
         assert await page.evaluate(wide), f"the chat page scrolls sideways at {width} px"
+        violations = await axe_violations(page)
+        assert not violations, describe(violations)
