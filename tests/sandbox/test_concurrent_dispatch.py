@@ -103,7 +103,7 @@ async def test_nobody_can_take_the_session_and_the_user_is_back_with_the_bot(
     assert await texts() == [
         "a human please",
         DEFAULT_TEXTS["on_hitl_handoff_message"],
-        DEFAULT_TEXTS["on_human_agent_assigned_message"],  # the plugin's implicit assignment on a first message
+        # No joined line before the apology: with the inbox the plugin runs with it off (PLUGIN_CONFIGURATION).
         NO_AGENTS_TEXT,
         DEFAULT_TEXTS["on_hitl_stopped_message"],
         WELCOME_BACK,

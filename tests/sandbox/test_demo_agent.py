@@ -16,7 +16,6 @@ from external_adapters.inbox import InboxService
 from external_adapters.inbox.demo import DEMO_EMAIL, DEMO_NAME, ensure_demo_agent, sandbox_groups
 from integration.app_keys import ADAPTER_BACKENDS
 from integration.sandbox import SANDBOX, Sandbox, handoff_adapter, reset_prefix
-from integration.sandbox.plugin_config import DEFAULT_TEXTS
 from integration.settings import Settings
 from tests.external_adapters.inbox.conftest import cheap_password_hashes, make_options
 from tests.live import free_port, live_app
@@ -169,7 +168,7 @@ async def test_serve_prints_a_login_that_is_offered_the_sandbox_handoffs(
         async def user_told() -> bool:
             await sandbox.idle()
             messages = await sandbox.botpress.messages.select({"conversationId": session["conversationId"]})
-            return any(m["payload"].get("text") == DEFAULT_TEXTS["on_human_agent_assigned_message"] for m in messages)
+            return any(m["payload"].get("text") == f"You are now chatting with {DEMO_NAME}." for m in messages)
 
         await _eventually(user_told, "the user to be told an agent joined")
     assert password not in caplog.text
