@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 
 from external_adapters.inbox import InboxService
 from external_adapters.inbox.files import Upload
+from external_adapters.inbox.models import Agent
 from integration.app_keys import SERVICES
 from tests.contracts.botpress import TEST_BOT_ID, BotpressMockRouter
 from tests.factories import runtime_headers, webhook_body
@@ -25,13 +26,7 @@ async def test_attachments_become_botpress_image_and_file_messages(
     inbox_bridge: tuple[Bridge, InboxService], bp_api: BotpressMockRouter, fake_botpress: FakeBotpress
 ) -> None:
     bridge, service = inbox_bridge
-    log = CallLog({"botpress": bp_api})
-    await bridge.call("register", {"webhookUrl": INBOX_WEBHOOK_URL})
-    agent = await service.agents.create("bob@example.com", "correct horse battery", name="Bob", role="agent")
-    agent = await service.agents.set_status(agent.id, "available")
-    _, sessions = await start_flow(bridge, log, 1)
-    session_id = sessions[0][1]
-    await service.actions.claim(agent, session_id)
+    agent, (_, session_id) = await _claimed_session(bridge, service, bp_api)
     await bridge.webhook(await signed_event(service, session_id, "agent_assigned"))
     sent: list[dict[str, Any]] = []
     for upload in (Upload("shot.png", "image/png", PNG), Upload("notes.pdf", "application/pdf", b"%PDF-1.4")):
@@ -53,13 +48,7 @@ async def test_an_event_of_a_conversation_botpress_forgot_is_refused_with_a_404(
 ) -> None:
     """The inbox's outbox reads a 404 as permanent: the message shows as failed instead of being retried for ever."""
     bridge, service = inbox_bridge
-    log = CallLog({"botpress": bp_api})
-    await bridge.call("register", {"webhookUrl": INBOX_WEBHOOK_URL})
-    agent = await service.agents.create("bob@example.com", "correct horse battery", name="Bob", role="agent")
-    agent = await service.agents.set_status(agent.id, "available")
-    _, sessions = await start_flow(bridge, log, 1)
-    bp_conversation_id, session_id = sessions[0]
-    await service.actions.claim(agent, session_id)
+    _, (bp_conversation_id, session_id) = await _claimed_session(bridge, service, bp_api)
     del fake_botpress.conversations[bp_conversation_id]  # the bot's data was deleted in Botpress
     await _forget_the_memo(bridge, session_id)  # as on a worker that never saw the session
     event = await signed_event(service, session_id, "agent_assigned")
@@ -74,3 +63,15 @@ async def _forget_the_memo(bridge: Bridge, external_session_id: str) -> None:
     coordinator = bridge.client.app[SERVICES].coordinator
     await coordinator.memo_set(f"session-conv:{TEST_BOT_ID}:{external_session_id}", "{}", 0.001)
     await asyncio.sleep(0.05)
+
+
+async def _claimed_session(
+    bridge: Bridge, service: InboxService, bp_api: BotpressMockRouter
+) -> tuple[Agent, tuple[str, str]]:
+    """Register, start one handoff and have Bob claim it: Bob, and the Botpress conversation and inbox session ids."""
+    await bridge.call("register", {"webhookUrl": INBOX_WEBHOOK_URL})
+    agent = await service.agents.create("bob@example.com", "correct horse battery", name="Bob", role="agent")
+    agent = await service.agents.set_status(agent.id, "available")
+    _, sessions = await start_flow(bridge, CallLog({"botpress": bp_api}), 1)
+    await service.actions.claim(agent, sessions[0][1])
+    return agent, sessions[0]
