@@ -273,3 +273,33 @@ async def test_typing_reaches_the_other_agents_who_may_see_the_session(client: C
         assert (agent_event["type"], agent_event["data"]["email"]) == ("agent", "new@example.com")
     for ws in (typer, watcher, outsider):
         await ws.close()
+
+
+@respx.mock
+async def test_the_outbox_tells_live_consoles_when_a_reply_fails_and_when_it_is_delivered(
+    client: Client, inbox: InboxService
+) -> None:
+    session_id = await _claimed(client, inbox)
+    reply = await client.post(f"/console/api/sessions/{session_id}/messages", json={"text": "Hi"}, headers=CLIENT)
+    message_id = (await reply.json())["id"]
+    admin = await inbox.agents.find("admin@example.com")
+    assert admin is not None
+    async with httpx.AsyncClient() as http, inbox.hub.subscribe(admin.id) as feed:
+        outbox = inbox.attach_outbox(http)
+        respx.post(HOOK).mock(return_value=httpx.Response(200))
+        while [r["message_id"] for r in await outbox.pending()] != [message_id]:
+            assert await outbox.deliver_due()  # the assignment and its text go first
+        respx.post(HOOK).mock(return_value=httpx.Response(404))  # Botpress forgot the conversation
+        await outbox.deliver_due()
+        await inbox.actions.retry(admin, session_id, message_id)
+        respx.post(HOOK).mock(return_value=httpx.Response(200))
+        assert await outbox.deliver_due() == 1
+        states = [e.data["delivery"] for e in _drain(feed.queue) if e.type == "delivery"]
+    assert states == ["failed", "sending", "delivered"]
+
+
+def _drain(queue: Any) -> list[Any]:
+    events = []
+    while not queue.empty():
+        events.append(queue.get_nowait())
+    return events
