@@ -7,12 +7,11 @@ link itself is the permission: an HMAC-SHA256 of ``<key>:<expires>`` under a key
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import secrets
 from dataclasses import dataclass
 from typing import Any
 
+from ..signed_links import link_query, link_valid
 from .store import Connection, Store
 
 MAX_BYTES = 20 * 1024 * 1024
@@ -74,20 +73,12 @@ class FileLinks:
 
     async def url(self, base_url: str, file_key: str, now: float) -> str:
         """The public link of a file, valid for :data:`LINK_SECONDS` from ``now``."""
-        expires = int(now + LINK_SECONDS)
-        signature = self._sign(await self._signing_key(), file_key, expires)
-        return f"{base_url.rstrip('/')}/console/files/{file_key}?expires={expires}&sig={signature}"
+        query = link_query(await self._signing_key(), file_key, int(now + LINK_SECONDS))
+        return f"{base_url.rstrip('/')}/console/files/{file_key}?{query}"
 
     async def check(self, file_key: str, expires: str, signature: str, now: float) -> bool:
         """Whether a link's ``expires`` and ``sig`` are ours for ``file_key`` and not past."""
-        if not expires.isdigit() or int(expires) < now:
-            return False
-        expected = self._sign(await self._signing_key(), file_key, int(expires))
-        return hmac.compare_digest(expected.encode(), signature.encode(errors="surrogatepass"))
-
-    @staticmethod
-    def _sign(key: bytes, file_key: str, expires: int) -> str:
-        return hmac.new(key, f"{file_key}:{expires}".encode(), hashlib.sha256).hexdigest()
+        return link_valid(await self._signing_key(), file_key, expires, signature, now)
 
 
 async def save_file(db: Connection, stored: StoredFile, *, session_id: str, agent_id: str, now: float) -> None:

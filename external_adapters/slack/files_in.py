@@ -10,7 +10,6 @@ and checks with the same key. Tables: ``slack_files`` and ``slack_signing_key`` 
 from __future__ import annotations
 
 import hashlib
-import hmac
 import secrets
 import time
 from collections.abc import AsyncIterator, Mapping
@@ -24,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from coordination import Database, Migration, SqliteDatabase
 
 from ..errors import AdapterConfigError
+from ..signed_links import link_query, link_valid
 
 COMPONENT = "slack"
 DATABASE_NAME = "slack.sqlite3"
@@ -124,17 +124,12 @@ class FileStore:
 
     def signed_url(self, public_url: str, file_key: str, now: float) -> str:
         """The file's URL for the end user: valid for the store's lifetime from ``now``."""
-        expires = int(now + self.lifetime)
-        return f"{public_url.rstrip('/')}/slack/files/{file_key}?expires={expires}&sig={self._sign(file_key, expires)}"
+        query = link_query(self._secret, file_key, int(now + self.lifetime))
+        return f"{public_url.rstrip('/')}/slack/files/{file_key}?{query}"
 
     def check(self, file_key: str, expires: str, signature: str, now: float) -> bool:
         """Whether a URL's ``expires`` and ``sig`` are ours for ``file_key`` and not past."""
-        if not expires.isdigit() or int(expires) < now:
-            return False
-        return hmac.compare_digest(self._sign(file_key, int(expires)), signature)
-
-    def _sign(self, file_key: str, expires: int) -> str:
-        return hmac.new(self._secret, f"{file_key}:{expires}".encode(), hashlib.sha256).hexdigest()
+        return link_valid(self._secret, file_key, expires, signature, now)
 
 
 async def _signing_key(database: Database) -> bytes:
