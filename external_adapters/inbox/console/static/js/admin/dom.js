@@ -1,18 +1,15 @@
 // Small DOM helpers of the admin screens: element creation, labelled fields, errors that name the field.
+import { el } from "../dom.js";
 
 let nextId = 0;
 
-/** `h("button", {type: "button", onclick: f}, "Save")`: an element with attributes, listeners and children. */
+/** `h("button", {type: "button", onclick: f}, "Save")`: the console's `el`, with `value` set as the control's
+ * property once its children are in (a textarea's text, a select's choice among its options). */
 export function h(tag, attrs = {}, ...children) {
-  const el = document.createElement(tag);
-  for (const [key, value] of Object.entries(attrs)) {
-    if (value === null || value === undefined || value === false) continue;
-    if (key.startsWith("on")) el.addEventListener(key.slice(2), value);
-    else if (key === "value") el.value = value;
-    else el.setAttribute(key, value === true ? "" : String(value));
-  }
-  for (const child of children.flat()) if (child !== null && child !== undefined) el.append(child);
-  return el;
+  const { value, ...rest } = attrs;
+  const node = el(tag, rest, ...children);
+  if (value !== null && value !== undefined && value !== false) node.value = value;
+  return node;
 }
 
 /** A label and its control, tied by id (every input of the admin screens has a visible label). */
