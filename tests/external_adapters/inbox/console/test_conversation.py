@@ -32,6 +32,19 @@ async def _claimed(client: Client, inbox: InboxService) -> str:
     return session_id
 
 
+async def _reply(client: Client, session_id: str) -> str:
+    """Send "Hi" in the session from the console; the message's id."""
+    reply = await client.post(f"/console/api/sessions/{session_id}/messages", json={"text": "Hi"}, headers=CLIENT)
+    message_id: str = (await reply.json())["id"]
+    return message_id
+
+
+async def _deliver_up_to(outbox: Any, message_id: str) -> None:
+    """Deliver what comes before the message (the assignment and its text), so that it is the one left."""
+    while [r["message_id"] for r in await outbox.pending()] != [message_id]:
+        assert await outbox.deliver_due()
+
+
 def _form(data: bytes, filename: str, content_type: str) -> aiohttp.FormData:
     form = aiohttp.FormData(quote_fields=False)  # as browsers send a file name: UTF-8, not percent-encoded
     form.add_field("file", data, filename=filename, content_type=content_type)
@@ -136,15 +149,11 @@ async def test_a_reply_botpress_no_longer_knows_fails_with_words_and_can_be_retr
     client: Client, inbox: InboxService
 ) -> None:
     session_id = await _claimed(client, inbox)
-    reply = await client.post(f"/console/api/sessions/{session_id}/messages", json={"text": "Hi"}, headers=CLIENT)
-    message_id = (await reply.json())["id"]
+    message_id = await _reply(client, session_id)
     respx.post(HOOK).mock(return_value=httpx.Response(200))
     async with httpx.AsyncClient() as http:
         outbox = inbox.attach_outbox(http)
-        while await outbox.deliver_due():  # the assignment and its text
-            pending = [r["message_id"] for r in await outbox.pending()]
-            if pending == [message_id]:
-                break
+        await _deliver_up_to(outbox, message_id)
         respx.post(HOOK).mock(return_value=httpx.Response(404))
         assert await outbox.deliver_due() == 0
         detail = await (await client.get(f"/console/api/sessions/{session_id}")).json()
@@ -182,8 +191,7 @@ async def test_delivery_gives_up_after_the_configured_time_and_frees_the_session
 
 async def test_live_consoles_learn_delivery_changes(client: Client, inbox: InboxService) -> None:
     session_id = await _claimed(client, inbox)
-    reply = await client.post(f"/console/api/sessions/{session_id}/messages", json={"text": "Hi"}, headers=CLIENT)
-    message_id = (await reply.json())["id"]
+    message_id = await _reply(client, session_id)
     admin = await inbox.agents.find("admin@example.com")
     assert admin is not None
     await inbox.store.database.execute(
@@ -280,15 +288,13 @@ async def test_the_outbox_tells_live_consoles_when_a_reply_fails_and_when_it_is_
     client: Client, inbox: InboxService
 ) -> None:
     session_id = await _claimed(client, inbox)
-    reply = await client.post(f"/console/api/sessions/{session_id}/messages", json={"text": "Hi"}, headers=CLIENT)
-    message_id = (await reply.json())["id"]
+    message_id = await _reply(client, session_id)
     admin = await inbox.agents.find("admin@example.com")
     assert admin is not None
     async with httpx.AsyncClient() as http, inbox.hub.subscribe(admin.id) as feed:
         outbox = inbox.attach_outbox(http)
         respx.post(HOOK).mock(return_value=httpx.Response(200))
-        while [r["message_id"] for r in await outbox.pending()] != [message_id]:
-            assert await outbox.deliver_due()  # the assignment and its text go first
+        await _deliver_up_to(outbox, message_id)
         respx.post(HOOK).mock(return_value=httpx.Response(404))  # Botpress forgot the conversation
         await outbox.deliver_due()
         await inbox.actions.retry(admin, session_id, message_id)
