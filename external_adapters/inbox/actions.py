@@ -21,6 +21,7 @@ from .repo import (
 )
 from .routing import can_see, claim_refusal
 from .settings_store import list_labels
+from .signals import agent_changed
 from .store import Connection, dumps, new_id
 
 MAX_TEXT = 20000
@@ -298,7 +299,7 @@ class Actions:
     async def set_status(self, agent: Agent, status: str) -> Agent:
         """Change the agent's own status; everyone sees it live."""
         updated = await self.core.agents.set_status(agent.id, status)
-        await self.core.relay.publish(LiveEvent("agent", updated.model_dump(mode="json")))
+        await agent_changed(self.core, updated)
         return updated
 
     async def set_paused(self, session_id: str, paused: bool) -> Session:

@@ -23,5 +23,6 @@ async def typing(core: Core, agent: Agent, session_id: str) -> bool:
 
 
 async def agent_changed(core: Core, agent: Agent) -> None:
-    """An agent was created or changed (by an admin): every console updates its lists (Transfer to...)."""
+    """An agent was created or changed (their status, or by an admin): every console updates its lists (Transfer
+    to...) and an agent's own sockets re-check their login."""
     await core.relay.publish(LiveEvent("agent", agent.model_dump(mode="json")))

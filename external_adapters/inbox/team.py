@@ -16,8 +16,8 @@ from pydantic import BaseModel
 from .core import Core
 from .errors import Conflict, InvalidInput, NotFound
 from .models import Agent, Role
-from .realtime import LiveEvent
 from .repo import get_agent
+from .signals import agent_changed
 from .store import Connection
 
 MAX_NAME = 100
@@ -80,7 +80,7 @@ class Team:
             if existing is None:
                 raise
             raise AgentExists(existing.email, existing.id) from None
-        await self._announce(agent)
+        await agent_changed(self.core, agent)
         return agent
 
     async def update(self, admin: Agent, agent_id: str, patch: AgentPatch) -> tuple[Agent, list[str]]:
@@ -93,7 +93,7 @@ class Team:
             await self._existing(db, agent_id)
             revoked = await self._apply(db, agent_id, patch)
             agent = await self._existing(db, agent_id)
-        await self._announce(agent)
+        await agent_changed(self.core, agent)
         return agent, revoked
 
     async def _apply(self, db: Connection, agent_id: str, patch: AgentPatch) -> list[str]:
@@ -126,7 +126,7 @@ class Team:
             keep = keep_token if admin.id == agent_id else None
             revoked = await self.core.agents.revoke_logins(db, agent_id, keep=keep)
             agent = await self._existing(db, agent_id)
-        await self._announce(agent)  # the agent's sockets on every worker check their login at once
+        await agent_changed(self.core, agent)  # the agent's sockets on every worker check their login at once
         return revoked
 
     async def listed_for(self, agent: Agent) -> list[Agent]:
@@ -139,6 +139,3 @@ class Team:
         if agent is None:
             raise NotFound(f"no agent {agent_id}")
         return agent
-
-    async def _announce(self, agent: Agent) -> None:
-        await self.core.relay.publish(LiveEvent("agent", agent.model_dump(mode="json")))
